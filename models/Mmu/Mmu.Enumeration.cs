@@ -1,0 +1,140 @@
+namespace Mmspec.Models.Mmu;
+
+public static partial class Mmu
+{
+    /// <summary>
+    /// Every present leaf reachable from <paramref name="rootTablePhys"/>, in increasing (unsigned) virtual
+    /// address order, with canonical virtual bases and the same effective rights <see cref="Lookup"/> reports.
+    /// A table reached through two entries yields its leaves once per path, because each path is a distinct
+    /// mapping. Throws <see cref="MalformedPageTableException"/> on a present entry with a reserved bit set.
+    /// </summary>
+    public static IEnumerable<MappedLeaf> EnumerateLeaves(IPhysicalMemory ram, ulong rootTablePhys)
+    {
+        // Checked here, not inside the iterator, so a bad argument fails at the call rather than at first MoveNext.
+        CheckArguments(ram, rootTablePhys);
+        return Leaves(ram, rootTablePhys);
+    }
+
+    /// <summary>
+    /// The root and every table page reachable through present non-leaf entries, root first, then depth first
+    /// in increasing virtual address order. Within one call a table page is listed once, at the level and
+    /// virtual base of the first path that reaches it, and is not descended into again: a table shared by two
+    /// entries (or a recursive self-map) counts as one page of memory. A table shared by two roots is listed
+    /// by each root's enumeration. Frames of 2 MiB / 1 GiB leaves are never taken for tables.
+    /// Throws <see cref="MalformedPageTableException"/> on a present entry with a reserved bit set.
+    /// </summary>
+    public static IEnumerable<TablePage> EnumerateTables(IPhysicalMemory ram, ulong rootTablePhys)
+    {
+        CheckArguments(ram, rootTablePhys);
+        return Tables(ram, rootTablePhys);
+    }
+
+    private static IEnumerable<MappedLeaf> Leaves(IPhysicalMemory ram, ulong root)
+    {
+        foreach (Node node in Traverse(ram, root, seenTables: null))
+        {
+            if (node.IsLeaf)
+            {
+                yield return node.Leaf;
+            }
+        }
+    }
+
+    private static IEnumerable<TablePage> Tables(IPhysicalMemory ram, ulong root)
+    {
+        foreach (Node node in Traverse(ram, root, seenTables: new HashSet<ulong>()))
+        {
+            if (!node.IsLeaf)
+            {
+                yield return node.Table;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Depth-first pre-order over the tree, kept as an explicit stack of at most four cursors (one per level)
+    /// rather than nested iterators, so every entry costs one read and no allocation. Visiting entries in index
+    /// order gives increasing virtual addresses: the lower half (PML4 slots 0..255) comes before the
+    /// sign-extended upper half (256..511) in unsigned order too.
+    /// </summary>
+    private static IEnumerable<Node> Traverse(IPhysicalMemory ram, ulong root, HashSet<ulong>? seenTables)
+    {
+        var path = new Cursor[4];
+        int depth = 0;
+        path[0] = new Cursor(root, PagingLevel.Pml4, 0, Permissions.All);
+        seenTables?.Add(root);
+        yield return Node.ForTable(new TablePage(root, PagingLevel.Pml4, 0));
+
+        while (depth >= 0)
+        {
+            Cursor cursor = path[depth];
+            if (cursor.NextIndex == PagingLevels.EntriesPerTable)
+            {
+                depth--;
+                continue;
+            }
+
+            int index = cursor.NextIndex;
+            path[depth].NextIndex = index + 1;
+
+            PageTableEntry entry = ReadEntry(ram, cursor.Table, index);
+            EntryKind kind = Classify(entry, cursor.Level);
+            if (kind == EntryKind.NotPresent)
+            {
+                continue;
+            }
+
+            ulong virtualBase = SignExtend(cursor.VirtualBase + ((ulong)index * cursor.Level.EntrySpan()));
+            if (kind == EntryKind.Reserved)
+            {
+                throw new MalformedPageTableException(cursor.Table, cursor.Level, index, entry.Raw, virtualBase);
+            }
+
+            Permissions rights = cursor.Rights.Restrict(entry);
+            if (kind == EntryKind.Leaf)
+            {
+                PageSize size = LeafSize(cursor.Level);
+                yield return Node.ForLeaf(new MappedLeaf(virtualBase, LeafFrame(entry, size), size, rights));
+                continue;
+            }
+
+            ulong child = entry.Address;
+            if (seenTables is not null && !seenTables.Add(child))
+            {
+                continue;
+            }
+
+            PagingLevel childLevel = cursor.Level.Next();
+            yield return Node.ForTable(new TablePage(child, childLevel, virtualBase));
+            depth++;
+            path[depth] = new Cursor(child, childLevel, virtualBase, rights);
+        }
+    }
+
+    /// <summary>Position inside one table of the current path, with the rights granted by the entries above it.</summary>
+    private struct Cursor(ulong table, PagingLevel level, ulong virtualBase, Permissions rights)
+    {
+        public readonly ulong Table = table;
+        public readonly PagingLevel Level = level;
+        public readonly ulong VirtualBase = virtualBase;
+        public readonly Permissions Rights = rights;
+        public int NextIndex = 0;
+    }
+
+    private readonly struct Node
+    {
+        private Node(bool isLeaf, MappedLeaf leaf, TablePage table)
+        {
+            IsLeaf = isLeaf;
+            Leaf = leaf;
+            Table = table;
+        }
+
+        public bool IsLeaf { get; }
+        public MappedLeaf Leaf { get; }
+        public TablePage Table { get; }
+
+        public static Node ForLeaf(MappedLeaf leaf) => new(isLeaf: true, leaf, default);
+        public static Node ForTable(TablePage table) => new(isLeaf: false, default, table);
+    }
+}

@@ -1,0 +1,31 @@
+namespace Mmspec.Models.State;
+
+/// <summary>The API's permission bits as the spec names them (MM_PAGE_USER, MM_PAGE_WRITE, MM_PAGE_EXEC).</summary>
+[Flags]
+public enum Rights : ulong
+{
+    None = 0,
+    User = 1,
+    Write = 2,
+    Exec = 4,
+}
+
+/// <summary>Who put a mapping there: the client through mm_map_single, vmalloc, or the kernel's direct map.</summary>
+public enum MappingKind
+{
+    Client,
+    Region,
+    DirectMap,
+}
+
+/// <summary>What the model says one virtual page (4 KiB or 2 MiB) maps to.</summary>
+public readonly record struct Mapping(ulong Phys, ulong Size, Rights Rights, MappingKind Kind)
+{
+    public override string ToString() => $"{Kind} -> 0x{Phys:X} ({Size / 1024} KiB, {Rights})";
+}
+
+/// <summary>A region vmalloc returned, kept so that it can be freed and its pages told apart from the client's.</summary>
+public sealed record Region(int Space, ulong Start, ulong Pages, Rights Rights)
+{
+    public ulong End => Start + Pages * AddressSpaceLayout.PageSize;
+}

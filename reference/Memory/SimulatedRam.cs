@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+
+namespace Mmspec.Reference.Memory;
+
+/// <summary>
+/// Physical memory of the simulated machine. Frames are backed lazily, so a 1 GiB machine costs host
+/// memory only for the frames that were written; an unwritten frame reads as zeros.
+/// </summary>
+public sealed class SimulatedRam
+{
+    private readonly byte[]?[] frames;
+
+    public SimulatedRam(ulong size = Layout.DefaultRamSize)
+    {
+        if (size == 0 || !Layout.IsPageAligned(size) || size > Layout.MaxRamSize)
+            throw new ArgumentOutOfRangeException(nameof(size), $"RAM size 0x{size:X} must be a non-zero multiple of 4 KiB, at most 1 GiB");
+        Size = size;
+        frames = new byte[]?[size / Layout.PageSize];
+    }
+
+    public ulong Size { get; }
+
+    public int FrameCount => frames.Length;
+
+    /// <summary>How many frames hold host memory (were written and not zeroed since).</summary>
+    public int BackedFrames => frames.Count(f => f is not null);
+
+    public bool Contains(ulong address, ulong length = 1) =>
+        length <= Size && address <= Size - length;
+
+    public ulong ReadU64(ulong address)
+    {
+        CheckWord(address);
+        byte[]? frame = frames[address >> Layout.PageShift];
+        return frame is null ? 0 : BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan((int)(address & (Layout.PageSize - 1))));
+    }
+
+    public void WriteU64(ulong address, ulong value)
+    {
+        CheckWord(address);
+        byte[] frame = Backing(address);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan((int)(address & (Layout.PageSize - 1))), value);
+    }
+
+    public void Read(ulong address, Span<byte> destination)
+    {
+        CheckRange(address, (ulong)destination.Length);
+        while (!destination.IsEmpty)
+        {
+            int offset = (int)(address & (Layout.PageSize - 1));
+            int chunk = Math.Min(destination.Length, (int)Layout.PageSize - offset);
+            byte[]? frame = frames[address >> Layout.PageShift];
+            if (frame is null)
+                destination[..chunk].Clear();
+            else
+                frame.AsSpan(offset, chunk).CopyTo(destination);
+            destination = destination[chunk..];
+            address += (ulong)chunk;
+        }
+    }
+
+    public void Write(ulong address, ReadOnlySpan<byte> source)
+    {
+        CheckRange(address, (ulong)source.Length);
+        while (!source.IsEmpty)
+        {
+            int offset = (int)(address & (Layout.PageSize - 1));
+            int chunk = Math.Min(source.Length, (int)Layout.PageSize - offset);
+            source[..chunk].CopyTo(Backing(address).AsSpan(offset, chunk));
+            source = source[chunk..];
+            address += (ulong)chunk;
+        }
+    }
+
+    /// <summary>Zeroes a whole frame by dropping its backing, which also returns the host memory.</summary>
+    public void ZeroFrame(ulong frameAddress)
+    {
+        if (!Layout.IsPageAligned(frameAddress))
+            throw new ArgumentException($"0x{frameAddress:X} is not a frame address", nameof(frameAddress));
+        CheckRange(frameAddress, Layout.PageSize);
+        frames[frameAddress >> Layout.PageShift] = null;
+    }
+
+    private byte[] Backing(ulong address) =>
+        frames[address >> Layout.PageShift] ??= new byte[Layout.PageSize];
+
+    private void CheckWord(ulong address)
+    {
+        if ((address & 7) != 0)
+            throw new ArgumentException($"word access at 0x{address:X} is not 8-byte aligned", nameof(address));
+        CheckRange(address, 8);
+    }
+
+    private void CheckRange(ulong address, ulong length)
+    {
+        if (!Contains(address, length))
+            throw new ArgumentOutOfRangeException(nameof(address), $"access 0x{address:X}+0x{length:X} lies outside RAM (0x{Size:X} bytes)");
+    }
+}

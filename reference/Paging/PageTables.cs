@@ -1,0 +1,181 @@
+using Mmspec.Reference.Memory;
+using Mmspec.Reference.Physical;
+
+namespace Mmspec.Reference.Paging;
+
+/// <summary>
+/// Reads and edits 4-level page tables stored in simulated RAM. Walks read one level at a time;
+/// every table page comes zeroed from the physical allocator and goes back to it once empty.
+/// </summary>
+public class PageTables(SimulatedRam ram, PhysicalAllocator frames)
+{
+    protected SimulatedRam Ram { get; } = ram;
+
+    protected PhysicalAllocator Frames { get; } = frames;
+
+    public PageTableEntry ReadEntry(PhysAddr table, int index) => new(Ram.ReadU64(EntryAddress(table, index)));
+
+    public void WriteEntry(PhysAddr table, int index, PageTableEntry entry) => Ram.WriteU64(EntryAddress(table, index), entry.Raw);
+
+    /// <summary>A fresh, zeroed table page, or null when physical memory is exhausted.</summary>
+    public virtual PhysAddr? AllocateTable()
+    {
+        PhysAddr? page = Frames.AllocatePage();
+        if (page is { } table)
+            Ram.ZeroFrame(table.Value);
+        return page;
+    }
+
+    public bool IsEmpty(PhysAddr table)
+    {
+        for (int index = 0; index < PageTableEntry.EntriesPerTable; index++)
+            if (ReadEntry(table, index).Raw != 0)
+                return false;
+        return true;
+    }
+
+    /// <summary>The leaf that translates <paramref name="virt"/>, or null when no page maps it.</summary>
+    public Leaf? FindLeaf(PhysAddr root, VirtAddr virt)
+    {
+        PhysAddr table = root;
+        for (int level = PageLevel.Pml4; level >= PageLevel.Pt; level--)
+        {
+            int index = virt.TableIndex(level);
+            PageTableEntry entry = ReadEntry(table, index);
+            if (!entry.IsPresent)
+                return null;
+            if (IsLeaf(entry, level))
+                return new Leaf(Layout.AlignDown(virt.Value, PageLevel.EntrySpan(level)), entry.Address, level, entry, table, index);
+            table = entry.Address;
+        }
+        throw new InvalidOperationException("unreachable: level 1 entries are always leaves");
+    }
+
+    /// <summary>
+    /// Maps one 4 KiB page, creating missing tables with <paramref name="tableFlags"/>. Refuses to map over
+    /// any page already covering the address; on exhaustion gives back every table this call created.
+    /// </summary>
+    public MapStatus Map(PhysAddr root, VirtAddr virt, PhysAddr frame, EntryFlags leafFlags, EntryFlags tableFlags)
+    {
+        Span<int> createdIndex = stackalloc int[3];
+        Span<ulong> createdParent = stackalloc ulong[3];
+        int created = 0;
+        PhysAddr table = root;
+        for (int level = PageLevel.Pml4; level > PageLevel.Pt; level--)
+        {
+            int index = virt.TableIndex(level);
+            PageTableEntry entry = ReadEntry(table, index);
+            if (entry.IsPresent && IsLeaf(entry, level))
+                return MapStatus.AlreadyMapped;
+            if (!entry.IsPresent)
+            {
+                if (AllocateTable() is not { } child)
+                {
+                    for (int undo = created - 1; undo >= 0; undo--)
+                        Unlink(new PhysAddr(createdParent[undo]), createdIndex[undo]);
+                    return MapStatus.OutOfMemory;
+                }
+                entry = PageTableEntry.Create(child, tableFlags | EntryFlags.Present);
+                WriteEntry(table, index, entry);
+                createdParent[created] = table.Value;
+                createdIndex[created++] = index;
+            }
+            table = entry.Address;
+        }
+        int leafIndex = virt.TableIndex(PageLevel.Pt);
+        if (ReadEntry(table, leafIndex).IsPresent)
+            return MapStatus.AlreadyMapped;
+        WriteEntry(table, leafIndex, PageTableEntry.Create(frame, leafFlags | EntryFlags.Present));
+        return MapStatus.Mapped;
+    }
+
+    /// <summary>Clears a leaf and frees the tables this leaves empty, bottom up, as far as policy allows.</summary>
+    public void RemoveLeaf(PhysAddr root, VirtAddr virt, Leaf leaf)
+    {
+        WriteEntry(leaf.Table, leaf.Index, PageTableEntry.Empty);
+        PruneEmptyTables(root, virt, leaf.Level);
+    }
+
+    /// <summary>Tables shared by every space (the kernel half's PDPTs) and roots are never freed.</summary>
+    protected virtual bool MayFreeTable(VirtAddr virt, int tableLevel) =>
+        tableLevel < PageLevel.Pml4 && !(virt.IsKernel && tableLevel == PageLevel.Pdpt);
+
+    protected virtual void PruneEmptyTables(PhysAddr root, VirtAddr virt, int emptiedLevel)
+    {
+        for (int level = emptiedLevel; MayFreeTable(virt, level); level++)
+        {
+            (PhysAddr parent, int index) = EntryPointingTo(root, virt, level);
+            PhysAddr table = ReadEntry(parent, index).Address;
+            if (!IsEmpty(table))
+                return;
+            Unlink(parent, index);
+        }
+    }
+
+    /// <summary>
+    /// Every leaf intersecting [<paramref name="from"/>, <paramref name="last"/>] (canonical addresses of one
+    /// canonical half), in address order. Descends only into present entries, so an empty 512 GiB, 1 GiB or
+    /// 2 MiB subtree costs one read: the cost follows the number of mappings, not the size of the range.
+    /// </summary>
+    public IEnumerable<Leaf> LeavesIn(PhysAddr root, ulong from, ulong last) =>
+        LeavesIn(root, PageLevel.Pml4, 0, from & RawMask, last & RawMask);
+
+    /// <summary>Lowest address in [from, last] (one canonical half) that starts a free run of length bytes.</summary>
+    public ulong? FindFreeRun(PhysAddr root, ulong from, ulong last, ulong length)
+    {
+        ulong cursor = from;
+        foreach (Leaf leaf in LeavesIn(root, from, last))
+        {
+            if (leaf.VirtualBase > cursor && leaf.VirtualBase - cursor >= length)
+                return cursor;
+            ulong end = leaf.VirtualBase + leaf.Size;
+            if (end == 0 || end > last)
+                return null; // the page reaches the end of the range (or wraps at the top of the address space)
+            cursor = Math.Max(cursor, end);
+        }
+        return last - cursor + 1 >= length ? cursor : null;
+    }
+
+    private IEnumerable<Leaf> LeavesIn(PhysAddr table, int level, ulong tableBase, ulong rawFrom, ulong rawLast)
+    {
+        ulong span = PageLevel.EntrySpan(level);
+        int first = rawFrom > tableBase ? (int)((rawFrom - tableBase) / span) : 0;
+        int last = (int)Math.Min(PageTableEntry.EntriesPerTable - 1, (rawLast - tableBase) / span);
+        for (int index = first; index <= last; index++)
+        {
+            PageTableEntry entry = ReadEntry(table, index);
+            if (!entry.IsPresent)
+                continue;
+            ulong start = tableBase + (ulong)index * span;
+            if (IsLeaf(entry, level))
+                yield return new Leaf(Canonical(start), entry.Address, level, entry, table, index);
+            else
+                foreach (Leaf leaf in LeavesIn(entry.Address, level - 1, start, rawFrom, rawLast))
+                    yield return leaf;
+        }
+    }
+
+    private const ulong RawMask = (1UL << 48) - 1;
+
+    private static ulong Canonical(ulong raw) => (raw & (1UL << 47)) != 0 ? raw | ~RawMask : raw;
+
+    private (PhysAddr Table, int Index) EntryPointingTo(PhysAddr root, VirtAddr virt, int childLevel)
+    {
+        PhysAddr table = root;
+        for (int level = PageLevel.Pml4; level > childLevel + 1; level--)
+            table = ReadEntry(table, virt.TableIndex(level)).Address;
+        return (table, virt.TableIndex(childLevel + 1));
+    }
+
+    private void Unlink(PhysAddr parent, int index)
+    {
+        PhysAddr child = ReadEntry(parent, index).Address;
+        WriteEntry(parent, index, PageTableEntry.Empty);
+        Frames.FreePage(child.Value);
+    }
+
+    protected static bool IsLeaf(PageTableEntry entry, int level) =>
+        level == PageLevel.Pt || (PageLevel.CanBeLargeLeaf(level) && entry.IsPageSize);
+
+    private static ulong EntryAddress(PhysAddr table, int index) => table.Value + (ulong)index * 8;
+}

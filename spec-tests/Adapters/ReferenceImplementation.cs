@@ -1,0 +1,84 @@
+using Mmspec.Reference.Api;
+using Mmspec.Reference.Kernel;
+using Mmspec.Reference.Memory;
+using Mmspec.SpecTests.Port;
+
+namespace Mmspec.SpecTests.Adapters;
+
+/// <summary>The reference kernel behind the port. It reaches only the reference's spec-shaped edge, MmApi.</summary>
+public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess
+{
+    public const Capabilities ReferenceCapabilities =
+        Capabilities.DirectMapLargePages | Capabilities.SharedKernelHalf | Capabilities.PanicsOnMisuse | Capabilities.ReferenceDecisions;
+
+    public virtual Capabilities Capabilities => ReferenceCapabilities;
+
+    public ulong RamSize => api.Kernel.Ram.Size;
+
+    public IRamAccess Ram => this;
+
+    public ulong mm_phys_alloc_page() => api.mm_phys_alloc_page();
+
+    public ulong mm_phys_alloc_contiguous(ulong count) => api.mm_phys_alloc_contiguous(count);
+
+    public void mm_phys_free_page(ulong addr) => Guard(() => api.mm_phys_free_page(addr));
+
+    public ulong kmalloc(ulong size) => api.kmalloc(size);
+
+    public void kfree(ulong ptr) => Guard(() => api.kfree(ptr));
+
+    public int mm_map_single(ulong space, ulong virt, ulong phys, ulong flags) => Guard(() => api.mm_map_single(space, virt, phys, flags));
+
+    public ulong mm_map_get(ulong space, ulong virt, out ulong flags)
+    {
+        ulong reported = 0;
+        ulong result = Guard(() => api.mm_map_get(space, virt, ref reported));
+        flags = reported;
+        return result;
+    }
+
+    public ulong mm_umap_single(ulong space, ulong virt, uint size) => Guard(() => api.mm_umap_single(space, virt, size));
+
+    public ulong vmfind(ulong space, ulong from, ulong to, ulong npages) => Guard(() => api.vmfind(space, from, to, npages));
+
+    public ulong vmalloc(ulong space, ulong from, ulong to, ulong npages, ulong flags) => Guard(() => api.vmalloc(space, from, to, npages, flags));
+
+    public int vmfree(ulong space, ulong addr, ulong npages) => Guard(() => api.vmfree(space, addr, npages));
+
+    public ulong CreateSpace() => api.mm_space_create();
+
+    public ulong SpaceRoot(ulong space) => Guard(() => api.mm_space_root(space));
+
+    public ulong ReadU64(ulong phys) => api.Kernel.Ram.ReadU64(phys);
+
+    public void WriteU64(ulong phys, ulong value) => api.Kernel.Ram.WriteU64(phys, value);
+
+    public void Read(ulong phys, Span<byte> destination) => api.Kernel.Ram.Read(phys, destination);
+
+    public void Write(ulong phys, ReadOnlySpan<byte> source) => api.Kernel.Ram.Write(phys, source);
+
+    public void Dispose() => GC.SuppressFinalize(this);
+
+    private static void Guard(Action call) => Guard(() => { call(); return 0; });
+
+    private static T Guard<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (KernelPanicException panic)
+        {
+            throw new ImplementationPanicException(panic.Reason.ToString(), panic.Message, panic);
+        }
+    }
+}
+
+/// <summary>Fresh reference machines; a variant kernel (a zoo member) passes its own component factory.</summary>
+public class ReferenceFactory(string name = "reference", ComponentFactory? components = null) : IImplementationFactory
+{
+    public string Name { get; } = name;
+
+    public virtual IMmImplementation Create(ulong ramSize) =>
+        new ReferenceImplementation(new MmApi(new MemoryManager(new MachineOptions(ramSize), components)));
+}

@@ -1,0 +1,105 @@
+using Mmspec.Models.Mmu;
+using Mmspec.Models.State;
+
+namespace Mmspec.SpecTests.Execution;
+
+/// <summary>
+/// The checks after every step, against the MMU model and the abstract model: touched addresses translate
+/// as the model says, every space's page tables hold exactly the model's mappings, no physical page has two
+/// owners, and every mark the suite wrote is intact.
+/// </summary>
+public static class Audit
+{
+    public static void AfterStep(SequenceContext ctx, string clause)
+    {
+        var ram = new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize);
+        try
+        {
+            foreach ((int space, ulong virt) in ctx.Touched)
+                foreach (int seen in SpacesSeeing(ctx, space, virt))
+                    CompareTranslation(ctx, ram, seen, virt, clause);
+            var tables = new Dictionary<ulong, string>();
+            for (int space = 0; space < ctx.Roots.Length; space++)
+            {
+                CompareLeaves(ctx, ram, space, clause);
+                foreach (TablePage table in Mmu.EnumerateTables(ram, ctx.Roots[space]))
+                    tables.TryAdd(table.PhysicalAddress, $"a {table.Level.Name()} page table");
+            }
+            foreach (ulong page in tables.Keys)
+                ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
+            (OwnershipMap owned, (string Clause, string Message)? conflict) =
+                OwnershipMap.Build(ctx.Model, tables.Select(pair => (pair.Key, pair.Value)));
+            if (conflict is { } found)
+                ctx.Fail(found.Clause, found.Message);
+            ctx.Owned = owned;
+        }
+        catch (MalformedPageTableException malformed)
+        {
+            ctx.Fail(clause, $"the page tables hold a malformed entry: {malformed.Message}");
+        }
+        catch (WalkOutsideRamException outside)
+        {
+            ctx.Fail(clause, $"the page tables point outside RAM: {outside.Message}");
+        }
+        if (ctx.Patterns.FirstDamage() is { } damage)
+            ctx.Fail(DamageClause(damage), damage);
+        ctx.Touched.Clear();
+    }
+
+    private static string DamageClause(string damage) => damage.StartsWith("heap", StringComparison.Ordinal) ? "HEAP-04" : "PHYS-01";
+
+    private static IEnumerable<int> SpacesSeeing(SequenceContext ctx, int space, ulong virt) =>
+        ctx.Model.SharedKernelHalf && AddressSpaceLayout.IsKernel(virt) ? Enumerable.Range(0, ctx.Roots.Length) : [space];
+
+    private static void CompareTranslation(SequenceContext ctx, RamView ram, int space, ulong virt, string clause)
+    {
+        Translation actual = Mmu.Lookup(ram, ctx.Roots[space], virt);
+        var expected = ctx.Model.Lookup(space, virt);
+        string where = $"space{space} 0x{virt:X}";
+        if (expected is not { } model)
+        {
+            if (actual.IsOk)
+                ctx.Fail(clause, $"{where}: the MMU translates it ({actual.Leaf}) but it should be unmapped");
+            return;
+        }
+        if (!actual.IsOk)
+            ctx.Fail(clause, $"{where}: the MMU faults ({actual.Fault}) but it should map to 0x{model.Mapping.Phys + (virt - model.Base):X}");
+        CompareLeaf(ctx, space, actual.Leaf, model.Base, model.Mapping, clause);
+    }
+
+    private static void CompareLeaves(SequenceContext ctx, RamView ram, int space, string clause)
+    {
+        var expected = new Dictionary<ulong, Mapping>();
+        foreach ((ulong virt, Mapping mapping) in ctx.Model.MappingsOf(space))
+            expected[virt] = mapping;
+        foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, ctx.Roots[space]))
+        {
+            if (!expected.Remove(leaf.VirtualBase, out Mapping mapping))
+                ctx.Fail(clause, $"space{space}: the page tables map {leaf}, which the model does not have");
+            CompareLeaf(ctx, space, leaf, leaf.VirtualBase, mapping, clause);
+        }
+        if (expected.Count > 0)
+        {
+            (ulong virt, Mapping missing) = expected.First();
+            ctx.Fail(clause, $"space{space}: 0x{virt:X} should map {missing} but the page tables have no such page");
+        }
+    }
+
+    private static void CompareLeaf(SequenceContext ctx, int space, MappedLeaf leaf, ulong expectedBase, Mapping mapping, string clause)
+    {
+        string where = $"space{space} 0x{expectedBase:X}";
+        if (leaf.VirtualBase != expectedBase || leaf.Bytes != mapping.Size || leaf.PhysicalBase != mapping.Phys)
+            ctx.Fail(clause, $"{where}: the page tables hold {leaf}; the model says {mapping}");
+        Permissions rights = leaf.Permissions;
+        bool directMap = mapping.Kind == MappingKind.DirectMap;
+        if (directMap && !ctx.Strict)
+        {
+            ctx.Check(!rights.User, "DMAP-01", $"{where}: the direct map is reachable from user mode ({leaf})");
+            return;
+        }
+        var actual = (rights.User ? Rights.User : 0) | (rights.Writable ? Rights.Write : 0) | (rights.Executable ? Rights.Exec : 0);
+        if (actual != mapping.Rights)
+            ctx.Fail(directMap ? "DMAP-D07" : "MAP-04",
+                $"{where}: effective permissions through all levels are {rights}, but the mapping was made with {mapping.Rights}");
+    }
+}

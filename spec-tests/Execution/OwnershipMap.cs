@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using Mmspec.Models.State;
+
+namespace Mmspec.SpecTests.Execution;
+
+/// <summary>Every physical page known to be in use, with who uses it. A page with two owners is a bug.</summary>
+public sealed class OwnershipMap
+{
+    public static readonly OwnershipMap Empty = new(ImmutableDictionary<ulong, string>.Empty);
+
+    private OwnershipMap(ImmutableDictionary<ulong, string> owners) => Owners = owners;
+
+    public ImmutableDictionary<ulong, string> Owners { get; }
+
+    public int Count => Owners.Count;
+
+    public bool Contains(ulong page) => Owners.ContainsKey(page);
+
+    public string? OwnerOf(ulong page) => Owners.GetValueOrDefault(page);
+
+    /// <summary>Heap blocks share pages with each other; every other kind of owner must be alone on its page.</summary>
+    public static (OwnershipMap Map, (string Clause, string Message)? Conflict) Build(ApiState model, IEnumerable<(ulong Page, string Owner)> tables)
+    {
+        var owners = new Dictionary<ulong, string>();
+        (string, string)? conflict = null;
+
+        void Claim(ulong page, string owner, string clause, bool shareable = false)
+        {
+            if (owners.TryGetValue(page, out string? existing))
+            {
+                if (!(shareable && existing.StartsWith("heap", StringComparison.Ordinal)))
+                    conflict ??= (clause, $"physical page 0x{page:X} is both {existing} and {owner}");
+                return;
+            }
+            owners[page] = owner;
+        }
+
+        foreach ((ulong page, string owner) in tables)
+            Claim(page, owner, "PHYS-01");
+        foreach (ulong page in model.ClientPages)
+            Claim(page, "a page the client allocated", "PHYS-01");
+        foreach ((int space, ulong virt, Mapping mapping) in model.DistinctMappings())
+            if (mapping.Kind == MappingKind.Region)
+                Claim(mapping.Phys, $"the vmalloc page at 0x{virt:X} ({(space < 0 ? "kernel half" : $"space{space}")})", "VM-06");
+        foreach ((ulong pointer, ulong size) in model.HeapBlocks)
+        {
+            ulong phys = pointer - AddressSpaceLayout.KernelBase;
+            ulong last = phys + Math.Max(size, 1) - 1;
+            for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); page <= last; page += AddressSpaceLayout.PageSize)
+                Claim(page, $"heap block 0x{pointer:X}", "HEAP-03", shareable: true);
+        }
+        return (new OwnershipMap(owners.ToImmutableDictionary()), conflict);
+    }
+}

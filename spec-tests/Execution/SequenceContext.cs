@@ -1,0 +1,130 @@
+using Mmspec.Models.State;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Port;
+
+namespace Mmspec.SpecTests.Execution;
+
+/// <summary>
+/// Everything one sequence shares while it runs: the implementation, the model's view of the state, the
+/// record of calls, and what the audit learned after the previous step.
+/// </summary>
+public sealed class SequenceContext
+{
+    public const int SpaceCount = 2;
+
+    public SequenceContext(IMmImplementation implementation, Profile profile)
+    {
+        Implementation = implementation;
+        Profile = profile;
+        Capabilities caps = implementation.Capabilities;
+        Model = ApiState.Initial(SpaceCount, caps.HasFlag(Capabilities.SharedKernelHalf), caps.HasFlag(Capabilities.DirectMapLargePages));
+        Patterns = new PatternBook(implementation.Ram);
+    }
+
+    public IMmImplementation Implementation { get; }
+
+    public Profile Profile { get; }
+
+    public bool Strict => Profile == Profile.Strict;
+
+    public Capabilities Capabilities => Implementation.Capabilities;
+
+    public ApiState Model { get; set; }
+
+    public ulong[] Spaces { get; } = new ulong[SpaceCount];
+
+    public ulong[] Roots { get; } = new ulong[SpaceCount];
+
+    public PatternBook Patterns { get; }
+
+    public List<CallRecord> Trace { get; } = [];
+
+    /// <summary>Addresses the current step touched, re-checked through the MMU model after it.</summary>
+    public List<(int Space, ulong Virt)> Touched { get; } = [];
+
+    /// <summary>Pages known to be in use after the previous step (client, regions, heap, tables).</summary>
+    public OwnershipMap Owned { get; set; } = OwnershipMap.Empty;
+
+    /// <summary>Pages the machine could hand out when the sequence began, and tables it had then.</summary>
+    public int BaselineFreePages { get; set; }
+
+    public int BaselineTablePages { get; set; }
+
+    /// <summary>Pointers kfree'd and not handed out again: a second kfree of one is a double free.</summary>
+    public HashSet<ulong> FreedPointers { get; } = [];
+
+    public int Step { get; set; }
+
+    public ulong RamPages => Implementation.RamSize / AddressSpaceLayout.PageSize;
+
+    /// <summary>Pages believed free: what the baseline had, less what is in use now beyond the boot tables.</summary>
+    public int EstimatedFreePages => BaselineFreePages - (Owned.Count - BaselineTablePages);
+
+    /// <summary>
+    /// Whether running out of memory is believable for a request needing <paramref name="pages"/> pages.
+    /// Implementations keep some memory for themselves (heap metadata, tables), hence the allowance.
+    /// </summary>
+    public bool ExhaustionPlausible(ulong pages) =>
+        (ulong)Math.Max(0, EstimatedFreePages) < pages + (ulong)(16 + Model.HeapBlocks.Count + 4 * SpaceCount);
+
+    public void Check(bool condition, string clause, string message)
+    {
+        if (!condition)
+            Fail(clause, message);
+    }
+
+    public void Fail(string clause, string message) => throw new ViolationException(new Violation(clause, message, Step));
+
+    /// <summary>Makes a call, records it, and turns a panic or crash the step did not expect into a violation of <paramref name="clause"/>.</summary>
+    public T Call<T>(string clause, string rendering, Func<T> call, Func<T, string> show)
+    {
+        try
+        {
+            T result = call();
+            Trace.Add(new CallRecord(Step, rendering, show(result)));
+            return result;
+        }
+        catch (ImplementationPanicException panic)
+        {
+            Trace.Add(new CallRecord(Step, rendering, $"panic {panic.Reason}"));
+            Fail(clause, $"{rendering} panicked ({panic.Reason}) on a valid call: {panic.Message}");
+            throw;
+        }
+        catch (Exception crash) when (crash is not ViolationException)
+        {
+            Trace.Add(new CallRecord(Step, rendering, $"crash {crash.GetType().Name}"));
+            Fail(clause, $"{rendering} crashed: {crash.GetType().Name}: {crash.Message}");
+            throw;
+        }
+    }
+
+    public void Call(string clause, string rendering, Action call) =>
+        Call(clause, rendering, () => { call(); return 0; }, _ => "");
+
+    /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>
+    public void CallExpectingPanic(string clause, string rendering, Action call)
+    {
+        try
+        {
+            call();
+        }
+        catch (ImplementationPanicException panic)
+        {
+            Trace.Add(new CallRecord(Step, rendering, $"panic {panic.Reason}"));
+            return;
+        }
+        catch (Exception crash)
+        {
+            Trace.Add(new CallRecord(Step, rendering, $"crash {crash.GetType().Name}"));
+            Fail(clause, $"{rendering} should panic but crashed: {crash.GetType().Name}: {crash.Message}");
+        }
+        Trace.Add(new CallRecord(Step, rendering, "returned"));
+        Fail(clause, $"{rendering} should raise a kernel panic but returned normally");
+    }
+
+    public void Touch(int space, ulong virt) => Touched.Add((space, virt));
+
+    public static string Hex(ulong value) => value == AddressSpaceLayout.Naddr ? "MM_NADDR" : $"0x{value:X}";
+
+    public string Space(int index) => $"space{index}";
+}

@@ -1,0 +1,66 @@
+namespace Mmspec.SpecTests.Port;
+
+/// <summary>
+/// The implementation under test: the spec's C API, word for word (mm_space_t, uintptr_t and size_t are
+/// 64-bit values), plus the few hooks a black-box suite needs. One instance is one fresh machine.
+/// Misuse that the implementation treats as fatal surfaces as <see cref="ImplementationPanicException"/>.
+/// </summary>
+public interface IMmImplementation : IDisposable
+{
+    Capabilities Capabilities { get; }
+
+    /// <summary>Bytes of simulated RAM, starting at physical address 0.</summary>
+    ulong RamSize { get; }
+
+    ulong mm_phys_alloc_page();
+
+    ulong mm_phys_alloc_contiguous(ulong count);
+
+    void mm_phys_free_page(ulong addr);
+
+    ulong kmalloc(ulong size);
+
+    void kfree(ulong ptr);
+
+    int mm_map_single(ulong space, ulong virt, ulong phys, ulong flags);
+
+    ulong mm_map_get(ulong space, ulong virt, out ulong flags);
+
+    ulong mm_umap_single(ulong space, ulong virt, uint size);
+
+    ulong vmfind(ulong space, ulong from, ulong to, ulong npages);
+
+    ulong vmalloc(ulong space, ulong from, ulong to, ulong npages, ulong flags);
+
+    int vmfree(ulong space, ulong addr, ulong npages);
+
+    /// <summary>Hook: a new address space (mm_space_t), or MM_NADDR when memory is exhausted.</summary>
+    ulong CreateSpace();
+
+    /// <summary>Hook: the physical address of a space's top-level table (what CR3 would hold).</summary>
+    ulong SpaceRoot(ulong space);
+
+    /// <summary>Hook: the machine's physical memory, read and written as the CPU would through the direct map.</summary>
+    IRamAccess Ram { get; }
+}
+
+/// <summary>Direct access to the simulated physical memory of an implementation.</summary>
+public interface IRamAccess
+{
+    ulong ReadU64(ulong phys);
+
+    void WriteU64(ulong phys, ulong value);
+
+    void Read(ulong phys, Span<byte> destination);
+
+    void Write(ulong phys, ReadOnlySpan<byte> source);
+}
+
+/// <summary>Creates fresh instances of one implementation; each property run starts from a new machine.</summary>
+public interface IImplementationFactory
+{
+    /// <summary>A short, stable name (e.g. "reference", "zoo:vmfind-inclusive-to").</summary>
+    string Name { get; }
+
+    IMmImplementation Create(ulong ramSize);
+}

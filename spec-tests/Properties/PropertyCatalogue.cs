@@ -1,0 +1,45 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Mmspec.SpecTests.Sequences;
+using G = Mmspec.SpecTests.Sequences.OperationGenerators;
+
+namespace Mmspec.SpecTests.Properties;
+
+/// <summary>
+/// The one catalogue of properties every front end runs (xunit, the CLI). Each names the clauses it can
+/// report; together they must cover every normative clause of spec/clauses.md.
+/// </summary>
+public static class PropertyCatalogue
+{
+    public const int MaxSteps = 150;
+
+    /// <summary>Clauses the audit after every step can report, whatever the step was.</summary>
+    private static readonly string[] AuditClauses = ["PHYS-01", "PHYS-05", "PHYS-06", "HEAP-03", "HEAP-04", "DMAP-01", "DMAP-04", "MAP-04", "MAP-02", "MAP-06", "VM-06", "MAP-D05", "DMAP-D07"];
+
+    public static IReadOnlyList<ISpecProperty> All { get; } =
+    [
+        Stateful("stateful.physical", "Physical pages: allocate, allocate contiguous, free, misuse",
+            (5, G.AllocPage), (3, G.AllocContiguous), (4, G.FreePage), (1, G.FreeBad)),
+        Stateful("stateful.heap", "Kernel heap: kmalloc/kfree as malloc(3)/free(3)",
+            (6, G.Kmalloc), (5, G.Kfree), (1, G.AllocPage), (1, G.FreePage)),
+        Stateful("stateful.mapping", "Single-page mappings: map, look up, unmap (4 KiB and the direct map's 2 MiB pages)",
+            (4, G.AllocPage), (6, G.Map), (4, G.MapGet), (4, G.Unmap), (1, G.MapKernelUser), (1, G.FreePage)),
+        Stateful("stateful.regions", "Virtual regions: vmfind, vmalloc, vmfree",
+            (4, G.VmFind), (5, G.VmAlloc), (3, G.VmFree), (2, G.MapGet), (1, G.Unmap), (1, G.AllocContiguous)),
+        Stateful("stateful.mixed", "Everything at once, in two spaces",
+            (3, G.AllocPage), (1, G.AllocContiguous), (2, G.FreePage), (1, G.FreeBad), (3, G.Kmalloc), (2, G.Kfree),
+            (4, G.Map), (3, G.MapGet), (3, G.Unmap), (2, G.VmFind), (3, G.VmAlloc), (2, G.VmFree)),
+    ];
+
+    public static ISpecProperty Find(string id) =>
+        All.FirstOrDefault(property => property.Id == id) ?? throw new KeyNotFoundException($"no property '{id}'");
+
+    private static StatefulProperty Stateful(string id, string title, params (int Weight, Gen<Operation> Step)[] mix)
+    {
+        Gen<Operation> step = Gen.Frequency(mix.Select(entry => (entry.Weight, entry.Step)).ToArray());
+        // Every step kind is sampled to learn the clauses it can report: a kind's clauses do not depend on its arguments.
+        var clauses = mix.SelectMany(entry => entry.Step.Sample(64, 1)).SelectMany(op => op.Clauses)
+            .Concat(AuditClauses).Distinct().Order(StringComparer.Ordinal).ToList();
+        return new StatefulProperty(id, title, step, MaxSteps, clauses);
+    }
+}

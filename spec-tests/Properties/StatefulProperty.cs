@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using FsCheck;
+using FsCheck.Fluent;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Execution;
+using Mmspec.SpecTests.Port;
+using Mmspec.SpecTests.Sequences;
+
+namespace Mmspec.SpecTests.Properties;
+
+/// <summary>
+/// Random sequences of calls drawn from a mix of step generators, each run on a fresh machine against the
+/// model and the MMU (see <see cref="SequenceRunner"/>), shrunk to a minimal sequence on failure.
+/// </summary>
+public sealed class StatefulProperty(string id, string title, Gen<Operation> step, int maxSteps, IReadOnlyList<string> clauses) : ISpecProperty
+{
+    public string Id { get; } = id;
+
+    public string Title { get; } = title;
+
+    public IReadOnlyList<string> Clauses { get; } = clauses;
+
+    public Profile MinimumProfile => Profile.Default;
+
+    public PropertyResult Check(IImplementationFactory implementation, RunSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        long steps = 0;
+        Arbitrary<List<Operation>> sequences = Arb.From(OperationGenerators.Sequence(step, maxSteps), OperationGenerators.Shrink);
+        (bool failed, List<Operation>? minimal, int tests, int shrinks) = FsCheckDriver.Run(sequences, sequence =>
+        {
+            SequenceResult result = SequenceRunner.Run(implementation, settings.Profile, sequence);
+            steps += result.StepsApplied;
+            if (!result.Passed)
+                throw new ViolationException(result.Violation!);
+        }, settings.Seed, settings.MaxTest);
+        if (!failed)
+            return new PropertyResult(Id, Verdict.Passed, tests, steps, clock.Elapsed);
+        SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal!);
+        Violation violation = replay.Violation ?? new Violation("?", "the shrunk sequence passed when run again: the implementation is not deterministic", 0);
+        var failure = new Failure(settings.Seed, violation, minimal!.Select(op => op.ToString()).ToList(), replay.Trace, shrinks);
+        return new PropertyResult(Id, Verdict.Failed, tests, steps, clock.Elapsed, failure);
+    }
+}

@@ -1,0 +1,97 @@
+using Mmspec.Models.State;
+using Mmspec.SpecTests.Execution;
+using static Mmspec.SpecTests.Execution.SequenceContext;
+
+namespace Mmspec.SpecTests.Sequences;
+
+/// <summary>kmalloc(size): checked for alignment, placement in the direct map and overlap with everything live.</summary>
+public sealed record Kmalloc(ulong Size) : Operation
+{
+    public const ulong Alignment = 16;
+
+    public override string Clause => "HEAP-01";
+
+    public override IReadOnlyList<string> Clauses => ["HEAP-01", "HEAP-02", "HEAP-03", "HEAP-06", "HEAP-08", "HEAP-D01", "HEAP-D02", "HEAP-D03"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        ulong pointer = ctx.Call(Clause, $"kmalloc({Size})", () => ctx.Implementation.kmalloc(Size), Hex);
+        if (pointer == 0)
+        {
+            ctx.Check(Size > 0 || !ctx.Strict, "HEAP-D02", "kmalloc(0) returned NULL");
+            ctx.Check(Size == 0 || ctx.ExhaustionPlausible(Size / AddressSpaceLayout.PageSize + 1), "HEAP-06",
+                $"kmalloc({Size}) returned NULL with about {ctx.EstimatedFreePages} pages free");
+            return true;
+        }
+        ctx.Check(pointer % Alignment == 0, "HEAP-02", $"kmalloc({Size}) returned 0x{pointer:X}, not {Alignment}-byte aligned");
+        ulong phys = pointer - AddressSpaceLayout.KernelBase;
+        bool inDirectMap = pointer >= AddressSpaceLayout.KernelBase && phys < ctx.Implementation.RamSize && ctx.Implementation.RamSize - phys >= Size;
+        ctx.Check(inDirectMap, "HEAP-D01", $"kmalloc({Size}) returned 0x{pointer:X}, not a direct-map pointer into RAM");
+        ctx.Check(!ctx.Model.HeapBlocks.ContainsKey(pointer), Size == 0 ? "HEAP-08" : "HEAP-03", $"kmalloc returned 0x{pointer:X}, which is already live");
+        foreach ((ulong other, ulong size) in ctx.Model.HeapBlocks)
+            ctx.Check(pointer + Math.Max(Size, 1) <= other || other + Math.Max(size, 1) <= pointer, "HEAP-03",
+                $"block 0x{pointer:X} ({Size} bytes) overlaps live block 0x{other:X} ({size} bytes)");
+        for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); page < phys + Math.Max(Size, 1); page += AddressSpaceLayout.PageSize)
+        {
+            string? owner = ctx.Owned.OwnerOf(page);
+            ctx.Check(owner is null || owner.StartsWith("heap", StringComparison.Ordinal), "HEAP-03",
+                $"block 0x{pointer:X} ({Size} bytes) lies on page 0x{page:X}, which is {owner}");
+        }
+        ctx.Model = ctx.Model.BlockAllocated(pointer, Size);
+        ctx.FreedPointers.Remove(pointer);
+        ctx.Patterns.MarkBlock(pointer, Size);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Size > 1 ? [new Kmalloc(Size / 2)] : [];
+}
+
+/// <summary>kfree of a live block, of NULL, or (strict) a double or interior free that must panic.</summary>
+public sealed record Kfree(int Which, KfreeKind Kind = KfreeKind.Live) : Operation
+{
+    public override string Clause => Kind switch
+    {
+        KfreeKind.Null => "HEAP-05",
+        KfreeKind.Live => "HEAP-07",
+        _ => "HEAP-D04",
+    };
+
+    public override IReadOnlyList<string> Clauses => ["HEAP-05", "HEAP-07", "HEAP-D04", "HEAP-D06"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        switch (Kind)
+        {
+            case KfreeKind.Null:
+                ctx.Call(Clause, "kfree(NULL)", () => ctx.Implementation.kfree(0));
+                return true;
+            case KfreeKind.Live when !ctx.Model.HeapBlocks.IsEmpty:
+                ulong pointer = ctx.Model.HeapBlocks.Keys.ElementAt(Pick(Which, ctx.Model.HeapBlocks.Count));
+                ctx.Call(Clause, $"kfree({Hex(pointer)})", () => ctx.Implementation.kfree(pointer));
+                ctx.Model = ctx.Model.BlockFreed(pointer);
+                ctx.Patterns.ForgetBlock(pointer);
+                ctx.FreedPointers.Add(pointer);
+                return true;
+            case KfreeKind.Double when ctx.Strict && ctx.FreedPointers.Count > 0:
+                ulong freed = ctx.FreedPointers.Order().ElementAt(Pick(Which, ctx.FreedPointers.Count));
+                ctx.CallExpectingPanic(Clause, $"kfree({Hex(freed)})", () => ctx.Implementation.kfree(freed));
+                return true;
+            case KfreeKind.Interior when ctx.Strict && ctx.Model.HeapBlocks.Any(block => block.Value > Kmalloc.Alignment):
+                ulong inside = ctx.Model.HeapBlocks.First(block => block.Value > Kmalloc.Alignment).Key + Kmalloc.Alignment;
+                ctx.CallExpectingPanic(Clause, $"kfree({Hex(inside)})", () => ctx.Implementation.kfree(inside));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    public override IEnumerable<Operation> Simpler() => Which > 0 ? [this with { Which = 0 }] : [];
+}
+
+public enum KfreeKind
+{
+    Live,
+    Null,
+    Double,
+    Interior,
+}

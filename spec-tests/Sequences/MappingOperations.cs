@@ -1,0 +1,146 @@
+using Mmspec.Models.State;
+using Mmspec.SpecTests.Execution;
+using static Mmspec.SpecTests.Execution.SequenceContext;
+
+namespace Mmspec.SpecTests.Sequences;
+
+/// <summary>mm_map_single of a page the client holds (or, strict, a deliberately bad argument).</summary>
+public sealed record MapSingle(int Space, AddressPick Virt, int Which, Rights Flags, BadMapping Bad = BadMapping.None) : Operation
+{
+    public override string Clause => "MAP-01";
+
+    public override IReadOnlyList<string> Clauses => ["MAP-01", "MAP-02", "MAP-03", "MAP-04", "MAP-05", "MAP-16", "MAP-D01", "MAP-D02", "MAP-D04", "DMAP-D05"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        ulong virt = Virt.Resolve();
+        bool kernelUser = AddressSpaceLayout.IsKernel(virt) && Flags.HasFlag(Rights.User);
+        bool canonical = AddressSpaceLayout.IsCanonical(virt);
+        if (ctx.Model.ClientPages.IsEmpty)
+            return false;
+        ulong phys = ctx.Model.ClientPages[Pick(Which, ctx.Model.ClientPages.Count)];
+        ulong flags = (ulong)Flags;
+        switch (Bad)
+        {
+            case BadMapping.UnalignedVirt: virt += 0x10; break;
+            case BadMapping.UnalignedPhys: phys += 0x10; break;
+            case BadMapping.InvalidFlags: flags |= 0x100; break;
+        }
+        bool mapped = canonical && ctx.Model.Lookup(Space, virt) is not null;
+        bool valid = Bad == BadMapping.None && canonical && !kernelUser && !mapped;
+        if (!valid && !ctx.Strict)
+            return false; // the spec does not say what these do: only the strict profile has an answer
+        string call = $"mm_map_single({ctx.Space(Space)}, {Hex(virt)}, {Hex(phys)}, {FlagNames(flags)})";
+        int result = ctx.Call(Clause, call, () => ctx.Implementation.mm_map_single(ctx.Spaces[Space], virt, phys, flags), r => r.ToString());
+        if (canonical)
+            ctx.Touch(Space, virt & ~(AddressSpaceLayout.PageSize - 1));
+        if (!valid)
+        {
+            int expected = mapped && Bad == BadMapping.None && !kernelUser ? -17 : -22;
+            ctx.Check(result == expected, mapped ? "MAP-D02" : Bad == BadMapping.None && canonical ? "DMAP-D05" : "MAP-D01",
+                $"{call} returned {result}; expected {expected} with nothing changed");
+            return true;
+        }
+        if (result != 0)
+        {
+            ctx.Check(result < 0 && ctx.ExhaustionPlausible(3), Clause, $"{call} failed with {result}");
+            return true;
+        }
+        ctx.Model = ctx.Model.Mapped(Space, virt, phys, Flags);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() =>
+        Flags != Rights.None || Which > 0 ? [this with { Flags = Rights.None, Which = 0 }] : [];
+
+    public static string FlagNames(ulong flags)
+    {
+        var names = new List<string>();
+        if ((flags & (ulong)Rights.User) != 0) names.Add("MM_PAGE_USER");
+        if ((flags & (ulong)Rights.Write) != 0) names.Add("MM_PAGE_WRITE");
+        if ((flags & (ulong)Rights.Exec) != 0) names.Add("MM_PAGE_EXEC");
+        ulong other = flags & ~7UL;
+        if (other != 0) names.Add($"0x{other:X}");
+        return names.Count == 0 ? "0" : string.Join(" | ", names);
+    }
+}
+
+public enum BadMapping
+{
+    None,
+    UnalignedVirt,
+    UnalignedPhys,
+    InvalidFlags,
+}
+
+/// <summary>mm_map_get at an offset inside a page: physical address with the offset, and the flags.</summary>
+public sealed record MapGet(int Space, AddressPick Virt, ulong Offset) : Operation
+{
+    public override string Clause => "MAP-07";
+
+    public override IReadOnlyList<string> Clauses => ["MAP-07", "MAP-09", "MAP-04", "DMAP-05", "MAP-D06"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        ulong virt = Virt.Resolve() + Offset;
+        if (!AddressSpaceLayout.IsCanonical(virt) && !ctx.Strict)
+            return false;
+        string call = $"mm_map_get({ctx.Space(Space)}, {Hex(virt)}, &flags)";
+        ulong flags = 0;
+        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.mm_map_get(ctx.Spaces[Space], virt, out flags), r => $"{Hex(r)}, flags = {MapSingle.FlagNames(flags)}");
+        var expected = AddressSpaceLayout.IsCanonical(virt) ? ctx.Model.Lookup(Space, virt) : null;
+        if (expected is not { } found)
+        {
+            ctx.Check(result == AddressSpaceLayout.Naddr, "MAP-09", $"{call} returned {Hex(result)} for an unmapped address");
+            return true;
+        }
+        ulong phys = found.Mapping.Phys + (virt - found.Base);
+        bool directMap = found.Mapping.Kind == MappingKind.DirectMap;
+        ctx.Check(result == phys, directMap ? "DMAP-05" : "MAP-07", $"{call} returned {Hex(result)}; the page maps 0x{phys:X}");
+        if (!directMap || ctx.Strict)
+            ctx.Check(flags == (ulong)found.Mapping.Rights, directMap ? "DMAP-D07" : "MAP-04",
+                $"{call} reported flags {MapSingle.FlagNames(flags)}; the page was mapped with {MapSingle.FlagNames((ulong)found.Mapping.Rights)}");
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Offset > 0 ? [this with { Offset = 0 }] : [];
+}
+
+/// <summary>mm_umap_single with size 0 (any page) or 1 (4 KiB only), including the direct map's 2 MiB pages.</summary>
+public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Operation
+{
+    public override string Clause => "MAP-10";
+
+    public override IReadOnlyList<string> Clauses => ["MAP-10", "MAP-11", "MAP-12", "MAP-13", "MAP-14", "MAP-15", "MAP-D07", "MAP-D08", "MAP-D09"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        ulong virt = Virt.Resolve();
+        bool canonical = AddressSpaceLayout.IsCanonical(virt);
+        if ((!canonical || Size > 1) && !ctx.Strict)
+            return false;
+        string call = $"mm_umap_single({ctx.Space(Space)}, {Hex(virt)}, {Size})";
+        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.mm_umap_single(ctx.Spaces[Space], virt, Size), Hex);
+        var found = canonical ? ctx.Model.Lookup(Space, virt) : null;
+        if (canonical)
+            ctx.Touch(Space, virt);
+        if (found is not { } mapping || Size > 1)
+        {
+            ctx.Check(result == AddressSpaceLayout.Naddr, Size > 1 ? "MAP-D07" : "MAP-12", $"{call} returned {Hex(result)}; nothing should be unmapped");
+            return true;
+        }
+        bool large = mapping.Mapping.Size != AddressSpaceLayout.PageSize;
+        if (large && Size == 1)
+        {
+            ctx.Check(result == AddressSpaceLayout.Naddr, "MAP-14", $"{call} returned {Hex(result)} for a {mapping.Mapping.Size >> 20} MiB page with size 1");
+            return true;
+        }
+        ctx.Check(result == mapping.Mapping.Phys, large ? "MAP-13" : "MAP-11", $"{call} returned {Hex(result)}; the page maps 0x{mapping.Mapping.Phys:X}");
+        ctx.Model = ctx.Model.Unmapped(Space, mapping.Base);
+        if (mapping.Mapping.Kind == MappingKind.Region)
+            ctx.Model = ctx.Model.PageAllocated(mapping.Mapping.Phys); // the caller now holds the page umap handed back
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Size != 1 ? [this with { Size = 1 }] : [];
+}

@@ -1,0 +1,118 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Mmspec.Models.State;
+
+namespace Mmspec.SpecTests.Sequences;
+
+/// <summary>
+/// Generators for steps, biased toward where bugs hide: small address pools (so pages are reused and
+/// freed pages come back), table edges, the kernel boundary, the direct map, and a RAM small enough
+/// to run out.
+/// </summary>
+public static class OperationGenerators
+{
+    private static readonly Gen<int> Space = Gen.Choose(0, 1);
+    private static readonly Gen<int> Which = Gen.Choose(0, 7);
+
+    private static readonly Gen<Rights> Flags = Gen.Choose(0, 7).Select(bits => (Rights)bits);
+
+    public static readonly Gen<AddressPick> UserAddress = Pick(Area.UserLow, Area.UserLow, Area.Edge2MiB, Area.Edge1GiB, Area.Edge512GiB, Area.UserTop, Area.UpperUser, Area.BelowKernelBoundary);
+
+    public static readonly Gen<AddressPick> KernelAddress = Pick(Area.KernelAboveDirectMap, Area.KernelAboveDirectMap, Area.KernelTop, Area.DirectMap);
+
+    public static readonly Gen<AddressPick> AnyAddress = Gen.Frequency((6, UserAddress), (3, KernelAddress), (1, Pick(Area.NonCanonical)));
+
+    public static readonly Gen<Operation> AllocPage = Gen.Constant<Operation>(new AllocPages(1, false));
+
+    public static readonly Gen<Operation> AllocContiguous =
+        Gen.Frequency((6, Gen.Choose(1, 8)), (2, Gen.Choose(9, 600)), (1, Gen.Constant(0)), (1, Gen.Choose(2000, 4000)))
+            .Select(count => (Operation)new AllocPages((ulong)count, true));
+
+    public static readonly Gen<Operation> FreePage = Which.Select(which => (Operation)new FreePage(which));
+
+    public static readonly Gen<Operation> FreeBad = Gen.Elements(Enum.GetValues<BadFree>()).Select(kind => (Operation)new FreeBadPage(kind));
+
+    public static readonly Gen<Operation> Kmalloc =
+        Gen.Frequency(
+                (5, Gen.Choose(1, 64)), (3, Gen.Choose(65, 2048)), (2, Gen.Choose(2049, 20000)),
+                (1, Gen.Elements(0, 16, 2048, 4096, 4097)), (1, Gen.Constant(16 << 20)))
+            .Select(size => (Operation)new Kmalloc((ulong)size));
+
+    public static readonly Gen<Operation> Kfree =
+        Gen.Frequency((8, Gen.Constant(KfreeKind.Live)), (1, Gen.Constant(KfreeKind.Null)), (1, Gen.Constant(KfreeKind.Double)), (1, Gen.Constant(KfreeKind.Interior)))
+            .SelectMany(kind => Which.Select(which => (Operation)new Kfree(which, kind)));
+
+    public static readonly Gen<Operation> Map =
+        from space in Space
+        from virt in Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress))
+        from which in Which
+        from flags in Flags
+        from bad in Gen.Frequency((12, Gen.Constant(BadMapping.None)), (1, Gen.Elements(BadMapping.UnalignedVirt, BadMapping.UnalignedPhys, BadMapping.InvalidFlags)))
+        select (Operation)new MapSingle(space, virt, which, virt.IsKernel ? flags & ~Rights.User : flags, bad);
+
+    public static readonly Gen<Operation> MapKernelUser =
+        from space in Space
+        from virt in KernelAddress
+        from which in Which
+        select (Operation)new MapSingle(space, virt, which, Rights.User | Rights.Write);
+
+    public static readonly Gen<Operation> MapGet =
+        from space in Space
+        from virt in AnyAddress
+        from offset in Gen.Frequency((2, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x7FFUL, 0xFFFUL, 0x1234UL, 0x1FFFFFUL)))
+        select (Operation)new MapGet(space, virt, offset);
+
+    public static readonly Gen<Operation> Unmap =
+        from space in Space
+        from virt in Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress))
+        from size in Gen.Frequency((5, Gen.Constant(1u)), (4, Gen.Constant(0u)), (1, Gen.Constant(2u)))
+        select (Operation)new UnmapSingle(space, virt, size);
+
+    public static readonly Gen<SearchRange> Range =
+        from start in AnyAddress
+        from span in Gen.Elements<ulong>(1, 2, 3, 4, 8, 16, 64, 513, 1UL << 18, 1UL << 35)
+        from misalign in Gen.Frequency((8, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x800UL, 0xFFFUL)))
+        select new SearchRange(start, span, misalign);
+
+    public static readonly Gen<ulong> RegionPages = Gen.Frequency((6, Gen.Choose(1, 4)), (3, Gen.Choose(5, 40)), (1, Gen.Elements(0, 600, 3000))).Select(pages => (ulong)pages);
+
+    public static readonly Gen<Operation> VmFind =
+        from space in Space
+        from range in Range
+        from pages in RegionPages
+        select (Operation)new VmFind(space, range, pages);
+
+    public static readonly Gen<Operation> VmAlloc =
+        from space in Space
+        from range in Range
+        from pages in RegionPages
+        from flags in Flags
+        select (Operation)new VmAlloc(space, range, pages, range.From.IsKernel ? flags & ~Rights.User : flags);
+
+    public static readonly Gen<Operation> VmFree =
+        from which in Which
+        from extent in Gen.Frequency((6, Gen.Constant(FreeExtent.Whole)), (2, Gen.Constant(FreeExtent.FirstHalf)), (1, Gen.Constant(FreeExtent.WithMargins)))
+        select (Operation)new VmFree(which, extent);
+
+    /// <summary>A list of 1 to <paramref name="maxSteps"/> steps whose length grows with FsCheck's size.</summary>
+    public static Gen<List<Operation>> Sequence(Gen<Operation> step, int maxSteps) =>
+        Gen.Sized(size => Gen.Choose(1, Math.Clamp(size * 3 / 2, 1, maxSteps)))
+            .SelectMany(length => step.ListOf(length))
+            .Select(list => list.ToList());
+
+    /// <summary>Shorter sequences first (drop halves, quarters, ... single steps), then simpler steps.</summary>
+    public static IEnumerable<List<Operation>> Shrink(List<Operation> steps)
+    {
+        for (int chunk = steps.Count / 2; chunk >= 1; chunk /= 2)
+            for (int start = 0; start + chunk <= steps.Count; start += chunk)
+                yield return [.. steps.Take(start), .. steps.Skip(start + chunk)];
+        for (int index = 0; index < steps.Count; index++)
+            foreach (Operation simpler in steps[index].Simpler())
+                yield return [.. steps.Take(index), simpler, .. steps.Skip(index + 1)];
+    }
+
+    private static Gen<AddressPick> Pick(params Area[] areas) =>
+        from area in Gen.Elements(areas)
+        from index in Gen.Choose(0, AddressPick.PoolSize - 1)
+        select new AddressPick(area, index);
+}

@@ -1,0 +1,134 @@
+using Mmspec.Models.State;
+using Mmspec.SpecTests.Execution;
+using static Mmspec.SpecTests.Execution.SequenceContext;
+
+namespace Mmspec.SpecTests.Sequences;
+
+/// <summary>mm_phys_alloc_page, or mm_phys_alloc_contiguous(count) when count is given.</summary>
+public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
+{
+    public override string Clause => "PHYS-01";
+
+    public override IReadOnlyList<string> Clauses => ["PHYS-01", "PHYS-02", "PHYS-03", "PHYS-04", "PHYS-05", "PHYS-D01", "PHYS-D02", "PHYS-D03"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        if (Contiguous && Count == 0 && !ctx.Strict)
+            return false;
+        ulong result = Contiguous
+            ? ctx.Call(Clause, $"mm_phys_alloc_contiguous({Count})", () => ctx.Implementation.mm_phys_alloc_contiguous(Count), Hex)
+            : ctx.Call(Clause, "mm_phys_alloc_page()", ctx.Implementation.mm_phys_alloc_page, Hex);
+        ulong count = Contiguous ? Count : 1;
+        ulong? lowest = ctx.Strict ? LowestFreeRun(ctx, count) : null;
+        if (result == AddressSpaceLayout.Naddr)
+        {
+            if (ctx.Strict)
+                ctx.Check(lowest is null, count == 0 ? "PHYS-D03" : "PHYS-D02", $"returned MM_NADDR though 0x{lowest:X} starts {count} free page(s)");
+            else
+                ctx.Check(ctx.ExhaustionPlausible(count), "PHYS-04", $"returned MM_NADDR with about {ctx.EstimatedFreePages} pages free");
+            return true;
+        }
+        ctx.Check(count > 0, "PHYS-D03", "mm_phys_alloc_contiguous(0) must return MM_NADDR");
+        ctx.Check(AddressSpaceLayout.IsPageAligned(result), "PHYS-02", $"0x{result:X} is not page aligned");
+        ctx.Check(result < ctx.Implementation.RamSize && (ctx.Implementation.RamSize - result) / AddressSpaceLayout.PageSize >= count,
+            "PHYS-02", $"0x{result:X} (+{count} pages) is not inside RAM");
+        for (ulong page = result; page < result + count * AddressSpaceLayout.PageSize; page += AddressSpaceLayout.PageSize)
+        {
+            ctx.Check(ctx.Owned.OwnerOf(page) is null, Contiguous ? "PHYS-03" : "PHYS-01",
+                $"returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page)}");
+            ctx.Model = ctx.Model.PageAllocated(page);
+            ctx.Patterns.MarkPage(page);
+        }
+        if (lowest is { } expected)
+            ctx.Check(result == expected, "PHYS-D02", $"returned 0x{result:X}; first fit is 0x{expected:X}");
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() =>
+        Contiguous && Count > 1 ? [this with { Count = Count / 2 }, this with { Contiguous = false, Count = 1 }] : [];
+
+    /// <summary>In the strict profile every page in use is known, so first fit can be computed exactly.</summary>
+    private static ulong? LowestFreeRun(SequenceContext ctx, ulong count)
+    {
+        if (count == 0)
+            return null;
+        ulong run = 0;
+        for (ulong page = ReferenceReservedBytes; page < ctx.Implementation.RamSize; page += AddressSpaceLayout.PageSize)
+        {
+            run = ctx.Owned.Contains(page) ? 0 : run + 1;
+            if (run == count)
+                return page - (count - 1) * AddressSpaceLayout.PageSize;
+        }
+        return null;
+    }
+
+    /// <summary>The reference keeps the low 1 MiB (PHYS-D01).</summary>
+    public const ulong ReferenceReservedBytes = 1UL << 20;
+}
+
+/// <summary>mm_phys_free_page of a page the client holds.</summary>
+public sealed record FreePage(int Which) : Operation
+{
+    public override string Clause => "PHYS-06";
+
+    public override IReadOnlyList<string> Clauses => ["PHYS-06", "PHYS-07"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        if (ctx.Model.ClientPages.Count == 0)
+            return false;
+        ulong page = ctx.Model.ClientPages[Pick(Which, ctx.Model.ClientPages.Count)];
+        if (IsMapped(ctx.Model, page))
+            return false; // freeing a page that is still mapped is the caller's bug, not a test of the callee
+        ctx.Call(Clause, $"mm_phys_free_page({Hex(page)})", () => ctx.Implementation.mm_phys_free_page(page));
+        ctx.Model = ctx.Model.PageFreed(page);
+        ctx.Patterns.ForgetPage(page);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Which > 0 ? [new FreePage(0)] : [];
+
+    internal static bool IsMapped(ApiState model, ulong page) =>
+        model.DistinctMappings().Any(entry => entry.Mapping.Kind == MappingKind.Client && entry.Mapping.Phys == page);
+}
+
+public enum BadFree
+{
+    Unaligned,
+    Reserved,
+    OutsideRam,
+    NotAllocated,
+}
+
+/// <summary>Strict profile: misuse of mm_phys_free_page must panic and change nothing.</summary>
+public sealed record FreeBadPage(BadFree Kind) : Operation
+{
+    public override string Clause => Kind == BadFree.NotAllocated ? "PHYS-D06" : "PHYS-D05";
+
+    public override IReadOnlyList<string> Clauses => ["PHYS-D05", "PHYS-D06", "DMAP-D04"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        if (!ctx.Strict)
+            return false;
+        ulong? address = Kind switch
+        {
+            BadFree.Unaligned => (ctx.Model.ClientPages.IsEmpty ? 0x100000UL : ctx.Model.ClientPages[0]) + 8,
+            BadFree.Reserved => 0x1000,
+            BadFree.OutsideRam => ctx.Implementation.RamSize,
+            _ => FirstUnusedPage(ctx),
+        };
+        if (address is not { } bad)
+            return false;
+        ctx.CallExpectingPanic(Clause, $"mm_phys_free_page({Hex(bad)})", () => ctx.Implementation.mm_phys_free_page(bad));
+        return true;
+    }
+
+    private static ulong? FirstUnusedPage(SequenceContext ctx)
+    {
+        for (ulong page = AllocPages.ReferenceReservedBytes; page < ctx.Implementation.RamSize; page += AddressSpaceLayout.PageSize)
+            if (!ctx.Owned.Contains(page))
+                return page;
+        return null;
+    }
+}

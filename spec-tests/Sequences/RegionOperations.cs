@@ -1,0 +1,188 @@
+using Mmspec.Models.Mmu;
+using Mmspec.Models.State;
+using Mmspec.SpecTests.Execution;
+using static Mmspec.SpecTests.Execution.SequenceContext;
+
+namespace Mmspec.SpecTests.Sequences;
+
+/// <summary>A vmfind/vmalloc search window: from an address pick, over a span of pages, optionally unaligned.</summary>
+public readonly record struct SearchRange(AddressPick From, ulong SpanPages, ulong Misalign)
+{
+    public (ulong From, ulong To) Resolve()
+    {
+        ulong from = From.Resolve() + Misalign;
+        ulong span = SpanPages * AddressSpaceLayout.PageSize;
+        ulong to = ulong.MaxValue - from < span ? ulong.MaxValue : from + span;
+        return (from, to);
+    }
+
+    /// <summary>The pages a fitting region may use: [from rounded up, to rounded down), per segment.</summary>
+    public ulong? LowestFit(ApiState model, int space, ulong npages, bool userOnly)
+    {
+        (ulong from, ulong to) = Resolve();
+        ulong first = (from + AddressSpaceLayout.PageSize - 1) & ~(AddressSpaceLayout.PageSize - 1);
+        ulong end = to & ~(AddressSpaceLayout.PageSize - 1);
+        if (npages == 0 || first < from || first >= end || npages > (1UL << 36))
+            return null;
+        foreach ((ulong segmentFirst, ulong segmentLast, bool kernel) in AddressSpaceLayout.Segments)
+        {
+            if (userOnly && kernel)
+                continue;
+            ulong low = Math.Max(first, segmentFirst), high = Math.Min(end - 1, segmentLast);
+            if (low <= high && high - low + 1 >= npages * AddressSpaceLayout.PageSize && model.LowestFreeRun(space, low, high, npages) is { } fit)
+                return fit;
+        }
+        return null;
+    }
+}
+
+/// <summary>vmfind: the result must be a free, aligned run inside the window; none only if none exists.</summary>
+public sealed record VmFind(int Space, SearchRange Range, ulong Pages) : Operation
+{
+    public override string Clause => "VM-01";
+
+    public override IReadOnlyList<string> Clauses => ["VM-01", "VM-02", "VM-03", "VM-07", "VM-D01", "VM-D02", "VM-D03"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        if (!RegionChecks.Applies(ctx, Range, Pages))
+            return false;
+        (ulong from, ulong to) = Range.Resolve();
+        string call = $"vmfind({ctx.Space(Space)}, {Hex(from)}, {Hex(to)}, {Pages})";
+        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.vmfind(ctx.Spaces[Space], from, to, Pages), Hex);
+        RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly: false, allowExhaustion: false);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Pages > 1 ? [this with { Pages = 1 }] : [];
+}
+
+/// <summary>vmalloc: placed like vmfind, then every page mapped with the flags to a fresh page nobody else holds.</summary>
+public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights Flags) : Operation
+{
+    public override string Clause => "VM-05";
+
+    public override IReadOnlyList<string> Clauses => ["VM-04", "VM-05", "VM-06", "VM-07", "VM-D04", "VM-D05", "VM-D06"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        if (!RegionChecks.Applies(ctx, Range, Pages))
+            return false;
+        bool userOnly = Flags.HasFlag(Rights.User);
+        if (userOnly && Range.From.IsKernel && !ctx.Strict)
+            return false;
+        (ulong from, ulong to) = Range.Resolve();
+        string call = $"vmalloc({ctx.Space(Space)}, {Hex(from)}, {Hex(to)}, {Pages}, {MapSingle.FlagNames((ulong)Flags)})";
+        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.vmalloc(ctx.Spaces[Space], from, to, Pages, (ulong)Flags), Hex);
+        RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly, allowExhaustion: true);
+        if (result == AddressSpaceLayout.Naddr)
+            return true;
+        var ram = new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize);
+        var frames = new List<ulong>();
+        for (ulong page = 0; page < Pages; page++)
+        {
+            ulong virt = result + page * AddressSpaceLayout.PageSize;
+            Translation translation = Mmu.Lookup(ram, ctx.Roots[Space], virt);
+            ctx.Check(translation.IsOk, "VM-05", $"{call}: page 0x{virt:X} of the region is not mapped ({(translation.IsOk ? "" : translation.Fault.ToString())})");
+            ulong frame = translation.Leaf.PhysicalBase;
+            ctx.Check(translation.Leaf.Size == PageSize.Size4KiB && frame < ctx.Implementation.RamSize, "VM-06", $"{call}: page 0x{virt:X} maps {translation.Leaf}, not a 4 KiB page of RAM");
+            ctx.Check(ctx.Owned.OwnerOf(frame) is null && !frames.Contains(frame), "VM-06",
+                $"{call}: page 0x{virt:X} maps physical page 0x{frame:X}, which is already {ctx.Owned.OwnerOf(frame) ?? "used by this region"}");
+            if (ctx.Strict)
+                ctx.Check(IsZero(ctx, frame), "VM-D05", $"{call}: physical page 0x{frame:X} behind 0x{virt:X} was not zeroed");
+            frames.Add(frame);
+            ctx.Touch(Space, virt);
+        }
+        ctx.Model = ctx.Model.RegionAllocated(new Region(Space, result, Pages, Flags), frames);
+        foreach (ulong frame in frames)
+            ctx.Patterns.MarkPage(frame);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() =>
+        Pages > 1 || Flags != Rights.Write ? [this with { Pages = Math.Max(1, Pages / 2) }, this with { Flags = Rights.Write }] : [];
+
+    private static bool IsZero(SequenceContext ctx, ulong frame)
+    {
+        Span<byte> page = stackalloc byte[(int)AddressSpaceLayout.PageSize];
+        ctx.Implementation.Ram.Read(frame, page);
+        return !page.ContainsAnyExcept((byte)0);
+    }
+}
+
+/// <summary>vmfree of a region vmalloc returned: all of it, its first half, or (strict) with unmapped margins.</summary>
+public sealed record VmFree(int Which, FreeExtent Extent) : Operation
+{
+    public override string Clause => "VM-08";
+
+    public override IReadOnlyList<string> Clauses => ["VM-08", "VM-09", "VM-D07", "VM-D08"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        if (ctx.Model.Regions.IsEmpty)
+            return false;
+        Region region = ctx.Model.Regions[Pick(Which, ctx.Model.Regions.Count)];
+        (ulong start, ulong pages) = Extent switch
+        {
+            FreeExtent.FirstHalf when region.Pages > 1 => (region.Start, region.Pages / 2),
+            FreeExtent.WithMargins => (region.Start - AddressSpaceLayout.PageSize, region.Pages + 2),
+            _ => (region.Start, region.Pages),
+        };
+        if (Extent == FreeExtent.WithMargins && (!ctx.Strict || !ctx.Model.IsRangeFree(region.Space, start, 1)
+            || !ctx.Model.IsRangeFree(region.Space, region.End, 1) || AddressSpaceLayout.Segments.All(s => !(s.First <= start && region.End <= s.Last))))
+            return false;
+        string call = $"vmfree({ctx.Space(region.Space)}, {Hex(start)}, {pages})";
+        int result = ctx.Call(Clause, call, () => ctx.Implementation.vmfree(ctx.Spaces[region.Space], start, pages), r => r.ToString());
+        if (ctx.Strict)
+            ctx.Check(result == 0, "VM-D07", $"{call} returned {result}; expected 0");
+        for (ulong page = 0; page < pages; page++)
+        {
+            ulong virt = start + page * AddressSpaceLayout.PageSize;
+            if (ctx.Model.Lookup(region.Space, virt) is { } mapping)
+                ctx.Patterns.ForgetPage(mapping.Mapping.Phys);
+            ctx.Touch(region.Space, virt);
+        }
+        ctx.Model = ctx.Model.RangeFreed(region.Space, start, pages);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Extent != FreeExtent.Whole || Which > 0 ? [new VmFree(0, FreeExtent.Whole)] : [];
+}
+
+public enum FreeExtent
+{
+    Whole,
+    FirstHalf,
+    WithMargins,
+}
+
+/// <summary>Placement rules vmfind and vmalloc share.</summary>
+internal static class RegionChecks
+{
+    /// <summary>The default profile leaves out what the spec does not define: unaligned windows, zero pages.</summary>
+    public static bool Applies(SequenceContext ctx, SearchRange range, ulong pages) =>
+        ctx.Strict || (range.Misalign == 0 && pages > 0 && AddressSpaceLayout.IsCanonical(range.From.Resolve())
+                       && AddressSpaceLayout.IsPageAligned(range.Resolve().To));
+
+    public static void CheckPlacement(SequenceContext ctx, string call, int space, SearchRange range, ulong pages, ulong result, bool userOnly, bool allowExhaustion)
+    {
+        ulong? lowest = range.LowestFit(ctx.Model, space, pages, userOnly);
+        if (result == AddressSpaceLayout.Naddr)
+        {
+            bool exhausted = allowExhaustion && ctx.ExhaustionPlausible(pages + 3);
+            ctx.Check(lowest is null || exhausted, "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
+            return;
+        }
+        (ulong from, ulong to) = range.Resolve();
+        ulong length = pages * AddressSpaceLayout.PageSize;
+        ctx.Check(AddressSpaceLayout.IsPageAligned(result), "VM-01", $"{call} returned 0x{result:X}, not page aligned");
+        ctx.Check(result >= from && result <= to && to - result >= length, "VM-01", $"{call} returned 0x{result:X}: [0x{result:X}, +{pages} pages) is not inside [0x{from:X}, 0x{to:X})");
+        bool oneSegment = AddressSpaceLayout.Segments.Any(s => s.First <= result && result - s.First <= s.Last - s.First && s.Last - result >= length - 1);
+        ctx.Check(oneSegment, "DMAP-01", $"{call} returned 0x{result:X}: the region is not canonical or crosses the user/kernel boundary");
+        ctx.Check(ctx.Model.IsRangeFree(space, result, pages), "VM-02", $"{call} returned 0x{result:X}, but part of [0x{result:X}, +{pages} pages) is mapped");
+        if (userOnly)
+            ctx.Check(!AddressSpaceLayout.IsKernel(result), "VM-D04", $"{call} placed a MM_PAGE_USER region in kernel space");
+        if (ctx.Strict)
+            ctx.Check(result == lowest, "VM-D02", $"{call} returned 0x{result:X}; the lowest fit is {Hex(lowest ?? AddressSpaceLayout.Naddr)}");
+    }
+}

@@ -1,0 +1,256 @@
+using Mmspec.Reference.Api;
+using Mmspec.Reference.Memory;
+using Mmspec.Reference.Paging;
+using static Mmspec.Tests.Reference.TestKernel;
+
+namespace Mmspec.Tests.Reference;
+
+public class VmfindTests
+{
+    private const ulong LowerEnd = 0x0000800000000000;
+    private const ulong UpperStart = 0xFFFF800000000000;
+
+    [Theory]
+    [InlineData(0x1000UL, 0x3000UL, 2UL, 0x1000UL)]
+    [InlineData(0x1000UL, 0x2FFFUL, 2UL, NADDR)]   // `to` is exclusive and rounded down
+    [InlineData(0x1000UL, 0x2FFFUL, 1UL, 0x1000UL)]
+    [InlineData(0x1001UL, 0x5000UL, 3UL, 0x2000UL)] // `from` is rounded up
+    [InlineData(0x1001UL, 0x5000UL, 4UL, NADDR)]
+    [InlineData(0x1001UL, 0x5FFFUL, 4UL, NADDR)]
+    [InlineData(0x1001UL, 0x6000UL, 4UL, 0x2000UL)]
+    [InlineData(0x1FFFUL, 0x2000UL, 1UL, NADDR)]
+    [InlineData(0UL, 0x1000UL, 1UL, 0UL)]
+    [InlineData(0x5000UL, 0x5000UL, 1UL, NADDR)]
+    [InlineData(0x6000UL, 0x5000UL, 1UL, NADDR)]
+    [InlineData(0xFFFFFFFFFFFFFFF0UL, ulong.MaxValue, 1UL, NADDR)]
+    public void RangeBounds(ulong from, ulong to, ulong npages, ulong expected)
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+
+        Assert.Equal(expected, api.vmfind(space, from, to, npages));
+    }
+
+    [Theory]
+    [InlineData(0x0000UL, 1UL, 0x0000UL)]
+    [InlineData(0x1000UL, 1UL, 0x1000UL)]
+    [InlineData(0x1000UL, 2UL, 0x1000UL)]
+    [InlineData(0x1000UL, 3UL, 0x7000UL)]
+    [InlineData(0x0000UL, 3UL, 0x0000UL)]
+    [InlineData(0x3000UL, 1UL, 0x4000UL)]
+    [InlineData(0x3000UL, 2UL, 0x4000UL)]
+    [InlineData(0x4000UL, 3UL, 0x7000UL)]
+    [InlineData(0x6000UL, 1UL, 0x7000UL)]
+    public void ReturnsTheLowestFitSkippingMappedPages(ulong from, ulong npages, ulong expected)
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        api.mm_map_single(space, 0x3000, 0x200000, USER);
+        api.mm_map_single(space, 0x6000, 0x201000, USER);
+        var before = KernelSnapshot.Take(api);
+
+        Assert.Equal(expected, api.vmfind(space, from, 0x100000, npages));
+
+        before.AssertUnchanged(api);
+    }
+
+    [Fact]
+    public void AMappedPageJustAtTheEndDoesNotBlock_OneInsideDoes()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        api.mm_map_single(space, 0x5000, 0x200000, USER);
+
+        Assert.Equal(0x1000UL, api.vmfind(space, 0x1000, 0x5000, 4));
+        Assert.Equal(0x1000UL, api.vmfind(space, 0x1000, 0x6000, 4));
+        Assert.Equal(NADDR, api.vmfind(space, 0x2000, 0x6000, 4));
+        Assert.Equal(0x6000UL, api.vmfind(space, 0x5000, 0x7000, 1));
+    }
+
+    [Fact]
+    public void SearchesOnlyTheGivenSpace()
+    {
+        MmApi api = Create();
+        ulong a = api.mm_space_create(), b = api.mm_space_create();
+        api.mm_map_single(a, 0x1000, 0x200000, USER);
+
+        Assert.Equal(0x2000UL, api.vmfind(a, 0x1000, 0x10000, 1));
+        Assert.Equal(0x1000UL, api.vmfind(b, 0x1000, 0x10000, 1));
+    }
+
+    [Fact]
+    public void KernelMappingsBlockEverySpace()
+    {
+        MmApi api = Create();
+        ulong a = api.mm_space_create(), b = api.mm_space_create();
+        api.mm_map_single(a, KernelBase + GiB, 0x200000, WRITE);
+
+        Assert.Equal(KernelBase + GiB + Page, api.vmfind(b, KernelBase + GiB, ulong.MaxValue, 1));
+    }
+
+    [Fact]
+    public void SkipsTheDirectMap()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+
+        Assert.Equal(KernelBase + GiB, api.vmfind(space, KernelBase, ulong.MaxValue, 1));
+        Assert.Equal(KernelBase + GiB, api.vmfind(space, KernelBase + 0x5000, ulong.MaxValue, 3));
+        Assert.Equal(NADDR, api.vmfind(space, KernelBase, KernelBase + GiB, 1));
+        Assert.Equal(NADDR, api.vmfind(space, KernelBase + 0x1000, KernelBase + 0x3000, 1));
+    }
+
+    [Fact]
+    public void FindsTheHoleLeftByARemovedDirectMapPage()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        api.mm_umap_single(space, KernelBase + 6 * MiB, 0);
+
+        Assert.Equal(KernelBase + 6 * MiB, api.vmfind(space, KernelBase, ulong.MaxValue, 512));
+        Assert.Equal(KernelBase + GiB, api.vmfind(space, KernelBase, ulong.MaxValue, 513));
+    }
+
+    [Fact]
+    public void SkipsAndStartsAfterA1GiBPageCoveringFrom()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        Assert.Equal(0, api.mm_map_single(space, 0x1000, 0x200000, USER));
+        PageTableEntry pml4 = Assert.NotNull(EntryAt(api, space, 0, PageLevel.Pml4));
+        api.Kernel.Tables.WriteEntry(pml4.Address, 1, PageTableEntry.Create(new PhysAddr(GiB),
+            EntryFlags.Present | EntryFlags.Writable | EntryFlags.User | EntryFlags.PageSize));
+
+        Assert.Equal(2 * GiB, api.vmfind(space, GiB + 0x5000, 4 * GiB, 1));
+        Assert.Equal(0x2000UL, api.vmfind(space, 0x1000, 4 * GiB, 1));
+        Assert.Equal(2 * GiB, api.vmfind(space, 0x1000, 4 * GiB, (GiB - 0x2000) / Page + 1));
+        Assert.Equal(0x2000UL, api.vmfind(space, 0x1000, 4 * GiB, (GiB - 0x2000) / Page));
+    }
+
+    [Fact]
+    public void NeverCrossesTheNonCanonicalHole()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+
+        Assert.Equal(NADDR, api.vmfind(space, LowerEnd - Page, UpperStart + Page, 2));
+        Assert.Equal(LowerEnd - Page, api.vmfind(space, LowerEnd - Page, UpperStart + Page, 1));
+        Assert.Equal(UpperStart, api.vmfind(space, LowerEnd - Page, UpperStart + 2 * Page, 2));
+        Assert.Equal(NADDR, api.vmfind(space, LowerEnd, UpperStart, 1));
+        Assert.Equal(UpperStart, api.vmfind(space, LowerEnd + 0x1234000, ulong.MaxValue, 1));
+
+        api.mm_map_single(space, LowerEnd - Page, 0x200000, USER);
+        Assert.Equal(UpperStart, api.vmfind(space, LowerEnd - Page, UpperStart + Page, 1));
+    }
+
+    [Fact]
+    public void NeverCrossesTheKernelBoundary()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        api.mm_umap_single(space, KernelBase, 0); // so that free kernel pages start right at the boundary
+
+        Assert.Equal(NADDR, api.vmfind(space, KernelBase - Page, KernelBase + Page, 2));
+        Assert.Equal(KernelBase - Page, api.vmfind(space, KernelBase - Page, KernelBase + Page, 1));
+        Assert.Equal(KernelBase, api.vmfind(space, KernelBase - Page, KernelBase + 2 * Page, 2));
+        Assert.Equal(KernelBase - 2 * Page, api.vmfind(space, KernelBase - 2 * Page, KernelBase + 2 * Page, 2));
+    }
+
+    [Fact]
+    public void RegionsMayCrossPml4SlotsInsideOneSegment()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        const ulong slot1 = 512 * GiB, slot511 = 0xFFFFFF8000000000;
+
+        Assert.Equal(slot1 - Page, api.vmfind(space, slot1 - Page, slot1 + Page, 2));
+        Assert.Equal(slot511 - Page, api.vmfind(space, slot511 - Page, slot511 + Page, 2));
+        api.mm_map_single(space, slot1, 0x200000, USER);
+        api.mm_map_single(space, slot511, 0x200000, WRITE);
+        Assert.Equal(NADDR, api.vmfind(space, slot1 - Page, slot1 + 2 * Page, 2));
+        Assert.Equal(slot511 + Page, api.vmfind(space, slot511 - Page, slot511 + 3 * Page, 2));
+    }
+
+    [Fact]
+    public void TopOfTheAddressSpace()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+
+        Assert.Equal(0xFFFFFFFFFFFFE000UL, api.vmfind(space, 0xFFFFFFFFFFFFE000, ulong.MaxValue, 1));
+        Assert.Equal(NADDR, api.vmfind(space, 0xFFFFFFFFFFFFE000, ulong.MaxValue, 2));
+        api.mm_map_single(space, 0xFFFFFFFFFFFFE000, 0x200000, WRITE);
+        Assert.Equal(0xFFFFFFFFFFFFD000UL, api.vmfind(space, 0xFFFFFFFFFFFFD000, ulong.MaxValue, 1));
+        Assert.Equal(NADDR, api.vmfind(space, 0xFFFFFFFFFFFFD000, ulong.MaxValue, 2));
+        Assert.Equal(NADDR, api.vmfind(space, 0xFFFFFFFFFFFFE000, ulong.MaxValue, 1));
+    }
+
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(1UL << 35 | 1)]
+    [InlineData(1UL << 36)]
+    [InlineData(1UL << 52)]
+    [InlineData(1UL << 63)]
+    [InlineData(ulong.MaxValue)]
+    public void ZeroOrOversizedCounts_Naddr(ulong npages)
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        var before = KernelSnapshot.Take(api);
+
+        Assert.Equal(NADDR, api.vmfind(space, 0, ulong.MaxValue, npages));
+
+        before.AssertUnchanged(api);
+    }
+
+    [Fact]
+    public void AnEmpty128TiBHalfFitsExactly()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        const ulong halfPages = 1UL << 35;
+
+        Assert.Equal(0UL, api.vmfind(space, 0, LowerEnd, halfPages));
+        Assert.Equal(0UL, api.vmfind(space, 0, ulong.MaxValue, halfPages));
+        Assert.Equal(NADDR, api.vmfind(space, Page, LowerEnd, halfPages));
+        Assert.Equal(Page, api.vmfind(space, Page, LowerEnd, halfPages - 1));
+        Assert.Equal(NADDR, api.vmfind(space, Page, ulong.MaxValue, halfPages));
+        Assert.Equal(UpperStart, api.vmfind(space, UpperStart, KernelBase, (KernelBase - UpperStart) / Page));
+        Assert.Equal(NADDR, api.vmfind(space, UpperStart, KernelBase, (KernelBase - UpperStart) / Page + 1));
+    }
+
+    /// <summary>Random pages mapped over two page tables; random queries checked against a page-by-page scan.</summary>
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    public void RandomQueries_AgreeWithAPageByPageScan(int seed)
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        var random = new Random(seed);
+        const ulong window = 0x400000; // 1024 pages, two PTs
+        for (int i = 0; i < 300; i++)
+            api.mm_map_single(space, (ulong)random.Next(1024) * Page, 0x200000, USER);
+        bool[] mapped = Enumerable.Range(0, 1100).Select(p => api.MapGet(space, (ulong)p * Page) != NADDR).ToArray();
+
+        for (int query = 0; query < 400; query++)
+        {
+            ulong from = (ulong)random.Next((int)window);
+            ulong to = from + (ulong)random.Next(0x30000);
+            ulong npages = (ulong)random.Next(1, 9);
+            ulong expected = NADDR;
+            for (ulong start = (from + Page - 1) / Page; (start + npages) * Page <= to; start++)
+            {
+                bool fits = true;
+                for (ulong p = start; p < start + npages && fits; p++)
+                    fits = !mapped[p];
+                if (fits)
+                {
+                    expected = start * Page;
+                    break;
+                }
+            }
+            Assert.True(expected == api.vmfind(space, from, to, npages), $"vmfind(0x{from:X}, 0x{to:X}, {npages}) should be 0x{expected:X}");
+        }
+    }
+
+    [Fact]
+    public void LargeSearchesStayCorrectAroundScatteredMappings()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        // Pages mapped at the start of every 1 GiB of the first 8 GiB.
+        for (ulong g = 0; g < 8; g++)
+            api.mm_map_single(space, g * GiB, 0x200000, USER);
+
+        Assert.Equal(Page, api.vmfind(space, 0, LowerEnd, GiB / Page - 1));
+        Assert.Equal(7 * GiB + Page, api.vmfind(space, 0, LowerEnd, GiB / Page));
+        Assert.Equal(3 * GiB + Page, api.vmfind(space, 3 * GiB, LowerEnd, 1000));
+    }
+}
