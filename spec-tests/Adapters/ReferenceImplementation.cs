@@ -37,6 +37,18 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess
         return result;
     }
 
+    public ulong mm_map_get(ulong space, ulong virt)
+    {
+        ulong ignored = 0;
+        return Guard(() => api.mm_map_get(space, virt, ref ignored));
+    }
+
+    public ulong MM_PAGE_SIZE => MmApi.MM_PAGE_SIZE;
+
+    public ulong MM_VIRTUALIZE(ulong phys) => MmApi.MM_VIRTUALIZE(phys);
+
+    public ulong MM_PHYS(ulong virt) => MmApi.MM_PHYS(virt);
+
     public ulong mm_umap_single(ulong space, ulong virt, uint size) => Guard(() => api.mm_umap_single(space, virt, size));
 
     public ulong vmfind(ulong space, ulong from, ulong to, ulong npages) => Guard(() => api.vmfind(space, from, to, npages));

@@ -26,6 +26,9 @@ public interface IMmImplementation : IDisposable
 
     ulong mm_map_get(ulong space, ulong virt, out ulong flags);
 
+    /// <summary>mm_map_get with a NULL flags pointer: the spec makes the out-parameter optional.</summary>
+    ulong mm_map_get(ulong space, ulong virt);
+
     ulong mm_umap_single(ulong space, ulong virt, uint size);
 
     ulong vmfind(ulong space, ulong from, ulong to, ulong npages);
@@ -33,6 +36,15 @@ public interface IMmImplementation : IDisposable
     ulong vmalloc(ulong space, ulong from, ulong to, ulong npages, ulong flags);
 
     int vmfree(ulong space, ulong addr, ulong npages);
+
+    /// <summary>The implementation's MM_PAGE_SIZE.</summary>
+    ulong MM_PAGE_SIZE { get; }
+
+    /// <summary>The implementation's MM_VIRTUALIZE macro: physical address to direct-map pointer.</summary>
+    ulong MM_VIRTUALIZE(ulong phys);
+
+    /// <summary>The implementation's MM_PHYS macro: direct-map pointer to physical address.</summary>
+    ulong MM_PHYS(ulong virt);
 
     /// <summary>Hook: a new address space (mm_space_t), or MM_NADDR when memory is exhausted.</summary>
     ulong CreateSpace();

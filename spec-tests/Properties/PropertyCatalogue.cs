@@ -29,6 +29,7 @@ public static class PropertyCatalogue
         Stateful("stateful.mixed", "Everything at once, in two spaces",
             (3, G.AllocPage), (1, G.AllocContiguous), (2, G.FreePage), (1, G.FreeBad), (3, G.Kmalloc), (2, G.Kfree),
             (4, G.Map), (3, G.MapGet), (3, G.Unmap), (2, G.VmFind), (3, G.VmAlloc), (2, G.VmFree)),
+        new DirectMapProperty(),
     ];
 
     public static ISpecProperty Find(string id) =>

@@ -74,20 +74,22 @@ public enum BadMapping
 }
 
 /// <summary>mm_map_get at an offset inside a page: physical address with the offset, and the flags.</summary>
-public sealed record MapGet(int Space, AddressPick Virt, ulong Offset) : Operation
+public sealed record MapGet(int Space, AddressPick Virt, ulong Offset, bool WithFlags = true) : Operation
 {
     public override string Clause => "MAP-07";
 
-    public override IReadOnlyList<string> Clauses => ["MAP-07", "MAP-09", "MAP-04", "DMAP-05", "MAP-D06"];
+    public override IReadOnlyList<string> Clauses => ["MAP-07", "MAP-08", "MAP-09", "MAP-04", "DMAP-05", "DMAP-08", "MAP-D06"];
 
     public override bool Apply(SequenceContext ctx)
     {
         ulong virt = Virt.Resolve() + Offset;
         if (!AddressSpaceLayout.IsCanonical(virt) && !ctx.Strict)
             return false;
-        string call = $"mm_map_get({ctx.Space(Space)}, {Hex(virt)}, &flags)";
+        string call = $"mm_map_get({ctx.Space(Space)}, {Hex(virt)}, {(WithFlags ? "&flags" : "NULL")})";
         ulong flags = 0;
-        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.mm_map_get(ctx.Spaces[Space], virt, out flags), r => $"{Hex(r)}, flags = {MapSingle.FlagNames(flags)}");
+        ulong result = WithFlags
+            ? ctx.Call(Clause, call, () => ctx.Implementation.mm_map_get(ctx.Spaces[Space], virt, out flags), r => $"{Hex(r)}, flags = {MapSingle.FlagNames(flags)}")
+            : ctx.Call("MAP-08", call, () => ctx.Implementation.mm_map_get(ctx.Spaces[Space], virt), Hex);
         var expected = AddressSpaceLayout.IsCanonical(virt) ? ctx.Model.Lookup(Space, virt) : null;
         if (expected is not { } found)
         {
@@ -97,13 +99,13 @@ public sealed record MapGet(int Space, AddressPick Virt, ulong Offset) : Operati
         ulong phys = found.Mapping.Phys + (virt - found.Base);
         bool directMap = found.Mapping.Kind == MappingKind.DirectMap;
         ctx.Check(result == phys, directMap ? "DMAP-05" : "MAP-07", $"{call} returned {Hex(result)}; the page maps 0x{phys:X}");
-        if (!directMap || ctx.Strict)
+        if (WithFlags && (!directMap || ctx.Strict))
             ctx.Check(flags == (ulong)found.Mapping.Rights, directMap ? "DMAP-D07" : "MAP-04",
                 $"{call} reported flags {MapSingle.FlagNames(flags)}; the page was mapped with {MapSingle.FlagNames((ulong)found.Mapping.Rights)}");
         return true;
     }
 
-    public override IEnumerable<Operation> Simpler() => Offset > 0 ? [this with { Offset = 0 }] : [];
+    public override IEnumerable<Operation> Simpler() => Offset > 0 || !WithFlags ? [this with { Offset = 0, WithFlags = true }] : [];
 }
 
 /// <summary>mm_umap_single with size 0 (any page) or 1 (4 KiB only), including the direct map's 2 MiB pages.</summary>

@@ -60,7 +60,8 @@ public static class OperationGenerators
         from space in Space
         from virt in AnyAddress
         from offset in Gen.Frequency((2, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x7FFUL, 0xFFFUL, 0x1234UL, 0x1FFFFFUL)))
-        select (Operation)new MapGet(space, virt, offset);
+        from withFlags in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
+        select (Operation)new MapGet(space, virt, offset, withFlags);
 
     public static readonly Gen<Operation> Unmap =
         from space in Space

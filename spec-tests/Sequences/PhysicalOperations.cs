@@ -9,7 +9,7 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
 {
     public override string Clause => "PHYS-01";
 
-    public override IReadOnlyList<string> Clauses => ["PHYS-01", "PHYS-02", "PHYS-03", "PHYS-04", "PHYS-05", "PHYS-D01", "PHYS-D02", "PHYS-D03"];
+    public override IReadOnlyList<string> Clauses => ["PHYS-01", "PHYS-02", "PHYS-03", "PHYS-04", "PHYS-05", "DMAP-08", "PHYS-D01", "PHYS-D02", "PHYS-D03"];
 
     public override bool Apply(SequenceContext ctx)
     {
