@@ -131,14 +131,17 @@ public sealed record ApiState
         return state;
     }
 
-    /// <summary>vmfree: every 4 KiB page mapped in the range goes; regions wholly inside it are forgotten, others trimmed.</summary>
+    /// <summary>
+    /// vmfree: every 4 KiB page mapped in the range is unmapped and its physical page freed, whoever mapped
+    /// it (a client page mapped into the range is freed too); regions wholly inside are forgotten, others trimmed.
+    /// </summary>
     public ApiState RangeFreed(int space, ulong start, ulong pages)
     {
         ulong end = start + pages * PageSize;
         ApiState state = this;
         foreach ((ulong baseAddress, Mapping mapping) in MappingsOf(space).ToList())
             if (baseAddress >= start && baseAddress < end && mapping.Size == PageSize)
-                state = state.Unmapped(space, baseAddress);
+                state = state.Unmapped(space, baseAddress).PageFreed(mapping.Phys);
         var regions = state.Regions.SelectMany(region => Trim(region, space, start, end)).ToImmutableList();
         return state with { Regions = regions };
     }
