@@ -55,13 +55,10 @@ public sealed class ContiguousShortByOne(ulong ramSize, ulong reservedLow) : Phy
 {
     public override PhysAddr? AllocateContiguous(ulong count)
     {
-        if (count == 0 || count > (ulong)FreeFrames)
-            return null;
-        int? start = FindFreeRun((int)count);
-        if (start is null)
-            return null;
-        MarkUsed(start.Value, (int)count - 1); // BUG: off by one
-        return new PhysAddr((ulong)start.Value * Layout.PageSize);
+        PhysAddr? start = base.AllocateContiguous(count);
+        if (start is { } run)
+            FreePage(run.Value + (count - 1) * Layout.PageSize); // BUG: off by one, the run's last page is never marked used
+        return start;
     }
 }
 
@@ -125,44 +122,8 @@ public sealed class FromRoundedDown(SimulatedRam ram, PhysicalAllocator frames, 
 /// <summary>vmfind's free-run search only looks at 4 KiB leaves: 2 MiB and 1 GiB pages count as free.</summary>
 public sealed class IgnoresLargePages(SimulatedRam ram, PhysicalAllocator frames, PageTables tables) : RegionManager(ram, frames, tables)
 {
-    public override ulong? Find(AddressSpace space, ulong from, ulong to, ulong npages, bool userOnly = false)
-    {
-        if (npages == 0 || npages > 1UL << 36 || from > ulong.MaxValue - (Layout.PageSize - 1))
-            return null;
-        ulong first = Layout.AlignDown(from + Layout.PageSize - 1, Layout.PageSize);
-        ulong end = Layout.AlignDown(to, Layout.PageSize);
-        if (first >= end)
-            return null;
-        ulong length = npages * Layout.PageSize;
-        foreach (Segment segment in Segment.All)
-        {
-            if (userOnly && segment.IsKernel)
-                continue;
-            ulong low = Math.Max(first, segment.First), high = Math.Min(end - 1, segment.Last);
-            if (low > high || high - low + 1 < length)
-                continue;
-            if (FreeRun(space, low, high, length) is { } found)
-                return found;
-        }
-        return null;
-    }
-
-    private ulong? FreeRun(AddressSpace space, ulong from, ulong last, ulong length)
-    {
-        ulong cursor = from;
-        foreach (Leaf leaf in Tables.LeavesIn(space.Root, from, last))
-        {
-            if (leaf.Level != PageLevel.Pt)
-                continue; // BUG: large pages are not seen as occupied
-            if (leaf.VirtualBase > cursor && leaf.VirtualBase - cursor >= length)
-                return cursor;
-            ulong end = leaf.VirtualBase + leaf.Size;
-            if (end == 0 || end > last)
-                return null;
-            cursor = Math.Max(cursor, end);
-        }
-        return last - cursor + 1 >= length ? cursor : null;
-    }
+    protected override IEnumerable<Leaf> OccupiedIn(AddressSpace space, ulong first, ulong last) =>
+        base.OccupiedIn(space, first, last).Where(leaf => leaf.Level == PageLevel.Pt); // BUG: large pages are not seen as occupied
 }
 
 /// <summary>vmalloc does not give back the pages it mapped when it runs out half way.</summary>

@@ -120,22 +120,6 @@ public class PageTables(SimulatedRam ram, PhysicalAllocator frames)
     public IEnumerable<Leaf> LeavesIn(PhysAddr root, ulong from, ulong last) =>
         LeavesIn(root, PageLevel.Pml4, 0, from & RawMask, last & RawMask);
 
-    /// <summary>Lowest address in [from, last] (one canonical half) that starts a free run of length bytes.</summary>
-    public ulong? FindFreeRun(PhysAddr root, ulong from, ulong last, ulong length)
-    {
-        ulong cursor = from;
-        foreach (Leaf leaf in LeavesIn(root, from, last))
-        {
-            if (leaf.VirtualBase > cursor && leaf.VirtualBase - cursor >= length)
-                return cursor;
-            ulong end = leaf.VirtualBase + leaf.Size;
-            if (end == 0 || end > last)
-                return null; // the page reaches the end of the range (or wraps at the top of the address space)
-            cursor = Math.Max(cursor, end);
-        }
-        return last - cursor + 1 >= length ? cursor : null;
-    }
-
     private IEnumerable<Leaf> LeavesIn(PhysAddr table, int level, ulong tableBase, ulong rawFrom, ulong rawLast)
     {
         ulong span = PageLevel.EntrySpan(level);

@@ -33,7 +33,7 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
             ulong low = Math.Max(first, segment.First), high = Math.Min(end - 1, segment.Last);
             if (low > high || high - low + 1 < length)
                 continue;
-            if (Tables.FindFreeRun(space.Root, low, high, length) is { } found)
+            if (LowestGap(OccupiedIn(space, low, high), low, high, length) is { } found)
                 return found;
         }
         return null;
@@ -78,6 +78,26 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
         foreach (Leaf leaf in leaves)
             UnmapAndFree(space, leaf);
         return RegionFreeStatus.Freed;
+    }
+
+    /// <summary>The pages in use in [first, last], in address order: what a region must not overlap.</summary>
+    protected virtual IEnumerable<Leaf> OccupiedIn(AddressSpace space, ulong first, ulong last) =>
+        Tables.LeavesIn(space.Root, first, last);
+
+    /// <summary>Lowest address in [from, last] (one canonical half) that starts a free run of length bytes.</summary>
+    private static ulong? LowestGap(IEnumerable<Leaf> occupied, ulong from, ulong last, ulong length)
+    {
+        ulong cursor = from;
+        foreach (Leaf leaf in occupied)
+        {
+            if (leaf.VirtualBase > cursor && leaf.VirtualBase - cursor >= length)
+                return cursor;
+            ulong end = leaf.VirtualBase + leaf.Size;
+            if (end == 0 || end > last)
+                return null; // the page reaches the end of the range (or wraps at the top of the address space)
+            cursor = Math.Max(cursor, end);
+        }
+        return last - cursor + 1 >= length ? cursor : null;
     }
 
     protected virtual bool MapFreshPage(AddressSpace space, VirtAddr virt, EntryFlags leafFlags, EntryFlags tableFlags)

@@ -67,17 +67,19 @@ public static class SequenceRunner
 
     private static void Teardown(SequenceContext ctx)
     {
-        foreach (ulong pointer in ctx.Model.HeapBlocks.Keys)
+        while (!ctx.Model.HeapBlocks.IsEmpty)
             new Kfree(0).Apply(ctx);
         while (!ctx.Model.Regions.IsEmpty)
             new VmFree(0, FreeExtent.Whole).Apply(ctx);
-        foreach ((int space, ulong virt, Mapping mapping) in ctx.Model.DistinctMappings().ToList())
-            if (mapping.Kind == MappingKind.Client)
-                ctx.Call("MAP-11", $"mm_umap_single({ctx.Space(Math.Max(space, 0))}, {SequenceContext.Hex(virt)}, 1)",
-                    () => ctx.Implementation.mm_umap_single(ctx.Spaces[Math.Max(space, 0)], virt, 1), SequenceContext.Hex);
-        foreach ((int space, ulong virt, Mapping mapping) in ctx.Model.DistinctMappings().ToList())
-            if (mapping.Kind == MappingKind.Client)
-                ctx.Model = ctx.Model.Unmapped(Math.Max(space, 0), virt);
+        foreach ((int owner, ulong virt, Mapping mapping) in ctx.Model.DistinctMappings().ToList())
+        {
+            if (mapping.Kind != MappingKind.Client)
+                continue;
+            int space = Math.Max(owner, 0); // the shared kernel half (-1) is reached through any space
+            ctx.Call("MAP-11", $"mm_umap_single({ctx.Space(space)}, {SequenceContext.Hex(virt)}, 1)",
+                () => ctx.Implementation.mm_umap_single(ctx.Spaces[space], virt, 1), SequenceContext.Hex);
+            ctx.Model = ctx.Model.Unmapped(space, virt);
+        }
         while (!ctx.Model.ClientPages.IsEmpty)
             new FreePage(0).Apply(ctx);
         Audit.AfterStep(ctx, "PHYS-06");

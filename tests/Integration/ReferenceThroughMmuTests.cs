@@ -2,6 +2,7 @@ using Mmspec.Models.Mmu;
 using Mmspec.Reference.Api;
 using Mmspec.Reference.Kernel;
 using Mmspec.Reference.Memory;
+using Mmspec.Tests.Reference;
 
 namespace Mmspec.Tests.Integration;
 
@@ -17,8 +18,7 @@ public sealed class ReferenceThroughMmuTests
 
     private static (MmApi Api, ulong Space, ulong Root, IPhysicalMemory Ram) Boot()
     {
-        var api = new MmApi(new MachineOptions(8UL << 20));
-        ulong space = api.mm_space_create();
+        (MmApi api, ulong space) = TestKernel.CreateWithSpace(8UL << 20);
         return (api, space, api.mm_space_root(space), new RamReader(api.Kernel.Ram));
     }
 
