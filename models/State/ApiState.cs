@@ -137,27 +137,29 @@ public sealed record ApiState
     /// </summary>
     public ApiState RangeFreed(int space, ulong start, ulong pages)
     {
-        ulong end = start + pages * PageSize;
+        if (pages == 0)
+            return this;
+        ulong last = start + (pages * PageSize - 1); // inclusive: the range may end at the top of the address space
         ApiState state = this;
         foreach ((ulong baseAddress, Mapping mapping) in MappingsOf(space).ToList())
-            if (baseAddress >= start && baseAddress < end && mapping.Size == PageSize)
+            if (baseAddress >= start && baseAddress <= last && mapping.Size == PageSize)
                 state = state.Unmapped(space, baseAddress).PageFreed(mapping.Phys);
-        var regions = state.Regions.SelectMany(region => Trim(region, space, start, end)).ToImmutableList();
+        var regions = state.Regions.SelectMany(region => Trim(region, space, start, last)).ToImmutableList();
         return state with { Regions = regions };
     }
 
-    private static IEnumerable<Region> Trim(Region region, int space, ulong start, ulong end)
+    private static IEnumerable<Region> Trim(Region region, int space, ulong start, ulong last)
     {
         bool sameSpace = region.Space == space || (IsKernel(region.Start) && IsKernel(start));
-        if (!sameSpace || region.End <= start || region.Start >= end)
+        if (!sameSpace || region.Last < start || region.Start > last)
         {
             yield return region;
             yield break;
         }
         if (region.Start < start)
             yield return region with { Pages = (start - region.Start) / PageSize };
-        if (region.End > end)
-            yield return region with { Start = end, Pages = (region.End - end) / PageSize };
+        if (region.Last > last)
+            yield return region with { Start = last + 1, Pages = (region.Last - last) / PageSize };
     }
 
     private bool IsSharedKernel(ulong virt) => SharedKernelHalf && IsKernel(virt);

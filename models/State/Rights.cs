@@ -27,5 +27,6 @@ public readonly record struct Mapping(ulong Phys, ulong Size, Rights Rights, Map
 /// <summary>A region vmalloc returned, kept so that it can be freed and its pages told apart from the client's.</summary>
 public sealed record Region(int Space, ulong Start, ulong Pages, Rights Rights)
 {
-    public ulong End => Start + Pages * AddressSpaceLayout.PageSize;
+    /// <summary>The region's last byte: inclusive, because a region may end at the top of the address space.</summary>
+    public ulong Last => Start + (Pages * AddressSpaceLayout.PageSize - 1);
 }

@@ -67,39 +67,38 @@ public static class Audit
         CompareLeaf(ctx, space, actual.Leaf, model.Base, model.Mapping, clause);
     }
 
+    /// <summary>Leaves and the model's mappings both come in increasing address order: one merge finds every difference.</summary>
     private static void CompareLeaves(SequenceContext ctx, RamView ram, int space, string clause)
     {
-        var expected = new Dictionary<ulong, Mapping>();
-        foreach ((ulong virt, Mapping mapping) in ctx.Model.MappingsOf(space))
-            expected[virt] = mapping;
+        using IEnumerator<(ulong Base, Mapping Mapping)> expected = ctx.Model.MappingsOf(space).GetEnumerator();
+        bool pending = expected.MoveNext();
         foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, ctx.Roots[space]))
         {
-            if (!expected.Remove(leaf.VirtualBase, out Mapping mapping))
+            if (pending && expected.Current.Base < leaf.VirtualBase)
+                break;
+            if (!pending || expected.Current.Base > leaf.VirtualBase)
                 ctx.Fail(clause, $"space{space}: the page tables map {leaf}, which the model does not have");
-            CompareLeaf(ctx, space, leaf, leaf.VirtualBase, mapping, clause);
+            CompareLeaf(ctx, space, leaf, leaf.VirtualBase, expected.Current.Mapping, clause);
+            pending = expected.MoveNext();
         }
-        if (expected.Count > 0)
-        {
-            (ulong virt, Mapping missing) = expected.First();
-            ctx.Fail(clause, $"space{space}: 0x{virt:X} should map {missing} but the page tables have no such page");
-        }
+        if (pending)
+            ctx.Fail(clause, $"space{space}: 0x{expected.Current.Base:X} should map {expected.Current.Mapping} but the page tables have no such page");
     }
 
     private static void CompareLeaf(SequenceContext ctx, int space, MappedLeaf leaf, ulong expectedBase, Mapping mapping, string clause)
     {
-        string where = $"space{space} 0x{expectedBase:X}";
         if (leaf.VirtualBase != expectedBase || leaf.Bytes != mapping.Size || leaf.PhysicalBase != mapping.Phys)
-            ctx.Fail(clause, $"{where}: the page tables hold {leaf}; the model says {mapping}");
+            ctx.Fail(clause, $"space{space} 0x{expectedBase:X}: the page tables hold {leaf}; the model says {mapping}");
         Permissions rights = leaf.Permissions;
         bool directMap = mapping.Kind == MappingKind.DirectMap;
         if (directMap && !ctx.Strict)
         {
-            ctx.Check(!rights.User, "DMAP-01", $"{where}: the direct map is reachable from user mode ({leaf})");
+            ctx.Check(!rights.User, "DMAP-01", $"space{space} 0x{expectedBase:X}: the direct map is reachable from user mode ({leaf})");
             return;
         }
         var actual = (rights.User ? Rights.User : 0) | (rights.Writable ? Rights.Write : 0) | (rights.Executable ? Rights.Exec : 0);
         if (actual != mapping.Rights)
             ctx.Fail(directMap ? "DMAP-D07" : "MAP-04",
-                $"{where}: effective permissions through all levels are {rights}, but the mapping was made with {mapping.Rights}");
+                $"space{space} 0x{expectedBase:X}: effective permissions through all levels are {rights}, but the mapping was made with {mapping.Rights}");
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Mmspec.Models.State;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Port;
@@ -73,58 +74,88 @@ public sealed class SequenceContext
             Fail(clause, message);
     }
 
-    public void Fail(string clause, string message) => throw new ViolationException(new Violation(clause, message, Step));
+    public void Check(bool condition, string clause, [InterpolatedStringHandlerArgument("condition")] ref LazyMessage message)
+    {
+        if (!condition)
+            Fail(clause, message.ToStringAndClear());
+    }
+
+    public void Fail(string clause, string message, string? expected = null) =>
+        throw new ViolationException(new Violation(clause, message, Step, expected));
+
+    /// <summary>
+    /// A check on the value the step's call returned: <paramref name="expected"/> is the C condition it had to
+    /// meet (<c>r</c> is the value), which the C reproducer asserts.
+    /// </summary>
+    public void CheckResult(bool condition, string expected, string clause, string message)
+    {
+        if (!condition)
+            Fail(clause, message, expected);
+    }
+
+    public void CheckResult(bool condition, string expected, string clause, [InterpolatedStringHandlerArgument("condition")] ref LazyMessage message)
+    {
+        if (!condition)
+            Fail(clause, message.ToStringAndClear(), expected);
+    }
+
+    public void CheckResult(
+        bool condition,
+        [InterpolatedStringHandlerArgument("condition")] ref LazyMessage expected,
+        string clause,
+        [InterpolatedStringHandlerArgument("condition")] ref LazyMessage message)
+    {
+        if (!condition)
+            Fail(clause, message.ToStringAndClear(), expected.ToStringAndClear());
+    }
 
     /// <summary>Makes a call, records it, and turns a panic or crash the step did not expect into a violation of <paramref name="clause"/>.</summary>
-    public T Call<T>(string clause, string rendering, Func<T> call, Func<T, string> show)
+    public CallOutcome Call(string clause, ApiCall call)
     {
         try
         {
-            T result = call();
-            Trace.Add(new CallRecord(Step, rendering, show(result)));
-            return result;
+            CallOutcome outcome = call.Invoke(Implementation, Spaces);
+            Trace.Add(new CallRecord(Step, call, CallEnd.Returned, outcome));
+            return outcome;
         }
         catch (ImplementationPanicException panic)
         {
-            Trace.Add(new CallRecord(Step, rendering, $"panic {panic.Reason}"));
-            Fail(clause, $"{rendering} panicked ({panic.Reason}) on a valid call: {panic.Message}");
+            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panic.Reason));
+            Fail(clause, $"{call} panicked ({panic.Reason}) on a valid call: {panic.Message}");
             throw;
         }
         catch (Exception crash) when (crash is not ViolationException)
         {
-            Trace.Add(new CallRecord(Step, rendering, $"crash {crash.GetType().Name}"));
-            Fail(clause, $"{rendering} crashed: {crash.GetType().Name}: {crash.Message}");
+            Trace.Add(new CallRecord(Step, call, CallEnd.Crashed, default, crash.GetType().Name));
+            Fail(clause, $"{call} crashed: {crash.GetType().Name}: {crash.Message}");
             throw;
         }
     }
 
-    public void Call(string clause, string rendering, Action call) =>
-        Call(clause, rendering, () => { call(); return 0; }, _ => "");
-
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>
-    public void CallExpectingPanic(string clause, string rendering, Action call)
+    public void CallExpectingPanic(string clause, ApiCall call)
     {
         try
         {
-            call();
+            call.Invoke(Implementation, Spaces);
         }
         catch (ImplementationPanicException panic)
         {
-            Trace.Add(new CallRecord(Step, rendering, $"panic {panic.Reason}"));
+            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panic.Reason));
             return;
         }
         catch (Exception crash)
         {
-            Trace.Add(new CallRecord(Step, rendering, $"crash {crash.GetType().Name}"));
-            Fail(clause, $"{rendering} should panic but crashed: {crash.GetType().Name}: {crash.Message}");
+            Trace.Add(new CallRecord(Step, call, CallEnd.Crashed, default, crash.GetType().Name));
+            Fail(clause, $"{call} should panic but crashed: {crash.GetType().Name}: {crash.Message}", "a kernel panic");
         }
-        Trace.Add(new CallRecord(Step, rendering, "returned"));
-        Fail(clause, $"{rendering} should raise a kernel panic but returned normally");
+        Trace.Add(new CallRecord(Step, call, CallEnd.Returned, default));
+        Fail(clause, $"{call} should raise a kernel panic but returned normally", "a kernel panic");
     }
 
     public void Touch(int space, ulong virt) => Touched.Add((space, virt));
 
-    public static string Hex(ulong value) => value == AddressSpaceLayout.Naddr ? "MM_NADDR" : $"0x{value:X}";
+    public static string Hex(ulong value) => ApiCall.Hex(value);
 
     public string Space(int index) => $"space{index}";
 }

@@ -51,7 +51,7 @@ public static class SequenceRunner
     {
         for (int space = 0; space < ctx.Spaces.Length; space++)
         {
-            ulong handle = ctx.Call("DMAP-04", $"{ctx.Space(space)} = <create space>", ctx.Implementation.CreateSpace, SequenceContext.Hex);
+            ulong handle = CreateSpace(ctx);
             ctx.Check(handle != AddressSpaceLayout.Naddr, "DMAP-04", "a fresh machine could not create an address space");
             ctx.Spaces[space] = handle;
             ctx.Roots[space] = ctx.Implementation.SpaceRoot(handle);
@@ -65,35 +65,70 @@ public static class SequenceRunner
         ctx.Trace.Clear();
     }
 
+    private static ulong CreateSpace(SequenceContext ctx)
+    {
+        try
+        {
+            return ctx.Implementation.CreateSpace();
+        }
+        catch (Exception crash) when (crash is not ViolationException)
+        {
+            ctx.Fail("DMAP-04", $"creating an address space on a fresh machine failed: {crash.GetType().Name}: {crash.Message}");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Gives everything back in phases, counting free pages by exhaustion after each, so that a leak is
+    /// reported against the call that should have released the pages.
+    /// </summary>
     private static void Teardown(SequenceContext ctx)
     {
-        while (!ctx.Model.HeapBlocks.IsEmpty)
-            new Kfree(0).Apply(ctx);
-        while (!ctx.Model.Regions.IsEmpty)
-            new VmFree(0, FreeExtent.Whole).Apply(ctx);
-        foreach ((int owner, ulong virt, Mapping mapping) in ctx.Model.DistinctMappings().ToList())
+        Release(ctx, "HEAP-07", "every block was kfree'd", !ctx.Model.HeapBlocks.IsEmpty, () =>
         {
-            if (mapping.Kind != MappingKind.Client)
-                continue;
-            int space = Math.Max(owner, 0); // the shared kernel half (-1) is reached through any space
-            ctx.Call("MAP-11", $"mm_umap_single({ctx.Space(space)}, {SequenceContext.Hex(virt)}, 1)",
-                () => ctx.Implementation.mm_umap_single(ctx.Spaces[space], virt, 1), SequenceContext.Hex);
-            ctx.Model = ctx.Model.Unmapped(space, virt);
-        }
-        while (!ctx.Model.ClientPages.IsEmpty)
-            new FreePage(0).Apply(ctx);
-        Audit.AfterStep(ctx, "PHYS-06");
-
-        int expected = ctx.BaselineFreePages - (ctx.Owned.Count - ctx.BaselineTablePages);
-        int available = DrainFreePages(ctx).Count;
+            while (!ctx.Model.HeapBlocks.IsEmpty)
+                new Kfree(0).Apply(ctx);
+        });
+        Release(ctx, "VM-09", "every region was vmfree'd", !ctx.Model.Regions.IsEmpty, () =>
+        {
+            while (!ctx.Model.Regions.IsEmpty)
+                new VmFree(0, FreeExtent.Whole).Apply(ctx);
+        });
+        var clientMappings = ctx.Model.DistinctMappings().Where(entry => entry.Mapping.Kind == MappingKind.Client).ToList();
+        Release(ctx, "MAP-10", "every mm_map_single mapping was unmapped", clientMappings.Count > 0, () =>
+        {
+            foreach ((int owner, ulong virt, Mapping _) in clientMappings)
+            {
+                int space = Math.Max(owner, 0); // the shared kernel half (-1) is reached through any space
+                ctx.Call("MAP-11", ApiCall.Unmap(space, virt, 1));
+                ctx.Model = ctx.Model.Unmapped(space, virt);
+            }
+        });
+        Release(ctx, "PHYS-06", "every page the client held was freed", true, () =>
+        {
+            while (!ctx.Model.ClientPages.IsEmpty)
+                new FreePage(0).Apply(ctx);
+        });
         if (ctx.Strict)
             ctx.Check(ctx.Owned.Count == ctx.BaselineTablePages, "MAP-D05",
                 $"after everything was freed, {ctx.Owned.Count - ctx.BaselineTablePages} page table(s) beyond the boot tables remain");
+    }
+
+    private static void Release(SequenceContext ctx, string clause, string what, bool anything, Action release)
+    {
+        if (!anything)
+            return;
+        release();
+        Audit.AfterStep(ctx, clause);
+        int expected = ctx.EstimatedFreePages;
+        List<ulong> free = DrainFreePages(ctx);
         int allowance = ctx.Strict ? 0 : HeapCacheAllowance;
-        ctx.Check(available >= expected - allowance, "PHYS-06",
-            $"after everything was freed only {available} pages could be allocated; {expected} were free at the start (less tables still in use): {expected - available} page(s) leaked");
-        ctx.Check(available <= expected, "PHYS-01",
-            $"after everything was freed {available} pages could be allocated, more than the {expected} that exist: a page in use was handed out");
+        ctx.Check(free.Count >= expected - allowance, clause,
+            $"after {what}, only {free.Count} pages could be allocated; {expected} should be free (the pages free at the start, less tables still in use): {expected - free.Count} page(s) leaked");
+        ctx.Check(free.Count <= expected, "PHYS-01",
+            $"after {what}, {free.Count} pages could be allocated, more than the {expected} that should be free: a page in use was handed out");
+        foreach (ulong page in free)
+            ctx.Implementation.mm_phys_free_page(page);
     }
 
     /// <summary>Default profile: a heap may keep a few pages cached after its last block is freed.</summary>

@@ -1,7 +1,11 @@
 namespace Mmspec.SpecTests.Execution;
 
-/// <summary>A broken clause: which one, at which step, and what was seen.</summary>
-public sealed record Violation(string Clause, string Message, int Step)
+/// <summary>
+/// A broken clause: which one, at which step, and what was seen. When the broken check was about the value
+/// the step's call returned, <paramref name="Expected"/> is the C condition that value had to meet, with
+/// <c>r</c> standing for it (e.g. <c>r == 0x101000</c>).
+/// </summary>
+public sealed record Violation(string Clause, string Message, int Step, string? Expected = null)
 {
     public override string ToString() => $"[{Clause}] step {Step}: {Message}";
 }
@@ -12,8 +16,27 @@ public sealed class ViolationException(Violation violation) : Exception(violatio
     public Violation Violation { get; } = violation;
 }
 
-/// <summary>One call the sequence made, rendered as C, with what the implementation returned.</summary>
-public sealed record CallRecord(int Step, string Call, string Returned)
+/// <summary>How a call ended.</summary>
+public enum CallEnd
 {
-    public override string ToString() => Returned.Length == 0 ? $"{Call};" : $"{Call};  // -> {Returned}";
+    Returned,
+    Panicked,
+    Crashed,
+}
+
+/// <summary>
+/// One call the sequence made, with what the implementation returned (or how it ended). <paramref name="Detail"/>
+/// names the panic reason or the exception of a crash.
+/// </summary>
+public sealed record CallRecord(int Step, ApiCall Call, CallEnd End, CallOutcome Outcome, string Detail = "")
+{
+    public string Returned => End switch
+    {
+        CallEnd.Panicked => $"panic {Detail}",
+        CallEnd.Crashed => $"crash {Detail}",
+        _ when Call.Returns == ReturnKind.Void => "returned",
+        _ => Call.ShowResult(Outcome),
+    };
+
+    public override string ToString() => $"{Call};  // -> {Returned}";
 }

@@ -45,26 +45,40 @@ public sealed class DirectMapProperty : ISpecProperty
         if (!failed)
             return new PropertyResult(Id, Verdict.Passed, tests, checks, clock.Elapsed);
         violation = CheckOne(machine, spaces, phys)!;
-        var trace = new[] { new CallRecord(1, $"mm_map_get(space, MM_VIRTUALIZE(0x{phys:X}), NULL)", SequenceContext.Hex(machine.mm_map_get(spaces[0], machine.MM_VIRTUALIZE(phys)))) };
-        return new PropertyResult(Id, Verdict.Failed, tests, checks, clock.Elapsed, new Failure(settings.Seed, violation, [$"p = 0x{phys:X}"], trace, shrinks));
+        ulong virt = machine.MM_VIRTUALIZE(phys);
+        var lookup = ApiCall.MapGet(0, virt, wantFlags: false);
+        var trace = new[] { new CallRecord(1, lookup, CallEnd.Returned, lookup.Invoke(machine, spaces)) };
+        var replay = new ReplayRecipe($"DirectMapProperty.Replay(factory, 0x{phys:X}UL)", DrainsFreePages: false);
+        return new PropertyResult(Id, Verdict.Failed, tests, checks, clock.Elapsed, new Failure(settings.Seed, violation, [$"p = 0x{phys:X}"], trace, shrinks, replay));
+    }
+
+    /// <summary>The property for one physical address, on a fresh machine: what a reproducer calls.</summary>
+    public static Violation? Replay(IImplementationFactory implementation, ulong phys)
+    {
+        using IMmImplementation machine = implementation.Create(SequenceRunner.DefaultRamSize);
+        return CheckOne(machine, [machine.CreateSpace(), machine.CreateSpace()], phys);
     }
 
     private static Violation? CheckOne(IMmImplementation machine, ulong[] spaces, ulong phys)
     {
         if (machine.MM_PAGE_SIZE != AddressSpaceLayout.PageSize)
-            return new Violation("DMAP-09", $"MM_PAGE_SIZE is {machine.MM_PAGE_SIZE}, not 4096", 1);
+            return new Violation("DMAP-09", $"MM_PAGE_SIZE is {machine.MM_PAGE_SIZE}, not 4096", 1, "MM_PAGE_SIZE == 4096");
         ulong virt = machine.MM_VIRTUALIZE(phys);
         if (virt != AddressSpaceLayout.KernelBase + phys)
-            return new Violation("DMAP-03", $"MM_VIRTUALIZE(0x{phys:X}) = 0x{virt:X}, not 0xFFFFFF0000000000 + p", 1);
+            return new Violation("DMAP-03", $"MM_VIRTUALIZE(0x{phys:X}) = 0x{virt:X}, not 0xFFFFFF0000000000 + p", 1,
+                $"MM_VIRTUALIZE(0x{phys:X}) == 0x{AddressSpaceLayout.KernelBase + phys:X}");
         if (!AddressSpaceLayout.IsKernel(virt))
-            return new Violation("DMAP-02", $"MM_VIRTUALIZE(0x{phys:X}) = 0x{virt:X} is not in kernel space", 1);
+            return new Violation("DMAP-02", $"MM_VIRTUALIZE(0x{phys:X}) = 0x{virt:X} is not in kernel space", 1,
+                $"MM_VIRTUALIZE(0x{phys:X}) >= 0x{AddressSpaceLayout.KernelBase:X}");
         if (machine.MM_PHYS(virt) != phys)
-            return new Violation("DMAP-06", $"MM_PHYS(MM_VIRTUALIZE(0x{phys:X})) = 0x{machine.MM_PHYS(virt):X}", 1);
+            return new Violation("DMAP-06", $"MM_PHYS(MM_VIRTUALIZE(0x{phys:X})) = 0x{machine.MM_PHYS(virt):X}", 1,
+                $"MM_PHYS(MM_VIRTUALIZE(0x{phys:X})) == 0x{phys:X}");
         for (int space = 0; space < spaces.Length; space++)
         {
             ulong mapped = machine.mm_map_get(spaces[space], virt);
             if (mapped != phys)
-                return new Violation("DMAP-05", $"mm_map_get(space{space}, 0x{virt:X}) = {SequenceContext.Hex(mapped)}, not 0x{phys:X}", 1);
+                return new Violation("DMAP-05", $"mm_map_get(space{space}, 0x{virt:X}) = {SequenceContext.Hex(mapped)}, not 0x{phys:X}", 1,
+                    $"mm_map_get(space{space}, MM_VIRTUALIZE(0x{phys:X}), NULL) == 0x{phys:X}");
         }
         return null;
     }

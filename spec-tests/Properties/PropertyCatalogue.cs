@@ -25,22 +25,35 @@ public static class PropertyCatalogue
         Stateful("stateful.mapping", "Single-page mappings: map, look up, unmap (4 KiB and the direct map's 2 MiB pages)",
             (4, G.AllocPage), (6, G.Map), (4, G.MapGet), (4, G.Unmap), (1, G.MapKernelUser), (1, G.FreePage)),
         Stateful("stateful.regions", "Virtual regions: vmfind, vmalloc, vmfree",
-            (4, G.VmFind), (5, G.VmAlloc), (3, G.VmFree), (2, G.MapGet), (1, G.Unmap), (1, G.AllocContiguous)),
+            (4, G.VmFind), (5, G.VmAlloc), (1, G.VmAllocRemaining), (3, G.VmFree), (2, G.MapGet), (1, G.Unmap), (1, G.AllocContiguous)),
         Stateful("stateful.mixed", "Everything at once, in two spaces",
             (3, G.AllocPage), (1, G.AllocContiguous), (2, G.FreePage), (1, G.FreeBad), (3, G.Kmalloc), (2, G.Kfree),
             (4, G.Map), (3, G.MapGet), (3, G.Unmap), (2, G.VmFind), (3, G.VmAlloc), (2, G.VmFree)),
         new DirectMapProperty(),
+        OneStep("heap.alignment", "kmalloc on a fresh machine: 16-byte aligned blocks inside RAM for sizes from 0 bytes to 16 MiB", G.Kmalloc),
+        OneStep("phys.alignment", "Physical allocation on a fresh machine: page-aligned pages and runs inside RAM", G.AllocPage, G.AllocContiguous),
+        OneStep("vmfind.bounds", "vmfind on fresh spaces: inside [from, to), aligned, free, and MM_NADDR only when nothing fits", G.VmFind),
     ];
 
     public static ISpecProperty Find(string id) =>
         All.FirstOrDefault(property => property.Id == id) ?? throw new KeyNotFoundException($"no property '{id}'");
 
-    private static StatefulProperty Stateful(string id, string title, params (int Weight, Gen<Operation> Step)[] mix)
+    private static StatefulProperty Stateful(string id, string title, params (int Weight, Gen<Operation> Step)[] mix) =>
+        Build(id, title, MaxSteps, mix);
+
+    /// <summary>
+    /// What needs no sequence: one call on a fresh machine, still checked by the whole audit and teardown, so that
+    /// it reports and reproduces like every other property.
+    /// </summary>
+    private static StatefulProperty OneStep(string id, string title, params Gen<Operation>[] steps) =>
+        Build(id, title, 1, steps.Select(step => (1, step)).ToArray());
+
+    private static StatefulProperty Build(string id, string title, int maxSteps, (int Weight, Gen<Operation> Step)[] mix)
     {
         Gen<Operation> step = Gen.Frequency(mix.Select(entry => (entry.Weight, entry.Step)).ToArray());
         // Every step kind is sampled to learn the clauses it can report: a kind's clauses do not depend on its arguments.
         var clauses = mix.SelectMany(entry => entry.Step.Sample(64, 1)).SelectMany(op => op.Clauses)
             .Concat(AuditClauses).Distinct().Order(StringComparer.Ordinal).ToList();
-        return new StatefulProperty(id, title, step, MaxSteps, clauses);
+        return new StatefulProperty(id, title, step, maxSteps, clauses);
     }
 }

@@ -17,8 +17,15 @@ public enum Verdict
     NotApplicable,
 }
 
+/// <summary>
+/// How to run a failure again outside the property. <paramref name="CSharp"/> is a C# expression of type
+/// <c>Violation?</c> over the variables <c>factory</c> and <c>profile</c>; <paramref name="DrainsFreePages"/> says the
+/// run began by allocating and freeing every free page (the stateful runner's baseline), which C must repeat.
+/// </summary>
+public sealed record ReplayRecipe(string CSharp, bool DrainsFreePages);
+
 /// <summary>A failure, shrunk: the violated clause, the minimal steps and the calls they made.</summary>
-public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<string> Steps, IReadOnlyList<CallRecord> Trace, int Shrinks)
+public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<string> Steps, IReadOnlyList<CallRecord> Trace, int Shrinks, ReplayRecipe Replay)
 {
     public string Describe() =>
         $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), {Steps.Count} step(s) after {Shrinks} shrink(s):\n"

@@ -4,6 +4,7 @@ using FsCheck.Fluent;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;
+using Mmspec.SpecTests.Reproducers;
 using Mmspec.SpecTests.Sequences;
 
 namespace Mmspec.SpecTests.Properties;
@@ -38,7 +39,13 @@ public sealed class StatefulProperty(string id, string title, Gen<Operation> ste
             return new PropertyResult(Id, Verdict.Passed, tests, steps, clock.Elapsed);
         SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal!);
         Violation violation = replay.Violation ?? new Violation("?", "the shrunk sequence passed when run again: the implementation is not deterministic", 0);
-        var failure = new Failure(settings.Seed, violation, minimal!.Select(op => op.ToString()).ToList(), replay.Trace, shrinks);
+        var failure = new Failure(settings.Seed, violation, minimal!.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal!));
         return new PropertyResult(Id, Verdict.Failed, tests, steps, clock.Elapsed, failure);
+    }
+
+    private static ReplayRecipe ReplayOf(IReadOnlyList<Operation> sequence)
+    {
+        string steps = string.Join(",\n", sequence.Select(step => "    " + CSharpLiteral.Of(step)));
+        return new ReplayRecipe($"SequenceRunner.Run(factory, profile,\n[\n{steps},\n]).Violation", DrainsFreePages: true);
     }
 }

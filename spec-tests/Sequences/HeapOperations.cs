@@ -15,15 +15,15 @@ public sealed record Kmalloc(ulong Size) : Operation
 
     public override bool Apply(SequenceContext ctx)
     {
-        ulong pointer = ctx.Call(Clause, $"kmalloc({Size})", () => ctx.Implementation.kmalloc(Size), Hex);
+        ulong pointer = ctx.Call(Clause, ApiCall.Kmalloc(Size)).Value;
         if (pointer == 0)
         {
-            ctx.Check(Size > 0 || !ctx.Strict, "HEAP-D02", "kmalloc(0) returned NULL");
-            ctx.Check(Size == 0 || ctx.ExhaustionPlausible(Size / AddressSpaceLayout.PageSize + 1), "HEAP-06",
+            ctx.CheckResult(Size > 0 || !ctx.Strict, "r != 0", "HEAP-D02", "kmalloc(0) returned NULL");
+            ctx.CheckResult(Size == 0 || ctx.ExhaustionPlausible(Size / AddressSpaceLayout.PageSize + 1), "r != 0", "HEAP-06",
                 $"kmalloc({Size}) returned NULL with about {ctx.EstimatedFreePages} pages free");
             return true;
         }
-        ctx.Check(pointer % Alignment == 0, "HEAP-02", $"kmalloc({Size}) returned 0x{pointer:X}, not {Alignment}-byte aligned");
+        ctx.CheckResult(pointer % Alignment == 0, $"r % {Alignment} == 0", "HEAP-02", $"kmalloc({Size}) returned 0x{pointer:X}, not {Alignment}-byte aligned");
         ulong phys = pointer - AddressSpaceLayout.KernelBase;
         bool inDirectMap = pointer >= AddressSpaceLayout.KernelBase && phys < ctx.Implementation.RamSize && ctx.Implementation.RamSize - phys >= Size;
         ctx.Check(inDirectMap, "HEAP-D01", $"kmalloc({Size}) returned 0x{pointer:X}, not a direct-map pointer into RAM");
@@ -63,22 +63,22 @@ public sealed record Kfree(int Which, KfreeKind Kind = KfreeKind.Live) : Operati
         switch (Kind)
         {
             case KfreeKind.Null:
-                ctx.Call(Clause, "kfree(NULL)", () => ctx.Implementation.kfree(0));
+                ctx.Call(Clause, ApiCall.Kfree(0));
                 return true;
             case KfreeKind.Live when !ctx.Model.HeapBlocks.IsEmpty:
                 ulong pointer = ctx.Model.HeapBlocks.Keys.ElementAt(Pick(Which, ctx.Model.HeapBlocks.Count));
-                ctx.Call(Clause, $"kfree({Hex(pointer)})", () => ctx.Implementation.kfree(pointer));
+                ctx.Call(Clause, ApiCall.Kfree(pointer));
                 ctx.Model = ctx.Model.BlockFreed(pointer);
                 ctx.Patterns.ForgetBlock(pointer);
                 ctx.FreedPointers.Add(pointer);
                 return true;
             case KfreeKind.Double when ctx.Strict && ctx.FreedPointers.Count > 0:
                 ulong freed = ctx.FreedPointers.Order().ElementAt(Pick(Which, ctx.FreedPointers.Count));
-                ctx.CallExpectingPanic(Clause, $"kfree({Hex(freed)})", () => ctx.Implementation.kfree(freed));
+                ctx.CallExpectingPanic(Clause, ApiCall.Kfree(freed));
                 return true;
             case KfreeKind.Interior when ctx.Strict && ctx.Model.HeapBlocks.Any(block => block.Value > Kmalloc.Alignment):
                 ulong inside = ctx.Model.HeapBlocks.First(block => block.Value > Kmalloc.Alignment).Key + Kmalloc.Alignment;
-                ctx.CallExpectingPanic(Clause, $"kfree({Hex(inside)})", () => ctx.Implementation.kfree(inside));
+                ctx.CallExpectingPanic(Clause, ApiCall.Kfree(inside));
                 return true;
             default:
                 return false;

@@ -30,20 +30,20 @@ public sealed record MapSingle(int Space, AddressPick Virt, int Which, Rights Fl
         bool valid = Bad == BadMapping.None && canonical && !kernelUser && !mapped;
         if (!valid && !ctx.Strict)
             return false; // the spec does not say what these do: only the strict profile has an answer
-        string call = $"mm_map_single({ctx.Space(Space)}, {Hex(virt)}, {Hex(phys)}, {FlagNames(flags)})";
-        int result = ctx.Call(Clause, call, () => ctx.Implementation.mm_map_single(ctx.Spaces[Space], virt, phys, flags), r => r.ToString());
+        var call = ApiCall.MapSingle(Space, virt, phys, flags);
+        int result = (int)ctx.Call(Clause, call).Value;
         if (canonical)
             ctx.Touch(Space, virt & ~(AddressSpaceLayout.PageSize - 1));
         if (!valid)
         {
             int expected = mapped && Bad == BadMapping.None && !kernelUser ? -17 : -22;
-            ctx.Check(result == expected, mapped ? "MAP-D02" : Bad == BadMapping.None && canonical ? "DMAP-D05" : "MAP-D01",
+            ctx.CheckResult(result == expected, $"r == {expected}", mapped ? "MAP-D02" : Bad == BadMapping.None && canonical ? "DMAP-D05" : "MAP-D01",
                 $"{call} returned {result}; expected {expected} with nothing changed");
             return true;
         }
         if (result != 0)
         {
-            ctx.Check(result < 0 && ctx.ExhaustionPlausible(3), Clause, $"{call} failed with {result}");
+            ctx.CheckResult(result < 0 && ctx.ExhaustionPlausible(3), "r == 0", Clause, $"{call} failed with {result}");
             return true;
         }
         ctx.Model = ctx.Model.Mapped(Space, virt, phys, Flags);
@@ -52,17 +52,6 @@ public sealed record MapSingle(int Space, AddressPick Virt, int Which, Rights Fl
 
     public override IEnumerable<Operation> Simpler() =>
         Flags != Rights.None || Which > 0 ? [this with { Flags = Rights.None, Which = 0 }] : [];
-
-    public static string FlagNames(ulong flags)
-    {
-        var names = new List<string>();
-        if ((flags & (ulong)Rights.User) != 0) names.Add("MM_PAGE_USER");
-        if ((flags & (ulong)Rights.Write) != 0) names.Add("MM_PAGE_WRITE");
-        if ((flags & (ulong)Rights.Exec) != 0) names.Add("MM_PAGE_EXEC");
-        ulong other = flags & ~7UL;
-        if (other != 0) names.Add($"0x{other:X}");
-        return names.Count == 0 ? "0" : string.Join(" | ", names);
-    }
 }
 
 public enum BadMapping
@@ -85,23 +74,21 @@ public sealed record MapGet(int Space, AddressPick Virt, ulong Offset, bool With
         ulong virt = Virt.Resolve() + Offset;
         if (!AddressSpaceLayout.IsCanonical(virt) && !ctx.Strict)
             return false;
-        string call = $"mm_map_get({ctx.Space(Space)}, {Hex(virt)}, {(WithFlags ? "&flags" : "NULL")})";
-        ulong flags = 0;
-        ulong result = WithFlags
-            ? ctx.Call(Clause, call, () => ctx.Implementation.mm_map_get(ctx.Spaces[Space], virt, out flags), r => $"{Hex(r)}, flags = {MapSingle.FlagNames(flags)}")
-            : ctx.Call("MAP-08", call, () => ctx.Implementation.mm_map_get(ctx.Spaces[Space], virt), Hex);
+        var call = ApiCall.MapGet(Space, virt, WithFlags);
+        CallOutcome outcome = ctx.Call(WithFlags ? Clause : "MAP-08", call);
+        ulong result = outcome.Value, flags = outcome.Flags ?? 0;
         var expected = AddressSpaceLayout.IsCanonical(virt) ? ctx.Model.Lookup(Space, virt) : null;
         if (expected is not { } found)
         {
-            ctx.Check(result == AddressSpaceLayout.Naddr, "MAP-09", $"{call} returned {Hex(result)} for an unmapped address");
+            ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-09", $"{call} returned {Hex(result)} for an unmapped address");
             return true;
         }
         ulong phys = found.Mapping.Phys + (virt - found.Base);
         bool directMap = found.Mapping.Kind == MappingKind.DirectMap;
-        ctx.Check(result == phys, directMap ? "DMAP-05" : "MAP-07", $"{call} returned {Hex(result)}; the page maps 0x{phys:X}");
+        ctx.CheckResult(result == phys, $"r == 0x{phys:X}", directMap ? "DMAP-05" : "MAP-07", $"{call} returned {Hex(result)}; the page maps 0x{phys:X}");
         if (WithFlags && (!directMap || ctx.Strict))
-            ctx.Check(flags == (ulong)found.Mapping.Rights, directMap ? "DMAP-D07" : "MAP-04",
-                $"{call} reported flags {MapSingle.FlagNames(flags)}; the page was mapped with {MapSingle.FlagNames((ulong)found.Mapping.Rights)}");
+            ctx.CheckResult(flags == (ulong)found.Mapping.Rights, $"flags == ({ApiCall.FlagNames((ulong)found.Mapping.Rights)})", directMap ? "DMAP-D07" : "MAP-04",
+                $"{call} reported flags {ApiCall.FlagNames(flags)}; the page was mapped with {ApiCall.FlagNames((ulong)found.Mapping.Rights)}");
         return true;
     }
 
@@ -121,23 +108,23 @@ public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Opera
         bool canonical = AddressSpaceLayout.IsCanonical(virt);
         if ((!canonical || Size > 1) && !ctx.Strict)
             return false;
-        string call = $"mm_umap_single({ctx.Space(Space)}, {Hex(virt)}, {Size})";
-        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.mm_umap_single(ctx.Spaces[Space], virt, Size), Hex);
+        var call = ApiCall.Unmap(Space, virt, Size);
+        ulong result = ctx.Call(Clause, call).Value;
         var found = canonical ? ctx.Model.Lookup(Space, virt) : null;
         if (canonical)
             ctx.Touch(Space, virt);
         if (found is not { } mapping || Size > 1)
         {
-            ctx.Check(result == AddressSpaceLayout.Naddr, Size > 1 ? "MAP-D07" : "MAP-12", $"{call} returned {Hex(result)}; nothing should be unmapped");
+            ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", Size > 1 ? "MAP-D07" : "MAP-12", $"{call} returned {Hex(result)}; nothing should be unmapped");
             return true;
         }
         bool large = mapping.Mapping.Size != AddressSpaceLayout.PageSize;
         if (large && Size == 1)
         {
-            ctx.Check(result == AddressSpaceLayout.Naddr, "MAP-14", $"{call} returned {Hex(result)} for a {mapping.Mapping.Size >> 20} MiB page with size 1");
+            ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-14", $"{call} returned {Hex(result)} for a {mapping.Mapping.Size >> 20} MiB page with size 1");
             return true;
         }
-        ctx.Check(result == mapping.Mapping.Phys, large ? "MAP-13" : "MAP-11", $"{call} returned {Hex(result)}; the page maps 0x{mapping.Mapping.Phys:X}");
+        ctx.CheckResult(result == mapping.Mapping.Phys, $"r == 0x{mapping.Mapping.Phys:X}", large ? "MAP-13" : "MAP-11", $"{call} returned {Hex(result)}; the page maps 0x{mapping.Mapping.Phys:X}");
         ctx.Model = ctx.Model.Unmapped(Space, mapping.Base);
         if (mapping.Mapping.Kind == MappingKind.Region)
             ctx.Model = ctx.Model.PageAllocated(mapping.Mapping.Phys); // the caller now holds the page umap handed back

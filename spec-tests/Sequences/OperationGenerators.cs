@@ -90,6 +90,13 @@ public static class OperationGenerators
         from flags in Flags
         select (Operation)new VmAlloc(space, range, pages, range.From.IsKernel ? flags & ~Rights.User : flags);
 
+    public static readonly Gen<Operation> VmAllocRemaining =
+        from space in Space
+        from start in Pick(Area.Edge512GiB, Area.Edge1GiB, Area.UpperUser, Area.KernelAboveDirectMap)
+        from slack in Gen.Choose(-1, 3)
+        from flags in Flags
+        select (Operation)new VmAllocRemaining(space, start, slack, start.IsKernel ? flags & ~Rights.User : flags);
+
     public static readonly Gen<Operation> VmFree =
         from which in Which
         from extent in Gen.Frequency((6, Gen.Constant(FreeExtent.Whole)), (2, Gen.Constant(FreeExtent.FirstHalf)), (1, Gen.Constant(FreeExtent.WithMargins)))

@@ -15,21 +15,19 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
     {
         if (Contiguous && Count == 0 && !ctx.Strict)
             return false;
-        ulong result = Contiguous
-            ? ctx.Call(Clause, $"mm_phys_alloc_contiguous({Count})", () => ctx.Implementation.mm_phys_alloc_contiguous(Count), Hex)
-            : ctx.Call(Clause, "mm_phys_alloc_page()", ctx.Implementation.mm_phys_alloc_page, Hex);
+        ulong result = ctx.Call(Clause, Contiguous ? ApiCall.AllocContiguous(Count) : ApiCall.AllocPage()).Value;
         ulong count = Contiguous ? Count : 1;
         ulong? lowest = ctx.Strict ? LowestFreeRun(ctx, count) : null;
         if (result == AddressSpaceLayout.Naddr)
         {
             if (ctx.Strict)
-                ctx.Check(lowest is null, count == 0 ? "PHYS-D03" : "PHYS-D02", $"returned MM_NADDR though 0x{lowest:X} starts {count} free page(s)");
+                ctx.CheckResult(lowest is null, $"r == 0x{lowest:X}", count == 0 ? "PHYS-D03" : "PHYS-D02", $"returned MM_NADDR though 0x{lowest:X} starts {count} free page(s)");
             else
-                ctx.Check(ctx.ExhaustionPlausible(count), "PHYS-04", $"returned MM_NADDR with about {ctx.EstimatedFreePages} pages free");
+                ctx.CheckResult(ctx.ExhaustionPlausible(count), "r != MM_NADDR", "PHYS-04", $"returned MM_NADDR with about {ctx.EstimatedFreePages} pages free");
             return true;
         }
-        ctx.Check(count > 0, "PHYS-D03", "mm_phys_alloc_contiguous(0) must return MM_NADDR");
-        ctx.Check(AddressSpaceLayout.IsPageAligned(result), "PHYS-02", $"0x{result:X} is not page aligned");
+        ctx.CheckResult(count > 0, "r == MM_NADDR", "PHYS-D03", "mm_phys_alloc_contiguous(0) must return MM_NADDR");
+        ctx.CheckResult(AddressSpaceLayout.IsPageAligned(result), "r % MM_PAGE_SIZE == 0", "PHYS-02", $"0x{result:X} is not page aligned");
         ctx.Check(result < ctx.Implementation.RamSize && (ctx.Implementation.RamSize - result) / AddressSpaceLayout.PageSize >= count,
             "PHYS-02", $"0x{result:X} (+{count} pages) is not inside RAM");
         for (ulong page = result; page < result + count * AddressSpaceLayout.PageSize; page += AddressSpaceLayout.PageSize)
@@ -40,7 +38,7 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
             ctx.Patterns.MarkPage(page);
         }
         if (lowest is { } expected)
-            ctx.Check(result == expected, "PHYS-D02", $"returned 0x{result:X}; first fit is 0x{expected:X}");
+            ctx.CheckResult(result == expected, $"r == 0x{expected:X}", "PHYS-D02", $"returned 0x{result:X}; first fit is 0x{expected:X}");
         return true;
     }
 
@@ -80,7 +78,7 @@ public sealed record FreePage(int Which) : Operation
         ulong page = ctx.Model.ClientPages[Pick(Which, ctx.Model.ClientPages.Count)];
         if (IsMapped(ctx.Model, page))
             return false; // freeing a page that is still mapped is the caller's bug, not a test of the callee
-        ctx.Call(Clause, $"mm_phys_free_page({Hex(page)})", () => ctx.Implementation.mm_phys_free_page(page));
+        ctx.Call(Clause, ApiCall.FreePage(page));
         ctx.Model = ctx.Model.PageFreed(page);
         ctx.Patterns.ForgetPage(page);
         return true;
@@ -120,7 +118,7 @@ public sealed record FreeBadPage(BadFree Kind) : Operation
         };
         if (address is not { } bad)
             return false;
-        ctx.CallExpectingPanic(Clause, $"mm_phys_free_page({Hex(bad)})", () => ctx.Implementation.mm_phys_free_page(bad));
+        ctx.CallExpectingPanic(Clause, ApiCall.FreePage(bad));
         return true;
     }
 

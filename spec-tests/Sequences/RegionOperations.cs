@@ -48,8 +48,8 @@ public sealed record VmFind(int Space, SearchRange Range, ulong Pages) : Operati
         if (!RegionChecks.Applies(ctx, Range, Pages))
             return false;
         (ulong from, ulong to) = Range.Resolve();
-        string call = $"vmfind({ctx.Space(Space)}, {Hex(from)}, {Hex(to)}, {Pages})";
-        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.vmfind(ctx.Spaces[Space], from, to, Pages), Hex);
+        var call = ApiCall.VmFind(Space, from, to, Pages);
+        ulong result = ctx.Call(Clause, call).Value;
         RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly: false, allowExhaustion: false);
         return true;
     }
@@ -72,8 +72,8 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
         if (userOnly && Range.From.IsKernel && !ctx.Strict)
             return false;
         (ulong from, ulong to) = Range.Resolve();
-        string call = $"vmalloc({ctx.Space(Space)}, {Hex(from)}, {Hex(to)}, {Pages}, {MapSingle.FlagNames((ulong)Flags)})";
-        ulong result = ctx.Call(Clause, call, () => ctx.Implementation.vmalloc(ctx.Spaces[Space], from, to, Pages, (ulong)Flags), Hex);
+        var call = ApiCall.VmAlloc(Space, from, to, Pages, (ulong)Flags);
+        ulong result = ctx.Call(Clause, call).Value;
         RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly, allowExhaustion: true);
         if (result == AddressSpaceLayout.Naddr)
             return true;
@@ -110,6 +110,26 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
     }
 }
 
+/// <summary>
+/// vmalloc of about every free page (free pages less <paramref name="Slack"/>), in a window whose tables may not
+/// exist yet: the data pages fit, the tables may not, so the call can run out half way and must then undo
+/// everything it did.
+/// </summary>
+public sealed record VmAllocRemaining(int Space, AddressPick From, int Slack, Rights Flags) : Operation
+{
+    public override string Clause => "VM-07";
+
+    public override IReadOnlyList<string> Clauses => ["VM-07", "VM-04", "VM-05", "VM-06"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        ulong pages = (ulong)Math.Max(1, ctx.EstimatedFreePages - Slack);
+        return new VmAlloc(Space, new SearchRange(From, 1UL << 35, 0), pages, Flags).Apply(ctx);
+    }
+
+    public override IEnumerable<Operation> Simpler() => Flags != Rights.Write ? [this with { Flags = Rights.Write }] : [];
+}
+
 /// <summary>vmfree of a region vmalloc returned: all of it, its first half, or (strict) with unmapped margins.</summary>
 public sealed record VmFree(int Which, FreeExtent Extent) : Operation
 {
@@ -129,12 +149,13 @@ public sealed record VmFree(int Which, FreeExtent Extent) : Operation
             _ => (region.Start, region.Pages),
         };
         if (Extent == FreeExtent.WithMargins && (!ctx.Strict || !ctx.Model.IsRangeFree(region.Space, start, 1)
-            || !ctx.Model.IsRangeFree(region.Space, region.End, 1) || AddressSpaceLayout.Segments.All(s => !(s.First <= start && region.End <= s.Last))))
+            || region.Last == ulong.MaxValue || !ctx.Model.IsRangeFree(region.Space, region.Last + 1, 1)
+            || AddressSpaceLayout.Segments.All(s => !(s.First <= start && region.Last + AddressSpaceLayout.PageSize <= s.Last))))
             return false;
-        string call = $"vmfree({ctx.Space(region.Space)}, {Hex(start)}, {pages})";
-        int result = ctx.Call(Clause, call, () => ctx.Implementation.vmfree(ctx.Spaces[region.Space], start, pages), r => r.ToString());
+        var call = ApiCall.VmFree(region.Space, start, pages);
+        int result = (int)ctx.Call(Clause, call).Value;
         if (ctx.Strict)
-            ctx.Check(result == 0, "VM-D07", $"{call} returned {result}; expected 0");
+            ctx.CheckResult(result == 0, "r == 0", "VM-D07", $"{call} returned {result}; expected 0");
         for (ulong page = 0; page < pages; page++)
         {
             ulong virt = start + page * AddressSpaceLayout.PageSize;
@@ -164,25 +185,25 @@ internal static class RegionChecks
         ctx.Strict || (range.Misalign == 0 && pages > 0 && AddressSpaceLayout.IsCanonical(range.From.Resolve())
                        && AddressSpaceLayout.IsPageAligned(range.Resolve().To));
 
-    public static void CheckPlacement(SequenceContext ctx, string call, int space, SearchRange range, ulong pages, ulong result, bool userOnly, bool allowExhaustion)
+    public static void CheckPlacement(SequenceContext ctx, ApiCall call, int space, SearchRange range, ulong pages, ulong result, bool userOnly, bool allowExhaustion)
     {
         ulong? lowest = range.LowestFit(ctx.Model, space, pages, userOnly);
         if (result == AddressSpaceLayout.Naddr)
         {
             bool exhausted = allowExhaustion && ctx.ExhaustionPlausible(pages + 3);
-            ctx.Check(lowest is null || exhausted, "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
+            ctx.CheckResult(lowest is null || exhausted, $"r == 0x{lowest:X}", "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
             return;
         }
         (ulong from, ulong to) = range.Resolve();
         ulong length = pages * AddressSpaceLayout.PageSize;
-        ctx.Check(AddressSpaceLayout.IsPageAligned(result), "VM-01", $"{call} returned 0x{result:X}, not page aligned");
-        ctx.Check(result >= from && result <= to && to - result >= length, "VM-01", $"{call} returned 0x{result:X}: [0x{result:X}, +{pages} pages) is not inside [0x{from:X}, 0x{to:X})");
+        ctx.CheckResult(AddressSpaceLayout.IsPageAligned(result), "r % MM_PAGE_SIZE == 0", "VM-01", $"{call} returned 0x{result:X}, not page aligned");
+        ctx.CheckResult(result >= from && result <= to && to - result >= length, $"r >= 0x{from:X} && r + {length} <= 0x{to:X}", "VM-01", $"{call} returned 0x{result:X}: [0x{result:X}, +{pages} pages) is not inside [0x{from:X}, 0x{to:X})");
         bool oneSegment = AddressSpaceLayout.Segments.Any(s => s.First <= result && result - s.First <= s.Last - s.First && s.Last - result >= length - 1);
         ctx.Check(oneSegment, "DMAP-01", $"{call} returned 0x{result:X}: the region is not canonical or crosses the user/kernel boundary");
         ctx.Check(ctx.Model.IsRangeFree(space, result, pages), "VM-02", $"{call} returned 0x{result:X}, but part of [0x{result:X}, +{pages} pages) is mapped");
         if (userOnly)
             ctx.Check(!AddressSpaceLayout.IsKernel(result), "VM-D04", $"{call} placed a MM_PAGE_USER region in kernel space");
         if (ctx.Strict)
-            ctx.Check(result == lowest, "VM-D02", $"{call} returned 0x{result:X}; the lowest fit is {Hex(lowest ?? AddressSpaceLayout.Naddr)}");
+            ctx.CheckResult(result == lowest, $"r == {Hex(lowest ?? AddressSpaceLayout.Naddr)}", "VM-D02", $"{call} returned 0x{result:X}; the lowest fit is {Hex(lowest ?? AddressSpaceLayout.Naddr)}");
     }
 }

@@ -27,6 +27,15 @@ public sealed class ReferenceConformanceTests(ITestOutputHelper output)
     [Theory, PropertyTraits("directmap.roundtrip"), InlineData(Profile.Default), InlineData(Profile.Strict)]
     public void Direct_map(Profile profile) => ReferencePasses("directmap.roundtrip", profile);
 
+    [Theory, PropertyTraits("heap.alignment"), InlineData(Profile.Default), InlineData(Profile.Strict)]
+    public void Heap_alignment(Profile profile) => ReferencePasses("heap.alignment", profile);
+
+    [Theory, PropertyTraits("phys.alignment"), InlineData(Profile.Default), InlineData(Profile.Strict)]
+    public void Physical_alignment(Profile profile) => ReferencePasses("phys.alignment", profile);
+
+    [Theory, PropertyTraits("vmfind.bounds"), InlineData(Profile.Default), InlineData(Profile.Strict)]
+    public void Vmfind_bounds(Profile profile) => ReferencePasses("vmfind.bounds", profile);
+
     [Fact]
     public void Every_catalogue_property_has_a_test_here()
     {
