@@ -144,13 +144,13 @@ public sealed record ApiState
         foreach ((ulong baseAddress, Mapping mapping) in MappingsOf(space).ToList())
             if (baseAddress >= start && baseAddress <= last && mapping.Size == PageSize)
                 state = state.Unmapped(space, baseAddress).PageFreed(mapping.Phys);
-        var regions = state.Regions.SelectMany(region => Trim(region, space, start, last)).ToImmutableList();
+        var regions = state.Regions.SelectMany(region => state.Trim(region, space, start, last)).ToImmutableList();
         return state with { Regions = regions };
     }
 
-    private static IEnumerable<Region> Trim(Region region, int space, ulong start, ulong last)
+    private IEnumerable<Region> Trim(Region region, int space, ulong start, ulong last)
     {
-        bool sameSpace = region.Space == space || (IsKernel(region.Start) && IsKernel(start));
+        bool sameSpace = region.Space == space || (IsSharedKernel(region.Start) && IsSharedKernel(start));
         if (!sameSpace || region.Last < start || region.Start > last)
         {
             yield return region;
