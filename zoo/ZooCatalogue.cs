@@ -60,6 +60,8 @@ public static class ZooCatalogue
             Mapping, 3, inner => new MapGetDropsOffset(inner)),
         Components("vmalloc-no-rollback", "vmalloc that runs out half way leaves the pages it already mapped allocated and mapped",
             Regions, 3, new ZooComponents { Regions = (ram, frames, tables) => new NoRollback(ram, frames, tables) }),
+        Components("vmfind-rounds-from-down", "vmfind rounds an unaligned from down instead of up: the region may start before from",
+            Regions, 3, new ZooComponents { Regions = (ram, frames, tables) => new FromRoundedDown(ram, frames, tables) }),
         Port("kfree-poisons-neighbour", "kfree poisons one word past the block's end: the next block's first word",
             Heap, 5, inner => new KfreePoisonsNeighbour(inner)),
     ];
@@ -71,9 +73,6 @@ public static class ZooCatalogue
     /// </summary>
     public static IReadOnlyList<(ZooMember Member, string Why)> NotCaughtByDefault { get; } =
     [
-        (Components("vmfind-rounds-from-down", "vmfind rounds an unaligned from down instead of up: the region may start before from",
-            Regions, 0, new ZooComponents { Regions = (ram, frames, tables) => new FromRoundedDown(ram, frames, tables) }),
-            "the default profile only draws page-aligned from/to for vmfind and vmalloc (RegionChecks.Applies): unaligned windows are strict-only"),
         (Kernel("noncanonical-alias", "mm_map_single does not reject non-canonical addresses: the walk uses bits 47..12, aliasing the upper half",
             Mapping, 0, options => new NonCanonicalAlias(options)),
             "the default profile skips mm_map_single on non-canonical addresses (spec-undefined; MAP-D01 is strict-only)"),

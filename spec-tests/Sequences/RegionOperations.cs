@@ -180,10 +180,15 @@ public enum FreeExtent
 /// <summary>Placement rules vmfind and vmalloc share.</summary>
 internal static class RegionChecks
 {
-    /// <summary>The default profile leaves out what the spec does not define: unaligned windows, zero pages.</summary>
+    /// <summary>The default profile leaves out what the spec does not define: zero pages, a non-canonical from.</summary>
     public static bool Applies(SequenceContext ctx, SearchRange range, ulong pages) =>
-        ctx.Strict || (range.Misalign == 0 && pages > 0 && AddressSpaceLayout.IsCanonical(range.From.Resolve())
-                       && AddressSpaceLayout.IsPageAligned(range.Resolve().To));
+        ctx.Strict || (pages > 0 && AddressSpaceLayout.IsCanonical(range.From.Resolve()));
+
+    /// <summary>
+    /// An unaligned window: a result must still lie inside it (VM-01), but the spec does not say whether the
+    /// window is rounded inward (the reference, VM-D01) or refused, so the default profile accepts MM_NADDR.
+    /// </summary>
+    private static bool Unaligned(SearchRange range) => !AddressSpaceLayout.IsPageAligned(range.Resolve().From) || !AddressSpaceLayout.IsPageAligned(range.Resolve().To);
 
     public static void CheckPlacement(SequenceContext ctx, ApiCall call, int space, SearchRange range, ulong pages, ulong result, bool userOnly, bool allowExhaustion)
     {
@@ -191,7 +196,8 @@ internal static class RegionChecks
         if (result == AddressSpaceLayout.Naddr)
         {
             bool exhausted = allowExhaustion && ctx.ExhaustionPlausible(pages + 3);
-            ctx.CheckResult(lowest is null || exhausted, $"r == 0x{lowest:X}", "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
+            bool refusedUnaligned = !ctx.Strict && Unaligned(range);
+            ctx.CheckResult(lowest is null || exhausted || refusedUnaligned, $"r == 0x{lowest:X}", "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
             return;
         }
         (ulong from, ulong to) = range.Resolve();

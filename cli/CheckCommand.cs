@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Mmspec.Cli.Reports;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Properties;
+
+namespace Mmspec.Cli;
+
+/// <summary>
+/// <c>mmspec check</c>: runs the property catalogue against one implementation and turns the results into
+/// per-clause verdicts, a console summary, reports and an exit code. Callable in-process, for tests.
+/// </summary>
+public static class CheckCommand
+{
+    public static int Run(CheckOptions options, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            // Everything the user can get wrong is checked before the first property runs.
+            ResolvedImplementation implementation = ImplementationResolver.Resolve(options.Implementation);
+            ClauseCatalogue catalogue = ClauseCatalogue.Load();
+            Expectations expectations = options.ExpectationsFile is { } file
+                ? Expectations.Load(file, catalogue, PropertyCatalogue.All.Select(property => property.Id))
+                : Expectations.None;
+            ReportDirectory? reports = options.ReportDirectory is { } directory ? ReportDirectory.Prepare(directory) : null;
+
+            var console = new ConsoleReporter(stdout, stderr);
+            CheckOutcome outcome = Check(implementation, options, catalogue, expectations, console);
+            console.Summary(outcome);
+            if (reports is not null)
+            {
+                reports.Write(outcome);
+                console.ReportsWritten(reports.Path);
+            }
+            return outcome.Conformant ? ExitCodes.Conformant : ExitCodes.Nonconformant;
+        }
+        catch (UsageException mistake)
+        {
+            stderr.WriteLine($"mmspec: {mistake.Message}");
+            return ExitCodes.UsageError;
+        }
+    }
+
+    private static CheckOutcome Check(ResolvedImplementation implementation, CheckOptions options, ClauseCatalogue catalogue,
+                                      Expectations expectations, ConsoleReporter console)
+    {
+        var wall = Stopwatch.StartNew();
+        IReadOnlyList<ISpecProperty> units = WorkPlan.Units(options.Profile, options.Shard);
+        int unitsInRun = WorkPlan.Units(options.Profile).Count;
+        console.Starting(implementation, options, units.Count, unitsInRun);
+        var properties = new List<PropertyOutcome>();
+        for (int i = 0; i < units.Count; i++)
+        {
+            ISpecProperty property = units[i];
+            console.PropertyStarted(i + 1, units.Count, property);
+            PropertyResult result = property.Check(implementation.Factory, options.Settings);
+            var outcome = new PropertyOutcome(property, result, ClauseVerdicts.ForProperty(property, result, expectations));
+            console.PropertyFinished(i + 1, units.Count, outcome);
+            properties.Add(outcome);
+        }
+        IReadOnlyList<ClauseOutcome> clauses = ClauseVerdicts.ForClauses(catalogue, options.Profile, properties);
+        IReadOnlyList<StaleExpectation> stale = ClauseVerdicts.Stale(expectations, properties, clauses);
+        return new CheckOutcome(implementation, options, unitsInRun, properties, clauses, expectations, stale, wall.Elapsed);
+    }
+}

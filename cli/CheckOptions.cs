@@ -1,0 +1,57 @@
+using System.Globalization;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Properties;
+
+namespace Mmspec.Cli;
+
+/// <summary>Everything <c>mmspec check</c> was asked to do, already validated where it can be without touching files.</summary>
+public sealed record CheckOptions
+{
+    public const string ReferenceImplementation = "reference";
+
+    public const int DefaultMaxTest = 100;
+
+    /// <summary><c>reference</c>, <c>zoo:&lt;name&gt;</c> or <c>native:&lt;path&gt;</c>; resolved by <see cref="ImplementationResolver"/>.</summary>
+    public string Implementation { get; init; } = ReferenceImplementation;
+
+    public Profile Profile { get; init; } = Profile.Default;
+
+    public ulong Seed { get; init; } = RunSettings.DefaultSeed;
+
+    public int MaxTest { get; init; } = DefaultMaxTest;
+
+    public Shard Shard { get; init; } = Shard.Whole;
+
+    /// <summary>Where report.json, junit.xml, report.md and repro/ go; null for console only.</summary>
+    public string? ReportDirectory { get; init; }
+
+    /// <summary>The expectations file (see <see cref="Expectations"/>); null when every failure counts.</summary>
+    public string? ExpectationsFile { get; init; }
+
+    public RunSettings Settings => new(Profile, Seed, MaxTest);
+
+    /// <summary>The profile names as written on the command line, matched exactly.</summary>
+    public static Profile ParseProfile(string text) => text switch
+    {
+        "default" => Profile.Default,
+        "strict" => Profile.Strict,
+        _ => throw new UsageException($"--profile '{text}': expected default or strict"),
+    };
+
+    public static string ProfileName(Profile profile) => profile.ToString().ToLowerInvariant();
+
+    /// <summary>A 64-bit seed in decimal, or in hexadecimal after 0x (as failure messages and reports print it).</summary>
+    public static ulong ParseSeed(string text)
+    {
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        bool read = hex
+            ? ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong seed)
+            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out seed);
+        return read ? seed : throw new UsageException($"--seed '{text}': expected a whole number from 0 to 2^64-1, in decimal or as 0x hex");
+    }
+
+    public static int ParseMaxTest(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxTest) && maxTest >= 1
+            ? maxTest
+            : throw new UsageException($"--max-test '{text}': expected a whole number of tests per property, at least 1");
+}

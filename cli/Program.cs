@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.Zoo;
+
+namespace Mmspec.Cli;
+
+/// <summary>
+/// The command line: <c>mmspec check [options]</c> and <c>mmspec zoo</c>. Only wiring lives here; the work
+/// is in <see cref="CheckCommand"/>. Parse errors become one line and exit code 2, never help text or a stack trace.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        ParseResult parsed = BuildRoot(stdout, stderr).Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            string reasons = string.Join("; ", parsed.Errors.Select(error => error.Message.ReplaceLineEndings(" ").Trim()).Distinct());
+            stderr.WriteLine($"mmspec: {reasons} (see: mmspec --help)");
+            return ExitCodes.UsageError;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception bug) when (bug is not UsageException)
+        {
+            // Not the user's mistake nor the implementation's (its crashes are violations): a bug in mmspec.
+            stderr.WriteLine($"mmspec: internal error, please report it: {bug}");
+            return ExitCodes.InternalError;
+        }
+    }
+
+    private static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("mmspec: conformance checks for the memory-management API of ../shared/spec/memory-management.rst");
+        root.Subcommands.Add(BuildCheck(stdout, stderr));
+        root.Subcommands.Add(BuildZoo(stdout));
+        return root;
+    }
+
+    private static Command BuildCheck(TextWriter stdout, TextWriter stderr)
+    {
+        var impl = new Option<string>("--impl")
+        {
+            Description = "The implementation to check: reference, zoo:<name> (see: mmspec zoo) or native:<path>",
+            HelpName = "reference|zoo:<name>|native:<path>",
+            DefaultValueFactory = _ => CheckOptions.ReferenceImplementation,
+        };
+        var profile = new Option<Profile>("--profile")
+        {
+            Description = "default: what the spec says; strict: also the reference's implementation-defined choices",
+            HelpName = "default|strict",
+            DefaultValueFactory = _ => Profile.Default,
+            CustomParser = Parser(CheckOptions.ParseProfile),
+        };
+        var seed = new Option<ulong>("--seed")
+        {
+            Description = "The random seed, decimal or 0x hex; a failure report names the seed that replays it",
+            DefaultValueFactory = _ => new CheckOptions().Seed,
+            CustomParser = Parser(CheckOptions.ParseSeed),
+        };
+        var maxTest = new Option<int>("--max-test")
+        {
+            Description = "Tests (random sequences) per property",
+            DefaultValueFactory = _ => CheckOptions.DefaultMaxTest,
+            CustomParser = Parser(CheckOptions.ParseMaxTest),
+        };
+        var shard = new Option<Shard>("--shard")
+        {
+            Description = "Run part i of n (1-based): n jobs with --shard 1/n ... n/n together run exactly one whole run",
+            HelpName = "i/n",
+            DefaultValueFactory = _ => Shard.Whole,
+            CustomParser = Parser(Shard.Parse),
+        };
+        var report = new Option<string>("--report")
+        {
+            Description = "Write report.json, junit.xml, report.md and repro/ into this directory (created if needed)",
+            HelpName = "dir",
+        };
+        var expect = new Option<string>("--expect")
+        {
+            Description = "Expectations file: one clause or property ID per line ('#' comments) whose failures are accepted",
+            HelpName = "file",
+        };
+
+        var check = new Command("check", "Run the property catalogue against an implementation; exit 0 conformant, 1 nonconformant, 2 usage error")
+        {
+            impl, profile, seed, maxTest, shard, report, expect,
+        };
+        check.SetAction(parsed => CheckCommand.Run(new CheckOptions
+        {
+            Implementation = parsed.GetValue(impl) ?? CheckOptions.ReferenceImplementation,
+            Profile = parsed.GetValue(profile),
+            Seed = parsed.GetValue(seed),
+            MaxTest = parsed.GetValue(maxTest),
+            Shard = parsed.GetValue(shard),
+            ReportDirectory = parsed.GetValue(report),
+            ExpectationsFile = parsed.GetValue(expect),
+        }, stdout, stderr));
+        return check;
+    }
+
+    private static Command BuildZoo(TextWriter stdout)
+    {
+        var zoo = new Command("zoo", "List the bug zoo's members (use one with: mmspec check --impl zoo:<name>), one name per line");
+        zoo.SetAction(_ =>
+        {
+            foreach (ZooMember member in ZooCatalogue.All)
+                stdout.WriteLine(member.Name);
+            return ExitCodes.Conformant;
+        });
+        return zoo;
+    }
+
+    /// <summary>Adapts a parser that throws <see cref="UsageException"/> to System.CommandLine, which collects the message as a parse error.</summary>
+    private static Func<ArgumentResult, T> Parser<T>(Func<string, T> parse) => result =>
+    {
+        try
+        {
+            return parse(result.Tokens.Count > 0 ? result.Tokens[0].Value : "");
+        }
+        catch (UsageException mistake)
+        {
+            result.AddError(mistake.Message);
+            return default!;
+        }
+    };
+}

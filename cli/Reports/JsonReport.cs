@@ -1,0 +1,92 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Mmspec.SpecTests.Execution;
+using Mmspec.SpecTests.Properties;
+
+namespace Mmspec.Cli.Reports;
+
+/// <summary>
+/// report.json: the whole run for machines. Written from plain records below, so the file's shape is
+/// visible in one place and does not change when spec-tests' types do.
+/// </summary>
+public static class JsonReport
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // The file is read by tools, not embedded in HTML: keep C's '<', '&' and quotes readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Render(CheckOutcome outcome, IReadOnlyDictionary<string, FailureReproducers> reproducers)
+    {
+        var report = new Report(
+            Implementation: outcome.Implementation.Name,
+            Profile: CheckOptions.ProfileName(outcome.Options.Profile),
+            Seed: outcome.Options.Seed,
+            SeedHex: $"0x{outcome.Options.Seed:X}",
+            MaxTest: outcome.Options.MaxTest,
+            Shard: outcome.Options.Shard.ToString(),
+            Verdict: VerdictNames.Gate(outcome.Conformant),
+            Conformant: outcome.Conformant,
+            ElapsedSeconds: Seconds(outcome.Wall),
+            Totals: new Totals(
+                Enum.GetValues<ClauseVerdict>().ToDictionary(v => VerdictNames.Of(v), v => outcome.Count(v)),
+                Enum.GetValues<PropertyVerdict>().ToDictionary(v => VerdictNames.Of(v), v => outcome.Count(v))),
+            Properties: outcome.Properties.Select(p => Property(p, reproducers.GetValueOrDefault(p.Id))).ToList(),
+            Clauses: outcome.Clauses.Select(c => new ClauseEntry(c.Id, c.Kind is { } kind ? VerdictNames.Of(kind) : null, VerdictNames.Of(c.Verdict), c.DecidedBy, c.CoveredBy)).ToList(),
+            ExpectationsFile: outcome.Expectations.Source,
+            StaleExpectations: outcome.StaleExpectations.Select(s => new StaleEntry(s.Entry.Id, s.Entry.Line, s.Message)).ToList());
+        return JsonSerializer.Serialize(report, Options) + "\n";
+    }
+
+    private static PropertyEntry Property(PropertyOutcome outcome, FailureReproducers? reproducers)
+    {
+        PropertyResult result = outcome.Result;
+        return new PropertyEntry(outcome.Id, outcome.Property.Title, VerdictNames.Of(outcome.Verdict), result.Tests, result.Steps,
+            Seconds(result.Elapsed), outcome.Property.Clauses, result.Failure is { } failure ? Failure(failure, reproducers) : null);
+    }
+
+    private static FailureEntry Failure(Failure failure, FailureReproducers? reproducers) => new(
+        Clause: failure.Violation.Clause,
+        Message: failure.Violation.Message,
+        Step: failure.Violation.Step,
+        Seed: failure.Seed,
+        Shrinks: failure.Shrinks,
+        Steps: failure.Steps,
+        Trace: failure.Trace.Select(call => new CallEntry(call.Step, call.Call.ToString(), call.Returned, call.ToString())).ToList(),
+        Description: failure.Describe(),
+        Reproducers: reproducers is null ? null : new ReproducerEntry(reproducers.C, reproducers.CSharp, reproducers.CFile, reproducers.CSharpFile));
+
+    private static double Seconds(TimeSpan elapsed) => Math.Round(elapsed.TotalSeconds, 3);
+
+    private sealed record Report(
+        string Implementation, string Profile, ulong Seed, string SeedHex, int MaxTest, string Shard, string Verdict, bool Conformant,
+        double ElapsedSeconds, Totals Totals, IReadOnlyList<PropertyEntry> Properties, IReadOnlyList<ClauseEntry> Clauses,
+        string? ExpectationsFile, IReadOnlyList<StaleEntry> StaleExpectations);
+
+    private sealed record Totals(IReadOnlyDictionary<string, int> Clauses, IReadOnlyDictionary<string, int> Properties);
+
+    private sealed record PropertyEntry(
+        string Id, string Title, string Verdict, int Tests, long Steps, double ElapsedSeconds, IReadOnlyList<string> Clauses, FailureEntry? Failure);
+
+    /// <param name="Steps">The shrunk sequence as generated steps.</param>
+    /// <param name="Trace">The calls the shrunk sequence made, with what the implementation returned.</param>
+    private sealed record FailureEntry(
+        string Clause, string Message, int Step, ulong Seed, int Shrinks, IReadOnlyList<string> Steps, IReadOnlyList<CallEntry> Trace,
+        string Description, ReproducerEntry? Reproducers);
+
+    private sealed record CallEntry(int Step, string Call, string Returned, string Text);
+
+    private sealed record ReproducerEntry(
+        string C,
+        [property: JsonPropertyName("csharp")] string CSharp,
+        string CFile,
+        [property: JsonPropertyName("csharpFile")] string CSharpFile);
+
+    private sealed record ClauseEntry(string Id, string? Kind, string Verdict, string? DecidedBy, IReadOnlyList<string> CoveredBy);
+
+    private sealed record StaleEntry(string Id, int Line, string Message);
+}

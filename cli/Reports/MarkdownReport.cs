@@ -1,0 +1,87 @@
+using System.Text;
+using Mmspec.SpecTests.Execution;
+
+namespace Mmspec.Cli.Reports;
+
+/// <summary>
+/// report.md: a summary to paste into a pull request. One header line says what was checked and the
+/// verdict; the clause table follows; each failure gets its shrunk sequence as C and both reproducers,
+/// folded, so the page stays short until someone wants the code.
+/// </summary>
+public static class MarkdownReport
+{
+    public static string Render(CheckOutcome outcome, IReadOnlyDictionary<string, FailureReproducers> reproducers)
+    {
+        var md = new StringBuilder();
+        CheckOptions options = outcome.Options;
+        md.AppendLine($"## mmspec check: `{outcome.Implementation.Name}` · profile `{CheckOptions.ProfileName(options.Profile)}` · "
+                      + $"seed `{options.Seed}` · **{VerdictNames.Gate(outcome.Conformant)}**");
+        md.AppendLine();
+        md.AppendLine($"max-test {options.MaxTest} · shard {options.Shard} · {outcome.Wall.TotalSeconds:F1} s  ");
+        md.AppendLine($"Properties: {outcome.Properties.Count} ({outcome.PropertyTotals()})  ");
+        md.AppendLine($"Clauses: {outcome.Clauses.Count} ({outcome.ClauseTotals()})");
+        md.AppendLine();
+
+        if (outcome.StaleExpectations.Count > 0)
+        {
+            md.AppendLine("### Expectations to trim");
+            md.AppendLine();
+            foreach (StaleExpectation stale in outcome.StaleExpectations)
+                md.AppendLine($"- {Escape(stale.Message)}");
+            md.AppendLine();
+        }
+
+        foreach (PropertyOutcome failed in outcome.Failures)
+            AppendFailure(md, failed, outcome, reproducers.GetValueOrDefault(failed.Id));
+
+        md.AppendLine("### Clauses");
+        md.AppendLine();
+        md.AppendLine("| clause | verdict | decided by |");
+        md.AppendLine("| --- | --- | --- |");
+        foreach (ClauseOutcome clause in outcome.Clauses)
+        {
+            string verdict = clause.Verdict is ClauseVerdict.Fail ? $"**{VerdictNames.Of(clause.Verdict)}**" : VerdictNames.Of(clause.Verdict);
+            md.AppendLine($"| {clause.Id} | {verdict} | {(clause.DecidedBy is { } by ? $"`{by}`" : "")} |");
+        }
+        return md.ToString();
+    }
+
+    private static void AppendFailure(StringBuilder md, PropertyOutcome failed, CheckOutcome outcome, FailureReproducers? reproducers)
+    {
+        var failure = failed.Failure!;
+        string kind = failed.Verdict == PropertyVerdict.ExpectedFail ? "Expected failure" : "Failure";
+        md.AppendLine($"### {kind}: {failure.Violation.Clause} broken in `{failed.Id}`");
+        md.AppendLine();
+        md.AppendLine($"> {Escape(failure.Violation.Message)}");
+        md.AppendLine();
+        md.AppendLine($"Step {failure.Violation.Step} of {failure.Steps.Count} after {failure.Shrinks} shrink(s). Replay: "
+                      + $"`dotnet run --project cli -- check --impl {outcome.Implementation.Name} --profile {CheckOptions.ProfileName(outcome.Options.Profile)} "
+                      + $"--seed {failure.Seed} --max-test {outcome.Options.MaxTest}`");
+        md.AppendLine();
+        md.AppendLine("```c");
+        foreach (CallRecord call in failure.Trace)
+            md.AppendLine(call.ToString());
+        md.AppendLine("```");
+        md.AppendLine();
+        if (reproducers is not null)
+        {
+            AppendFolded(md, $"C reproducer ({reproducers.CFile})", "c", reproducers.C);
+            AppendFolded(md, $"C# reproducer, xunit against the port ({reproducers.CSharpFile})", "csharp", reproducers.CSharp);
+        }
+    }
+
+    private static void AppendFolded(StringBuilder md, string summary, string language, string code)
+    {
+        md.AppendLine($"<details><summary>{summary}</summary>");
+        md.AppendLine();
+        md.AppendLine($"```{language}");
+        md.AppendLine(code.TrimEnd());
+        md.AppendLine("```");
+        md.AppendLine();
+        md.AppendLine("</details>");
+        md.AppendLine();
+    }
+
+    // Messages quote C (e.g. a->b, x | y): keep them from turning into Markdown tables or HTML.
+    private static string Escape(string text) => text.Replace("|", "\\|").Replace("<", "&lt;").Replace("\n", " ");
+}

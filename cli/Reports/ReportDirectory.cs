@@ -1,0 +1,74 @@
+using Mmspec.SpecTests.Properties;
+
+namespace Mmspec.Cli.Reports;
+
+/// <summary>
+/// The <c>--report</c> directory: report.json, junit.xml, report.md and repro/ with one C and one C# file per
+/// failure. Created before the run starts, so a path that cannot be written fails in a second, not after the run.
+/// </summary>
+public sealed class ReportDirectory
+{
+    public const string JsonFile = "report.json";
+
+    public const string JunitFile = "junit.xml";
+
+    public const string MarkdownFile = "report.md";
+
+    private ReportDirectory(string path) => Path = path;
+
+    public string Path { get; }
+
+    /// <exception cref="UsageException">The directory cannot be created.</exception>
+    public static ReportDirectory Prepare(string path)
+    {
+        Guard(path, () => Directory.CreateDirectory(path));
+        return new ReportDirectory(path);
+    }
+
+    public void Write(CheckOutcome outcome)
+    {
+        Dictionary<string, FailureReproducers> reproducers = outcome.Failures
+            .ToDictionary(failed => failed.Id, failed => FailureReproducers.For(failed, outcome));
+        Guard(Path, () =>
+        {
+            RemoveEarlierReproducers();
+            File.WriteAllText(In(JsonFile), JsonReport.Render(outcome, reproducers));
+            File.WriteAllText(In(JunitFile), JunitReport.Render(outcome));
+            File.WriteAllText(In(MarkdownFile), MarkdownReport.Render(outcome, reproducers));
+            if (reproducers.Count > 0)
+                Directory.CreateDirectory(In("repro"));
+            foreach (FailureReproducers reproducer in reproducers.Values)
+            {
+                File.WriteAllText(In(reproducer.CFile), reproducer.C);
+                File.WriteAllText(In(reproducer.CSharpFile), reproducer.CSharp);
+            }
+        });
+    }
+
+    // A directory reused across runs must not keep the reproducer of a failure this run no longer has.
+    // Only files named after catalogue properties are touched: anything else in repro/ is the user's.
+    private void RemoveEarlierReproducers()
+    {
+        if (!Directory.Exists(In("repro")))
+            return;
+        foreach (string id in PropertyCatalogue.All.Select(property => property.Id))
+        {
+            File.Delete(In($"repro/{id}.c"));
+            File.Delete(In($"repro/{id}.cs"));
+        }
+    }
+
+    private string In(string relative) => System.IO.Path.Combine(Path, relative);
+
+    private static void Guard(string path, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--report {path}: cannot write there: {error.Message}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using Mmspec.Cli;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Properties;
+
+namespace Mmspec.Tests.Cli;
+
+/// <summary>The reference is conformant in both profiles, and a run leaves the three reports behind.</summary>
+[Trait("Category", "Cli")]
+public sealed class CheckReferenceTests
+{
+    // The one full default run of these tests: everything else uses a small --max-test.
+    [Fact]
+    public void Full_default_run_on_the_reference_exits_0_and_writes_the_three_reports()
+    {
+        using var scratch = new ScratchDirectory();
+        CliRun run = CliRun.Of("check", "--report", scratch.Path);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("reference: conformant", run.Stdout);
+        Assert.Matches(@"(?m)^PHYS-01\s+pass\s+stateful\.", run.Stdout);
+        int units = WorkPlan.Units(Profile.Default).Count;
+        Assert.Contains($"[1/{units}] {PropertyCatalogue.All[0].Id}: running", run.Stderr);
+
+        var reports = new ReportFiles(scratch.Path);
+        JsonElement json = reports.Json;
+        Assert.Equal("reference", json.GetProperty("implementation").GetString());
+        Assert.Equal("default", json.GetProperty("profile").GetString());
+        Assert.Equal(RunSettings.DefaultSeed, json.GetProperty("seed").GetUInt64());
+        Assert.Equal(100, json.GetProperty("maxTest").GetInt32());
+        Assert.Equal("1/1", json.GetProperty("shard").GetString());
+        Assert.Equal("conformant", ReportFiles.Verdict(json));
+        Assert.Equal(WorkPlan.Units(Profile.Default).Select(p => p.Id), reports.Properties.Select(p => p.GetProperty("id").GetString()));
+        Assert.All(reports.Properties, property =>
+        {
+            Assert.Equal("pass", ReportFiles.Verdict(property));
+            Assert.Equal(100, property.GetProperty("tests").GetInt32());
+            Assert.True(property.GetProperty("steps").GetInt64() > 0);
+        });
+        Assert.Equal(ClauseCatalogue.Load().InProfile(Profile.Default).Select(c => c.Id), reports.Clauses.Select(c => c.GetProperty("id").GetString()));
+        Assert.All(reports.Clauses, clause => Assert.Equal("pass", ReportFiles.Verdict(clause)));
+
+        XElement suite = Assert.Single(reports.Junit.Root!.Elements("testsuite"));
+        Assert.Equal(units, suite.Elements("testcase").Count());
+        Assert.All(suite.Elements("testcase"), testCase => Assert.Equal("reference", (string?)testCase.Attribute("classname")));
+        Assert.Empty(suite.Descendants("failure"));
+        Assert.Equal("0", (string?)suite.Attribute("failures"));
+
+        string header = reports.Markdown.Split('\n')[0];
+        Assert.Contains("`reference`", header);
+        Assert.Contains("`default`", header);
+        Assert.Contains($"`{RunSettings.DefaultSeed}`", header);
+        Assert.Contains("**conformant**", header);
+        Assert.Contains("| PHYS-01 | pass |", reports.Markdown);
+        Assert.False(Directory.Exists(scratch["repro"]), "a passing run has nothing to reproduce");
+    }
+
+    [Fact]
+    public void Strict_profile_runs_the_implementation_defined_clauses_too()
+    {
+        using var scratch = new ScratchDirectory();
+        CliRun run = CliRun.Of("check", "--profile", "strict", "--max-test", "5", "--seed", "0x2A", "--report", scratch.Path);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var reports = new ReportFiles(scratch.Path);
+        Assert.Equal("strict", reports.Json.GetProperty("profile").GetString());
+        Assert.Equal(42UL, reports.Json.GetProperty("seed").GetUInt64());
+        Assert.Equal(ClauseCatalogue.Load().InProfile(Profile.Strict).Select(c => c.Id), reports.Clauses.Select(c => c.GetProperty("id").GetString()));
+        Assert.Contains(reports.Clauses, clause => clause.GetProperty("kind").GetString() == "implementation-defined");
+        Assert.DoesNotContain(reports.Clauses, clause => ReportFiles.Verdict(clause) is "fail" or "untested");
+    }
+}
