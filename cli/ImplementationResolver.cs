@@ -1,4 +1,6 @@
 using Mmspec.SpecTests.Adapters;
+using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;
 using Mmspec.Zoo;
 
@@ -22,7 +24,7 @@ public static class ImplementationResolver
         if (spec.StartsWith(ZooPrefix, StringComparison.Ordinal))
             return ResolveZoo(spec[ZooPrefix.Length..]);
         if (spec.StartsWith(NativePrefix, StringComparison.Ordinal))
-            throw NativeNotSupported(spec[NativePrefix.Length..]);
+            return ResolveNative(spec[NativePrefix.Length..]);
         throw new UsageException($"--impl '{spec}': expected reference, zoo:<name> (list names with: mmspec zoo) or native:<path>");
     }
 
@@ -33,13 +35,29 @@ public static class ImplementationResolver
         return new ResolvedImplementation(member.Factory.Name, member.Factory, $"Mmspec.Zoo.ZooCatalogue.Find(\"{member.Name}\").Factory");
     }
 
-    // A missing path is reported first: it is the mistake the user can fix today.
-    private static UsageException NativeNotSupported(string path)
+    /// <summary>
+    /// A native library is loaded once in a host before anything runs, so that a missing file, a missing host
+    /// or a library that does not load is a configuration error (exit 2), not a conformance failure.
+    /// </summary>
+    private static ResolvedImplementation ResolveNative(string path)
     {
         if (path.Length == 0)
-            return new UsageException("--impl native:<path>: the path to the native library is missing");
-        if (!File.Exists(path) && !Directory.Exists(path))
-            return new UsageException($"--impl native:{path}: no such file");
-        return new UsageException("native implementations are not supported yet (issue 5)");
+            throw new UsageException("--impl native:<path>: the path to the native library is missing");
+        if (!File.Exists(path))
+            throw new UsageException($"--impl native:{path}: no such file");
+        string library = Path.GetFullPath(path);
+        try
+        {
+            var factory = new NativeFactory(library);
+            using (factory.Create(SequenceRunner.DefaultRamSize))
+            {
+            }
+            string literal = library.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+            return new ResolvedImplementation(factory.Name, factory, $"new Mmspec.SpecTests.Adapters.Native.NativeFactory(\"{literal}\")");
+        }
+        catch (Exception failure) when (failure is FileNotFoundException or ImplementationCrashedException or IOException or InvalidOperationException)
+        {
+            throw new UsageException($"--impl native:{path}: cannot be loaded: {failure.Message.ReplaceLineEndings(" ")}");
+        }
     }
 }

@@ -28,12 +28,12 @@ public sealed class UsageErrorTests
     }
 
     [Fact]
-    public void Native_library_that_exists_is_refused_until_issue_5()
+    public void Native_file_that_is_not_a_library_is_a_configuration_error()
     {
         using var scratch = new ScratchDirectory();
         string library = scratch.Write("libmm.so", "not really a library");
         CliRun run = CliRun.Of("check", "--impl", $"native:{library}");
-        AssertOneLineUsageError(run, "native implementations are not supported yet (issue 5)");
+        AssertOneLineUsageError(run, $"--impl native:{library}: cannot be loaded: ");
     }
 
     [Fact]

@@ -1,0 +1,59 @@
+using Mmspec.SpecTests.Port;
+
+namespace Mmspec.SpecTests.Adapters.Native;
+
+/// <summary>
+/// Fresh machines backed by a C implementation built against native/include/mmspec.h: each
+/// <see cref="Create"/> starts its own <c>mmspec-host</c> process on its own shared-memory RAM, so a crash,
+/// a hang or a scribble ends one machine and never the suite.
+/// </summary>
+public sealed class NativeFactory : IImplementationFactory
+{
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(2);
+
+    /// <param name="libraryPath">The implementation's shared library.</param>
+    /// <param name="hostPath">mmspec-host; by default $MMSPEC_HOST, then next to the library, then native/build/ of the enclosing repository.</param>
+    /// <param name="callTimeout">How long one call may take before the host is declared hung and killed (default 2 s).</param>
+    public NativeFactory(string libraryPath, string? hostPath = null, TimeSpan? callTimeout = null)
+    {
+        Name = "native:" + libraryPath;
+        LibraryPath = Path.GetFullPath(libraryPath);
+        if (!File.Exists(LibraryPath))
+            throw new FileNotFoundException($"native library not found: {libraryPath}", LibraryPath);
+        HostPath = hostPath is null ? FindHost(LibraryPath) : Path.GetFullPath(hostPath);
+        if (!File.Exists(HostPath))
+            throw new FileNotFoundException($"mmspec-host not found at {HostPath} (run `make -C native`)", HostPath);
+        CallTimeout = callTimeout ?? DefaultCallTimeout;
+    }
+
+    public string Name { get; }
+
+    public string LibraryPath { get; }
+
+    public string HostPath { get; }
+
+    public TimeSpan CallTimeout { get; }
+
+    public IMmImplementation Create(ulong ramSize) => new NativeImplementation(LibraryPath, HostPath, ramSize, CallTimeout);
+
+    /// <summary>Where mmspec-host is expected for a library: see the constructor.</summary>
+    public static string FindHost(string libraryPath)
+    {
+        const string HostName = "mmspec-host";
+        if (Environment.GetEnvironmentVariable("MMSPEC_HOST") is { Length: > 0 } fromEnvironment)
+            return Path.GetFullPath(fromEnvironment);
+        string beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(libraryPath)) ?? ".", HostName);
+        if (File.Exists(beside))
+            return beside;
+        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (DirectoryInfo? folder = new(start); folder is not null; folder = folder.Parent)
+            {
+                string candidate = Path.Combine(folder.FullName, "native", "build", HostName);
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        return beside;
+    }
+}

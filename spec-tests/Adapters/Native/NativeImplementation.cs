@@ -1,0 +1,319 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using Mmspec.SpecTests.Port;
+
+namespace Mmspec.SpecTests.Adapters.Native;
+
+/// <summary>
+/// A C implementation behind the port, running in its own <c>mmspec-host</c> process: each call is one
+/// request and one response over the host's stdin/stdout; RAM is shared memory read and written in place.
+/// A kernel panic through the hook surfaces as <see cref="ImplementationPanicException"/>; a crash, or no
+/// reply within the per-call timeout (the host is then killed), as <see cref="ImplementationCrashedException"/>.
+/// Once the host is gone every later call throws at once. Dispose kills the host and deletes the RAM file.
+/// </summary>
+public sealed class NativeImplementation : IMmImplementation
+{
+    public const ulong KernelBase = 0xFFFFFF0000000000;
+
+    private readonly SharedRam ram;
+    private readonly Process host;
+    private readonly Stream requests;
+    private readonly Stream responses;
+    private readonly Timer watchdog;
+    private readonly TimeSpan timeout;
+    private readonly byte[] request = new byte[NativeProtocol.RequestBytes];
+    private readonly byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxText];
+    private readonly Queue<string> stderrTail = new();
+    private readonly object gate = new();
+    private bool waiting;
+    private bool hung;
+    private string? deathNote;
+    private bool disposed;
+
+    public NativeImplementation(string libraryPath, string hostPath, ulong ramSize, TimeSpan callTimeout)
+    {
+        timeout = callTimeout;
+        LibraryPath = libraryPath;
+        string folder = Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
+        ram = new SharedRam(System.IO.Path.Combine(folder, $"mmspec-{Environment.ProcessId}-{Guid.NewGuid():N}.ram"), ramSize);
+        try
+        {
+            var start = new ProcessStartInfo(hostPath)
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            start.ArgumentList.Add(libraryPath);
+            start.ArgumentList.Add(ram.Path);
+            start.ArgumentList.Add(ramSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            host = Process.Start(start) ?? throw new InvalidOperationException($"could not start {hostPath}");
+        }
+        catch
+        {
+            ram.Dispose();
+            throw;
+        }
+        host.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is null)
+                return;
+            lock (stderrTail)
+            {
+                stderrTail.Enqueue(line.Data);
+                while (stderrTail.Count > 8)
+                    stderrTail.Dequeue();
+            }
+        };
+        host.BeginErrorReadLine();
+        requests = host.StandardInput.BaseStream;
+        responses = host.StandardOutput.BaseStream;
+        watchdog = new Timer(_ => OnTimeout());
+        try
+        {
+            (ulong version, ulong caps) = Call(NativeOp.Hello);
+            if (version != NativeProtocol.AbiVersion)
+                throw new InvalidOperationException($"{hostPath} speaks protocol version {version}, not {NativeProtocol.AbiVersion}");
+            Capabilities = (Capabilities)(int)caps;
+            ram.Unlink(); // the host has mapped the RAM by the time it answers
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string LibraryPath { get; }
+
+    /// <summary>The host's process id (for diagnostics and tests).</summary>
+    public int HostProcessId => host.Id;
+
+    public Capabilities Capabilities { get; }
+
+    public ulong RamSize => ram.Size;
+
+    public IRamAccess Ram => ram;
+
+    public ulong MM_PAGE_SIZE => 4096;
+
+    public ulong MM_VIRTUALIZE(ulong phys) => phys + KernelBase;
+
+    public ulong MM_PHYS(ulong virt) => virt - KernelBase;
+
+    public ulong mm_phys_alloc_page() => Call(NativeOp.PhysAllocPage).Result;
+
+    public ulong mm_phys_alloc_contiguous(ulong count) => Call(NativeOp.PhysAllocContiguous, count).Result;
+
+    public void mm_phys_free_page(ulong addr) => Call(NativeOp.PhysFreePage, addr);
+
+    public ulong kmalloc(ulong size) => Call(NativeOp.Kmalloc, size).Result;
+
+    public void kfree(ulong ptr) => Call(NativeOp.Kfree, ptr);
+
+    public int mm_map_single(ulong space, ulong virt, ulong phys, ulong flags) => (int)(long)Call(NativeOp.MapSingle, space, virt, phys, flags).Result;
+
+    public ulong mm_map_get(ulong space, ulong virt, out ulong flags)
+    {
+        (ulong result, ulong reported) = Call(NativeOp.MapGet, space, virt, 1, 0);
+        flags = reported;
+        return result;
+    }
+
+    public ulong mm_map_get(ulong space, ulong virt) => Call(NativeOp.MapGet, space, virt, 0, 0).Result;
+
+    public ulong mm_umap_single(ulong space, ulong virt, uint size) => Call(NativeOp.UmapSingle, space, virt, size).Result;
+
+    public ulong vmfind(ulong space, ulong from, ulong to, ulong npages) => Call(NativeOp.Vmfind, space, from, to, npages).Result;
+
+    public ulong vmalloc(ulong space, ulong from, ulong to, ulong npages, ulong flags) => Call(NativeOp.Vmalloc, space, from, to, npages, flags).Result;
+
+    public int vmfree(ulong space, ulong addr, ulong npages) => (int)(long)Call(NativeOp.Vmfree, space, addr, npages).Result;
+
+    public ulong CreateSpace() => Call(NativeOp.SpaceCreate).Result;
+
+    public ulong SpaceRoot(ulong space) => Call(NativeOp.SpaceRoot, space).Result;
+
+    /// <summary>One request, one response. Throws on a panic, a crash, a hang or a dead host.</summary>
+    private (ulong Result, ulong Flags) Call(NativeOp op, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (deathNote is not null)
+            throw new ImplementationCrashedException($"host is gone ({deathNote}); {Describe(op, a0, a1, a2, a3, a4)} not run");
+        Span<byte> r = request;
+        BinaryPrimitives.WriteUInt32LittleEndian(r, (uint)op);
+        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(r[8..], a0);
+        BinaryPrimitives.WriteUInt64LittleEndian(r[16..], a1);
+        BinaryPrimitives.WriteUInt64LittleEndian(r[24..], a2);
+        BinaryPrimitives.WriteUInt64LittleEndian(r[32..], a3);
+        BinaryPrimitives.WriteUInt64LittleEndian(r[40..], a4);
+        lock (gate)
+            waiting = true;
+        watchdog.Change(timeout, Timeout.InfiniteTimeSpan);
+        bool complete;
+        try
+        {
+            requests.Write(request, 0, request.Length);
+            requests.Flush();
+            complete = ReadFully(0, NativeProtocol.ResponseBytes);
+            int textLength = complete ? (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText) : 0;
+            complete = complete && ReadFully(NativeProtocol.ResponseBytes, textLength);
+        }
+        catch (IOException)
+        {
+            complete = false;
+        }
+        finally
+        {
+            lock (gate)
+                waiting = false;
+            watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        if (!complete)
+            throw HostDied(op, a0, a1, a2, a3, a4);
+        uint status = BinaryPrimitives.ReadUInt32LittleEndian(response);
+        ulong result = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(8));
+        ulong flags = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(16));
+        switch (status)
+        {
+            case NativeProtocol.StatusOk:
+                return (result, flags);
+            case NativeProtocol.StatusPanic:
+                string text = Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes,
+                    (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)));
+                int colon = text.IndexOf(':');
+                string reason = colon > 0 ? text[..colon].Trim() : text;
+                throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {Describe(op, a0, a1, a2, a3, a4)}: {text}");
+            default:
+                throw new InvalidOperationException($"mmspec-host rejected {Describe(op, a0, a1, a2, a3, a4)} (status {status}): a protocol mismatch");
+        }
+    }
+
+    private bool ReadFully(int offset, int count)
+    {
+        while (count > 0)
+        {
+            int read = responses.Read(response, offset, count);
+            if (read <= 0)
+                return false;
+            offset += read;
+            count -= read;
+        }
+        return true;
+    }
+
+    private void OnTimeout()
+    {
+        lock (gate)
+        {
+            if (!waiting)
+                return;
+            hung = true;
+        }
+        try
+        {
+            host.Kill();
+        }
+        catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
+    }
+
+    private ImplementationCrashedException HostDied(NativeOp op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
+    {
+        string call = Describe(op, a0, a1, a2, a3, a4);
+        if (!hung)
+        {
+            try
+            {
+                host.Kill();
+            }
+            catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+        }
+        host.WaitForExit(2000);
+        string? signal = null;
+        string what;
+        if (hung)
+        {
+            what = $"host hung: no reply within {timeout.TotalSeconds:0.###} s in {call}";
+        }
+        else if (host.HasExited && host.ExitCode > 128)
+        {
+            signal = SignalName(host.ExitCode - 128);
+            what = $"host crashed: {signal} in {call}";
+        }
+        else
+        {
+            what = host.HasExited ? $"host exited with code {host.ExitCode} in {call}" : $"host closed its output in {call}";
+        }
+        string tail;
+        lock (stderrTail)
+            tail = string.Join(" | ", stderrTail);
+        if (tail.Length > 0)
+            what += $" (host stderr: {tail})";
+        deathNote = hung ? "it hung" : signal ?? "it died";
+        return new ImplementationCrashedException(what, hung, signal);
+    }
+
+    private static string SignalName(int signal) => signal switch
+    {
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        31 => "SIGSYS",
+        _ => $"signal {signal}",
+    };
+
+    private static string Describe(NativeOp op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
+    {
+        static string H(ulong value) => value == ulong.MaxValue ? "MM_NADDR" : $"0x{value:X}";
+        return op switch
+        {
+            NativeOp.Hello => "mmspec_init",
+            NativeOp.PhysAllocPage => "mm_phys_alloc_page()",
+            NativeOp.PhysAllocContiguous => $"mm_phys_alloc_contiguous({a0})",
+            NativeOp.PhysFreePage => $"mm_phys_free_page({H(a0)})",
+            NativeOp.Kmalloc => $"kmalloc({a0})",
+            NativeOp.Kfree => $"kfree({H(a0)})",
+            NativeOp.MapSingle => $"mm_map_single({H(a0)}, {H(a1)}, {H(a2)}, {a3})",
+            NativeOp.MapGet => $"mm_map_get({H(a0)}, {H(a1)}, {(a2 != 0 ? "&flags" : "NULL")})",
+            NativeOp.UmapSingle => $"mm_umap_single({H(a0)}, {H(a1)}, {a2})",
+            NativeOp.Vmfind => $"vmfind({H(a0)}, {H(a1)}, {H(a2)}, {a3})",
+            NativeOp.Vmalloc => $"vmalloc({H(a0)}, {H(a1)}, {H(a2)}, {a3}, {a4})",
+            NativeOp.Vmfree => $"vmfree({H(a0)}, {H(a1)}, {a2})",
+            NativeOp.SpaceCreate => "mmspec_space_create()",
+            NativeOp.SpaceRoot => $"mmspec_space_root({H(a0)})",
+            _ => op.ToString(),
+        };
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        watchdog.Dispose();
+        try
+        {
+            if (!host.HasExited)
+                host.Kill();
+            host.WaitForExit(2000);
+        }
+        catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
+        host.Dispose();
+        ram.Dispose();
+    }
+}

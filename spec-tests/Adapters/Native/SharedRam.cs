@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Mmspec.SpecTests.Port;
+
+namespace Mmspec.SpecTests.Adapters.Native;
+
+/// <summary>
+/// The simulated RAM of a native implementation: a file in shared memory that the host process maps as
+/// its RAM and this process maps too, so the suite's page-table walks and pattern checks read it
+/// directly, with no round trip to the host.
+/// </summary>
+public sealed class SharedRam : IRamAccess, IDisposable
+{
+    private readonly MemoryMappedFile file;
+    private readonly MemoryMappedViewAccessor view;
+    private readonly nint start;
+    private readonly int length;
+    private bool disposed;
+
+    public SharedRam(string path, ulong size)
+    {
+        if (size == 0 || size > int.MaxValue || size % 4096 != 0)
+            throw new ArgumentOutOfRangeException(nameof(size), $"RAM size {size} must be a non-zero multiple of 4 KiB below 2 GiB");
+        Path = path;
+        Size = size;
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite))
+            stream.SetLength((long)size);
+        file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, (long)size, MemoryMappedFileAccess.ReadWrite);
+        view = file.CreateViewAccessor(0, (long)size, MemoryMappedFileAccess.ReadWrite);
+        bool added = false;
+        view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
+        start = view.SafeMemoryMappedViewHandle.DangerousGetHandle() + (nint)view.PointerOffset;
+        length = (int)size;
+    }
+
+    public string Path { get; }
+
+    public ulong Size { get; }
+
+    /// <summary>The whole RAM as bytes (valid until disposal; never outside the mapping, so never a wild access).</summary>
+    private Span<byte> Bytes
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return MemoryMarshal.CreateSpan(ref Unsafe.AddByteOffset(ref Unsafe.NullRef<byte>(), (nuint)start), length);
+        }
+    }
+
+    public ulong ReadU64(ulong phys) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes.Slice(Offset(phys, 8), 8));
+
+    public void WriteU64(ulong phys, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Bytes.Slice(Offset(phys, 8), 8), value);
+
+    public void Read(ulong phys, Span<byte> destination) => Bytes.Slice(Offset(phys, destination.Length), destination.Length).CopyTo(destination);
+
+    public void Write(ulong phys, ReadOnlySpan<byte> source) => source.CopyTo(Bytes.Slice(Offset(phys, source.Length), source.Length));
+
+    private int Offset(ulong phys, int count) =>
+        phys <= Size && Size - phys >= (ulong)count
+            ? (int)phys
+            : throw new ArgumentOutOfRangeException(nameof(phys), $"physical 0x{phys:X} (+{count}) lies outside the {Size}-byte RAM");
+
+    /// <summary>
+    /// Removes the file's name once every process that needs it has mapped it: the memory lives on in the
+    /// mappings, and nothing is left behind in /dev/shm even if this process is killed.
+    /// </summary>
+    public void Unlink()
+    {
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        view.SafeMemoryMappedViewHandle.DangerousRelease();
+        view.Dispose();
+        file.Dispose();
+        Unlink();
+    }
+}

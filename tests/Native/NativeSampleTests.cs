@@ -1,0 +1,87 @@
+using Mmspec.SpecTests.Adapters;
+using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Properties;
+using Mmspec.SpecTests.Port;
+using Xunit.Abstractions;
+
+namespace Mmspec.Tests.Native;
+
+/// <summary>
+/// The native sample (native/sample, built by `make -C native`) through the isolated host must pass every
+/// property of the catalogue in both profiles, like the reference. To keep the Native category under about
+/// two minutes on a 2-core machine the stateful properties run <see cref="MaxTest"/> sequences instead of
+/// the default 100 (the CLI's `check --impl native:...` runs the full 100).
+/// </summary>
+[Trait("Category", "Native")]
+public sealed class NativeSampleTests(ITestOutputHelper output)
+{
+    public const int MaxTest = 20;
+
+    public static TheoryData<string, Profile> Cases()
+    {
+        var cases = new TheoryData<string, Profile>();
+        foreach (ISpecProperty property in PropertyCatalogue.All)
+            foreach (Profile profile in new[] { Profile.Default, Profile.Strict })
+                cases.Add(property.Id, profile);
+        return cases;
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Sample_passes(string propertyId, Profile profile)
+    {
+        var factory = new NativeFactory(NativeBuild.Sample);
+        PropertyResult result = PropertyCatalogue.Find(propertyId).Check(factory, new RunSettings(profile, MaxTest: MaxTest));
+        output.WriteLine($"{factory.Name} {propertyId} ({profile}): {result.Tests} sequences, {result.Steps} checked steps in " +
+                         $"{result.Elapsed.TotalSeconds:F2} s = {Rate(result):F0} steps/s");
+        Assert.True(result.Verdict == Verdict.Passed, result.Failure?.Describe());
+    }
+
+    [Fact]
+    public void Sample_declares_the_reference_capabilities()
+    {
+        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8 << 20);
+        Assert.Equal(ReferenceImplementation.ReferenceCapabilities, machine.Capabilities);
+    }
+
+    [Fact]
+    public void A_panic_is_reported_and_the_machine_goes_on()
+    {
+        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8 << 20);
+        ulong page = machine.mm_phys_alloc_page();
+        machine.mm_phys_free_page(page);
+        var panic = Assert.Throws<ImplementationPanicException>(() => machine.mm_phys_free_page(page));
+        Assert.Equal("FreeOfUnallocatedPage", panic.Reason);
+        Assert.Equal(page, machine.mm_phys_alloc_page());
+    }
+
+    [Fact]
+    public void Heap_pointers_are_direct_map_addresses_of_the_shared_ram()
+    {
+        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8 << 20);
+        ulong block = machine.kmalloc(40);
+        Assert.Equal(0UL, block % 16);
+        Assert.True(block >= NativeImplementation.KernelBase && block - NativeImplementation.KernelBase < machine.RamSize, $"0x{block:X}");
+        machine.Ram.WriteU64(machine.MM_PHYS(block), 0x1234);
+        Assert.Equal(0x1234UL, machine.Ram.ReadU64(machine.MM_PHYS(block)));
+        machine.kfree(block);
+        Assert.Throws<ImplementationPanicException>(() => machine.kfree(block));
+    }
+
+    /// <summary>Checked steps per second, native sample vs the in-process reference, on the same sequences.</summary>
+    [Fact]
+    public void Throughput_against_the_reference()
+    {
+        var settings = new RunSettings(Profile.Default, MaxTest: MaxTest);
+        ISpecProperty property = PropertyCatalogue.Find("stateful.mixed");
+        PropertyResult reference = property.Check(new ReferenceFactory(), settings);
+        PropertyResult native = property.Check(new NativeFactory(NativeBuild.Sample), settings);
+        output.WriteLine($"stateful.mixed, {MaxTest} sequences: reference {reference.Steps} steps in {reference.Elapsed.TotalSeconds:F2} s = {Rate(reference):F0} steps/s; " +
+                         $"native sample {native.Steps} steps in {native.Elapsed.TotalSeconds:F2} s = {Rate(native):F0} steps/s " +
+                         $"({Rate(native) / Rate(reference):P0} of the reference)");
+        Assert.Equal(Verdict.Passed, native.Verdict);
+        Assert.Equal(reference.Steps, native.Steps);
+    }
+
+    private static double Rate(PropertyResult result) => result.Steps / Math.Max(result.Elapsed.TotalSeconds, 1e-9);
+}
