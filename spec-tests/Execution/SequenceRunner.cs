@@ -51,31 +51,17 @@ public static class SequenceRunner
     {
         for (int space = 0; space < ctx.Spaces.Length; space++)
         {
-            ulong handle = CreateSpace(ctx);
+            ulong handle = Guarded(ctx, "DMAP-04", "creating an address space on a fresh machine", ctx.Implementation.CreateSpace);
             ctx.Check(handle != AddressSpaceLayout.Naddr, "DMAP-04", "a fresh machine could not create an address space");
             ctx.Spaces[space] = handle;
-            ctx.Roots[space] = ctx.Implementation.SpaceRoot(handle);
+            ctx.Roots[space] = Guarded(ctx, "DMAP-04", "reading the root of a fresh address space", () => ctx.Implementation.SpaceRoot(handle));
         }
         Audit.AfterStep(ctx, "DMAP-04");
         ctx.BaselineTablePages = ctx.Owned.Count;
-        List<ulong> all = DrainFreePages(ctx);
-        foreach (ulong page in all)
-            ctx.Implementation.mm_phys_free_page(page);
+        List<ulong> all = DrainFreePages(ctx, "PHYS-06");
+        GiveBack(ctx, "PHYS-06", all);
         ctx.BaselineFreePages = all.Count;
         ctx.Trace.Clear();
-    }
-
-    private static ulong CreateSpace(SequenceContext ctx)
-    {
-        try
-        {
-            return ctx.Implementation.CreateSpace();
-        }
-        catch (Exception crash) when (crash is not ViolationException)
-        {
-            ctx.Fail("DMAP-04", $"creating an address space on a fresh machine failed: {crash.GetType().Name}: {crash.Message}");
-            throw;
-        }
     }
 
     /// <summary>
@@ -121,28 +107,54 @@ public static class SequenceRunner
         release();
         Audit.AfterStep(ctx, clause);
         int expected = ctx.EstimatedFreePages;
-        List<ulong> free = DrainFreePages(ctx);
+        List<ulong> free = DrainFreePages(ctx, clause);
         int allowance = ctx.Strict ? 0 : HeapCacheAllowance;
         ctx.Check(free.Count >= expected - allowance, clause,
             $"after {what}, only {free.Count} pages could be allocated; {expected} should be free (the pages free at the start, less tables still in use): {expected - free.Count} page(s) leaked");
         ctx.Check(free.Count <= expected, "PHYS-01",
             $"after {what}, {free.Count} pages could be allocated, more than the {expected} that should be free: a page in use was handed out");
-        foreach (ulong page in free)
-            ctx.Implementation.mm_phys_free_page(page);
+        GiveBack(ctx, clause, free);
     }
 
     /// <summary>Default profile: a heap may keep a few pages cached after its last block is freed.</summary>
     public const int HeapCacheAllowance = 8;
 
-    private static List<ulong> DrainFreePages(SequenceContext ctx)
-    {
-        var pages = new List<ulong>();
-        ulong limit = ctx.RamPages + 1;
-        for (ulong page = ctx.Implementation.mm_phys_alloc_page(); page != AddressSpaceLayout.Naddr; page = ctx.Implementation.mm_phys_alloc_page())
+    /// <summary>Counts free pages the only way a black box allows: allocating until MM_NADDR.</summary>
+    private static List<ulong> DrainFreePages(SequenceContext ctx, string clause) =>
+        Guarded(ctx, clause, "allocating every free page to count them", () =>
         {
-            pages.Add(page);
-            ctx.Check((ulong)pages.Count <= limit, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
+            var pages = new List<ulong>();
+            ulong limit = ctx.RamPages + 1;
+            for (ulong page = ctx.Implementation.mm_phys_alloc_page(); page != AddressSpaceLayout.Naddr; page = ctx.Implementation.mm_phys_alloc_page())
+            {
+                pages.Add(page);
+                ctx.Check((ulong)pages.Count <= limit, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
+            }
+            return pages;
+        });
+
+    private static void GiveBack(SequenceContext ctx, string clause, List<ulong> pages) =>
+        Guarded(ctx, clause, "freeing the pages allocated to count them", () =>
+        {
+            foreach (ulong page in pages)
+                ctx.Implementation.mm_phys_free_page(page);
+            return 0;
+        });
+
+    /// <summary>
+    /// Calls the suite makes for itself, outside the recorded steps: a panic, crash or hang there is still a
+    /// verdict on the implementation, never an exception out of the runner.
+    /// </summary>
+    private static T Guarded<T>(SequenceContext ctx, string clause, string what, Func<T> calls)
+    {
+        try
+        {
+            return calls();
         }
-        return pages;
+        catch (Exception crash) when (crash is not ViolationException)
+        {
+            ctx.Fail(clause, $"{what} failed: {crash.GetType().Name}: {crash.Message}");
+            throw;
+        }
     }
 }

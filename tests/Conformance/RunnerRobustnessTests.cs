@@ -1,0 +1,36 @@
+using Mmspec.SpecTests.Adapters;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Execution;
+using Mmspec.SpecTests.Port;
+using Mmspec.SpecTests.Sequences;
+using Mmspec.Zoo;
+
+namespace Mmspec.Tests.Conformance;
+
+/// <summary>An implementation that breaks inside the suite's own bookkeeping calls gets a verdict, not a crashed runner.</summary>
+public sealed class RunnerRobustnessTests
+{
+    [Fact]
+    public void A_crash_while_the_suite_counts_free_pages_is_a_violation()
+    {
+        var factory = new DecoratedFactory("crashes-on-1000th-alloc", inner => new CrashesAfter(inner, 1000));
+        SequenceResult result = SequenceRunner.Run(factory, Profile.Default, [new Kmalloc(16)]);
+        Assert.False(result.Passed);
+        Assert.Equal("PHYS-06", result.Violation!.Clause);
+        Assert.Contains("allocating every free page to count them failed: InvalidOperationException", result.Violation.Message);
+    }
+
+    [Fact]
+    public void The_same_sequence_passes_on_the_reference()
+    {
+        Assert.True(SequenceRunner.Run(new ReferenceFactory(), Profile.Default, [new Kmalloc(16)]).Passed);
+    }
+
+    private sealed class CrashesAfter(IMmImplementation inner, int allocations) : PortDecorator(inner)
+    {
+        private int made;
+
+        public override ulong mm_phys_alloc_page() =>
+            ++made < allocations ? base.mm_phys_alloc_page() : throw new InvalidOperationException("simulated crash");
+    }
+}
