@@ -30,7 +30,7 @@ public static partial class CReproducer
         c.AppendLine("#include <stdint.h>");
         c.AppendLine("#include \"mmspec.h\"");
         c.AppendLine();
-        c.AppendLine($"void mmspec_reproduce_{Identifier(result.PropertyId)}(void)");
+        c.AppendLine($"void mmspec_reproduce_{CSharpReproducer.Identifier(result.PropertyId)}(void)");
         c.AppendLine("{");
         c.AppendLine("    /* the suite's setup: two address spaces */");
         c.AppendLine("    mm_space_t space0 = mmspec_space_create();");
@@ -96,8 +96,6 @@ public static partial class CReproducer
         string value = ApiCall.Hex(record.Outcome.Value);
         return record.Outcome.Flags is { } flags ? $"r == {value} && flags == ({ApiCall.FlagNames(flags)})" : $"r == {value}";
     }
-
-    private static string Identifier(string id) => Regex.Replace(id, "[^A-Za-z0-9]", "_");
 
     [GeneratedRegex(@"\br\b")]
     private static partial Regex ResultVariable();

@@ -52,7 +52,8 @@ public static partial class CSharpReproducer
 
     private static string Indent(string code, string indent) => code.Replace("\n", "\n" + indent, StringComparison.Ordinal);
 
-    private static string Identifier(string id) => NotIdentifier().Replace(id, "_");
+    /// <summary>An ID (property or clause) as a C or C# identifier fragment.</summary>
+    internal static string Identifier(string id) => NotIdentifier().Replace(id, "_");
 
     [GeneratedRegex("[^A-Za-z0-9]")]
     private static partial Regex NotIdentifier();

@@ -20,7 +20,7 @@ public sealed class ReproducerTests(Xunit.Abstractions.ITestOutputHelper output)
         (PropertyResult result, RunSettings settings) = Caught(name);
         (string className, string method) = CSharpReproducer.EntryPoint(result);
 
-        string againstMember = Reproducer.CSharp(result, settings, $"ZooCatalogue.Find(\"{name}\").Factory").Replace("using Xunit;", "using Xunit;\nusing Mmspec.Zoo;");
+        string againstMember = Reproducer.CSharp(result, settings, $"Mmspec.Zoo.ZooCatalogue.Find(\"{name}\").Factory");
         Exception? onMember = InMemoryCompiler.Run(InMemoryCompiler.Compile(againstMember), className, method);
         Assert.IsType<TrueException>(onMember);
         Assert.Contains(result.Failure!.Violation.Clause, onMember.Message);
