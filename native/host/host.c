@@ -40,13 +40,18 @@ enum opcode {
     OP_SPACE_CREATE = 12,
     OP_SPACE_ROOT = 13,
     OP_EXIT = 14,
+    OP_PHYS_ALLOC_PAGES = 15, /* batch: the suite counts free memory by exhaustion several times a sequence */
+    OP_PHYS_FREE_PAGES = 16,
 };
+
+#define HOST_PROTOCOL_VERSION 2u /* 2: batch opcodes and request bodies */
 
 enum status { ST_OK = 0, ST_PANIC = 1, ST_BAD_REQUEST = 2 };
 
-#define REQUEST_BYTES 48  /* u32 opcode, u32 reserved, u64 args[5] */
-#define RESPONSE_BYTES 24 /* u32 status, u32 text length, u64 result, u64 flags; then the text */
+#define REQUEST_BYTES 48  /* u32 opcode, u32 body length, u64 args[5]; then the body */
+#define RESPONSE_BYTES 24 /* u32 status, u32 body length, u64 result, u64 flags; then the body */
 #define TEXT_MAX 1024
+#define BATCH_PAGES 4096  /* pages per batch request: bodies stay under 32 KiB */
 
 static struct {
     void (*init)(const struct mmspec_env *);
@@ -72,6 +77,9 @@ static int in_fd = -1, out_fd = -1;
 static sigjmp_buf panic_jump;
 static volatile int in_call;
 static char panic_text[TEXT_MAX];
+static uint64_t batch[BATCH_PAGES];
+static volatile uint64_t batch_done; /* survives a panic's longjmp: names the call that panicked */
+static unsigned char body[BATCH_PAGES * 8];
 
 static void die(const char *fmt, const char *arg)
 {
@@ -134,17 +142,16 @@ static void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) 
 static uint32_t get_u32(const unsigned char *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
 static uint64_t get_u64(const unsigned char *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
 
-static void respond(uint32_t status, uint64_t result, uint64_t flags, const char *text)
+static void respond(uint32_t status, uint64_t result, uint64_t flags, const void *payload, size_t length)
 {
-    unsigned char buffer[RESPONSE_BYTES + TEXT_MAX];
-    size_t length = text ? strnlen(text, TEXT_MAX) : 0;
-    put_u32(buffer, status);
-    put_u32(buffer + 4, (uint32_t)length);
-    put_u64(buffer + 8, result);
-    put_u64(buffer + 16, flags);
+    unsigned char header[RESPONSE_BYTES];
+    put_u32(header, status);
+    put_u32(header + 4, (uint32_t)length);
+    put_u64(header + 8, result);
+    put_u64(header + 16, flags);
+    write_full(out_fd, header, RESPONSE_BYTES);
     if (length)
-        memcpy(buffer + RESPONSE_BYTES, text, length);
-    write_full(out_fd, buffer, RESPONSE_BYTES + length);
+        write_full(out_fd, payload, length);
 }
 
 /* kmalloc/kfree cross the boundary: host pointers inside RAM <-> the spec's direct-map addresses. */
@@ -169,7 +176,7 @@ static void serve(uint32_t op, const uint64_t *a, uint64_t *result, uint64_t *fl
 {
     switch (op) {
     case OP_HELLO:
-        *result = MMSPEC_ABI_VERSION;
+        *result = HOST_PROTOCOL_VERSION;
         *flags = impl.capabilities ? impl.capabilities() : 0;
         break;
     case OP_PHYS_ALLOC_PAGE: *result = impl.phys_alloc_page(); break;
@@ -190,6 +197,21 @@ static void serve(uint32_t op, const uint64_t *a, uint64_t *result, uint64_t *fl
     case OP_VMFREE: *result = (uint64_t)(int64_t)impl.vmfree(a[0], a[1], (size_t)a[2]); break;
     case OP_SPACE_CREATE: *result = impl.space_create(); break;
     case OP_SPACE_ROOT: *result = impl.space_root(a[0]); break;
+    case OP_PHYS_ALLOC_PAGES: {
+        uint64_t n = 0;
+        while (n < a[0]) {
+            uintptr_t page = impl.phys_alloc_page();
+            if (page == MM_NADDR)
+                break;
+            batch[n++] = page;
+        }
+        *result = n;
+        break;
+    }
+    case OP_PHYS_FREE_PAGES:
+        for (batch_done = 0; batch_done < a[0]; batch_done++)
+            impl.phys_free_page((uintptr_t)batch[batch_done]);
+        break;
     default: break;
     }
 }
@@ -221,7 +243,9 @@ __attribute__((noinline)) static int guarded_init(const struct mmspec_env *env)
 
 static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, uint64_t *result, uint64_t *flags)
 {
-    if (op >= OP_EXIT)
+    if (op == OP_EXIT || op > OP_PHYS_FREE_PAGES)
+        return ST_BAD_REQUEST;
+    if ((op == OP_PHYS_ALLOC_PAGES || op == OP_PHYS_FREE_PAGES) && args[0] > BATCH_PAGES)
         return ST_BAD_REQUEST;
     if (init_panicked)
         return ST_PANIC;
@@ -288,13 +312,37 @@ int main(int argc, char **argv)
         if (got <= 0)
             return got == 0 ? 0 : 5;
         uint32_t op = get_u32(request);
+        uint32_t body_length = get_u32(request + 4);
         uint64_t args[5];
         for (int i = 0; i < 5; i++)
             args[i] = get_u64(request + 8 + 8 * i);
+        if (body_length > sizeof body || body_length % 8)
+            return 6; /* the suite and host disagree on the protocol: nothing sensible to answer */
+        if (body_length && read_full(in_fd, body, body_length) <= 0)
+            return 5;
+        for (uint32_t i = 0; i < body_length / 8; i++)
+            batch[i] = get_u64(body + 8 * i);
         if (op == OP_EXIT)
             return 0;
+        if (op == OP_PHYS_FREE_PAGES && args[0] != body_length / 8) {
+            respond(ST_BAD_REQUEST, 0, 0, "page count and body differ", strlen("page count and body differ"));
+            continue;
+        }
         uint64_t result = 0, flags = 0;
         uint32_t status = dispatch(op, args, init_panicked, &result, &flags);
-        respond(status, result, flags, status == ST_OK ? NULL : status == ST_PANIC ? panic_text : "unknown opcode");
+        if (status == ST_OK && op == OP_PHYS_ALLOC_PAGES) {
+            for (uint64_t i = 0; i < result; i++)
+                put_u64(body + 8 * i, batch[i]);
+            respond(status, result, flags, body, (size_t)result * 8);
+        } else {
+            const char *text = status == ST_OK ? "" : status == ST_PANIC ? panic_text : "unknown opcode";
+            static char located[TEXT_MAX + 128];
+            if (status == ST_PANIC && op == OP_PHYS_FREE_PAGES) {
+                snprintf(located, sizeof located, "%s (in mm_phys_free_page(0x%llx), call %llu of %llu in the batch)", panic_text,
+                         (unsigned long long)batch[batch_done], (unsigned long long)batch_done + 1, (unsigned long long)args[0]);
+                text = located;
+            }
+            respond(status, result, flags, text, strnlen(text, TEXT_MAX));
+        }
     }
 }

@@ -132,6 +132,26 @@ public sealed class SequenceContext
         }
     }
 
+    /// <summary>
+    /// mm_phys_free_page on each page, in one batch (teardown gives back hundreds of pages at once): recorded
+    /// call by call as if made singly. A panic or crash is a violation of <paramref name="clause"/> that names the
+    /// batch, since which of its calls failed is not known.
+    /// </summary>
+    public void FreePagesBatched(string clause, IReadOnlyList<ulong> pages)
+    {
+        try
+        {
+            Implementation.FreePages(pages);
+        }
+        catch (Exception failure) when (failure is not ViolationException)
+        {
+            string how = failure is ImplementationPanicException panic ? $"panicked ({panic.Reason})" : "crashed";
+            Fail(clause, $"mm_phys_free_page on each of the {pages.Count} pages the client held ({string.Join(", ", pages.Take(8).Select(Hex))}{(pages.Count > 8 ? ", ..." : "")}) {how}: {failure.GetType().Name}: {failure.Message}");
+        }
+        foreach (ulong page in pages)
+            Trace.Add(new CallRecord(Step, ApiCall.FreePage(page), CallEnd.Returned, default));
+    }
+
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>
     public void CallExpectingPanic(string clause, ApiCall call)
     {

@@ -92,8 +92,13 @@ public static class SequenceRunner
         });
         Release(ctx, "PHYS-06", "every page the client held was freed", true, () =>
         {
-            while (!ctx.Model.ClientPages.IsEmpty)
-                new FreePage(0).Apply(ctx);
+            var held = ctx.Model.ClientPages.ToList();
+            ctx.FreePagesBatched("PHYS-06", held);
+            foreach (ulong page in held)
+            {
+                ctx.Model = ctx.Model.PageFreed(page);
+                ctx.Patterns.ForgetPage(page);
+            }
         });
         if (ctx.Strict)
             ctx.Check(ctx.Owned.Count == ctx.BaselineTablePages, "MAP-D05",
@@ -120,24 +125,19 @@ public static class SequenceRunner
     public const int HeapCacheAllowance = 8;
 
     /// <summary>Counts free pages the only way a black box allows: allocating until MM_NADDR.</summary>
-    private static List<ulong> DrainFreePages(SequenceContext ctx, string clause) =>
-        Guarded(ctx, clause, "allocating every free page to count them", () =>
-        {
-            var pages = new List<ulong>();
-            ulong limit = ctx.RamPages + 1;
-            for (ulong page = ctx.Implementation.mm_phys_alloc_page(); page != AddressSpaceLayout.Naddr; page = ctx.Implementation.mm_phys_alloc_page())
-            {
-                pages.Add(page);
-                ctx.Check((ulong)pages.Count <= limit, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
-            }
-            return pages;
-        });
+    private static List<ulong> DrainFreePages(SequenceContext ctx, string clause)
+    {
+        int beyondRam = (int)Math.Min(ctx.RamPages + 1, int.MaxValue);
+        List<ulong> pages = Guarded(ctx, clause, "allocating every free page to count them",
+            () => ctx.Implementation.AllocatePagesUntilExhausted(beyondRam).ToList());
+        ctx.Check(pages.Count < beyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
+        return pages;
+    }
 
     private static void GiveBack(SequenceContext ctx, string clause, List<ulong> pages) =>
         Guarded(ctx, clause, "freeing the pages allocated to count them", () =>
         {
-            foreach (ulong page in pages)
-                ctx.Implementation.mm_phys_free_page(page);
+            ctx.Implementation.FreePages(pages);
             return 0;
         });
 

@@ -54,6 +54,31 @@ public interface IMmImplementation : IDisposable
 
     /// <summary>Hook: the machine's physical memory, read and written as the CPU would through the direct map.</summary>
     IRamAccess Ram { get; }
+
+    /// <summary>
+    /// Batched <see cref="mm_phys_alloc_page"/>: calls it until it returns MM_NADDR or <paramref name="limit"/>
+    /// pages were handed out, and returns them in order. The suite counts free memory this way several times
+    /// per sequence; an implementation behind a process boundary overrides it to answer in a few round trips.
+    /// </summary>
+    IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
+    {
+        var pages = new List<ulong>();
+        while (pages.Count < limit)
+        {
+            ulong page = mm_phys_alloc_page();
+            if (page == ulong.MaxValue)
+                break;
+            pages.Add(page);
+        }
+        return pages;
+    }
+
+    /// <summary>Batched <see cref="mm_phys_free_page"/>: frees each page in order.</summary>
+    void FreePages(IReadOnlyList<ulong> pages)
+    {
+        foreach (ulong page in pages)
+            mm_phys_free_page(page);
+    }
 }
 
 /// <summary>Direct access to the simulated physical memory of an implementation.</summary>

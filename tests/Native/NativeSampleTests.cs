@@ -9,15 +9,12 @@ namespace Mmspec.Tests.Native;
 
 /// <summary>
 /// The native sample (native/sample, built by `make -C native`) through the isolated host must pass every
-/// property of the catalogue in both profiles, like the reference. To keep the Native category under about
-/// two minutes on a 2-core machine the stateful properties run <see cref="MaxTest"/> sequences instead of
-/// the default 100 (the CLI's `check --impl native:...` runs the full 100).
+/// property of the catalogue in both profiles, like the reference, with the same settings as `check`
+/// (100 sequences per property, the default seed).
 /// </summary>
 [Trait("Category", "Native")]
 public sealed class NativeSampleTests(ITestOutputHelper output)
 {
-    public const int MaxTest = 20;
-
     public static TheoryData<string, Profile> Cases()
     {
         var cases = new TheoryData<string, Profile>();
@@ -31,7 +28,7 @@ public sealed class NativeSampleTests(ITestOutputHelper output)
     public void Sample_passes(string propertyId, Profile profile)
     {
         var factory = new NativeFactory(NativeBuild.Sample);
-        PropertyResult result = PropertyCatalogue.Find(propertyId).Check(factory, new RunSettings(profile, MaxTest: MaxTest));
+        PropertyResult result = PropertyCatalogue.Find(propertyId).Check(factory, new RunSettings(profile));
         output.WriteLine($"{factory.Name} {propertyId} ({profile}): {result.Tests} sequences, {result.Steps} checked steps in " +
                          $"{result.Elapsed.TotalSeconds:F2} s = {Rate(result):F0} steps/s");
         Assert.True(result.Verdict == Verdict.Passed, result.Failure?.Describe());
@@ -72,11 +69,11 @@ public sealed class NativeSampleTests(ITestOutputHelper output)
     [Fact]
     public void Throughput_against_the_reference()
     {
-        var settings = new RunSettings(Profile.Default, MaxTest: MaxTest);
+        var settings = new RunSettings(Profile.Default);
         ISpecProperty property = PropertyCatalogue.Find("stateful.mixed");
         PropertyResult reference = property.Check(new ReferenceFactory(), settings);
         PropertyResult native = property.Check(new NativeFactory(NativeBuild.Sample), settings);
-        output.WriteLine($"stateful.mixed, {MaxTest} sequences: reference {reference.Steps} steps in {reference.Elapsed.TotalSeconds:F2} s = {Rate(reference):F0} steps/s; " +
+        output.WriteLine($"stateful.mixed, {settings.MaxTest} sequences: reference {reference.Steps} steps in {reference.Elapsed.TotalSeconds:F2} s = {Rate(reference):F0} steps/s; " +
                          $"native sample {native.Steps} steps in {native.Elapsed.TotalSeconds:F2} s = {Rate(native):F0} steps/s " +
                          $"({Rate(native) / Rate(reference):P0} of the reference)");
         Assert.Equal(Verdict.Passed, native.Verdict);

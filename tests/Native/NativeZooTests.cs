@@ -1,4 +1,5 @@
 using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.SpecTests.Port;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Properties;
 using Xunit.Abstractions;

@@ -11,10 +11,17 @@ public sealed class NativeFactory : IImplementationFactory
 {
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Time a sequence's calls may take together: far above what a correct implementation needs (well under 1 s).</summary>
+    public static readonly TimeSpan DefaultSequenceTimeout = TimeSpan.FromSeconds(30);
+
     /// <param name="libraryPath">The implementation's shared library.</param>
     /// <param name="hostPath">mmspec-host; by default $MMSPEC_HOST, then next to the library, then native/build/ of the enclosing repository.</param>
     /// <param name="callTimeout">How long one call may take before the host is declared hung and killed (default 2 s).</param>
-    public NativeFactory(string libraryPath, string? hostPath = null, TimeSpan? callTimeout = null)
+    /// <param name="sequenceTimeout">
+    /// How long all the calls on one machine (one sequence) may take together (default 30 s): catches an
+    /// implementation that slows down step after step without any single call reaching the call timeout.
+    /// </param>
+    public NativeFactory(string libraryPath, string? hostPath = null, TimeSpan? callTimeout = null, TimeSpan? sequenceTimeout = null)
     {
         Name = "native:" + libraryPath;
         LibraryPath = Path.GetFullPath(libraryPath);
@@ -24,6 +31,7 @@ public sealed class NativeFactory : IImplementationFactory
         if (!File.Exists(HostPath))
             throw new FileNotFoundException($"mmspec-host not found at {HostPath} (run `make -C native`)", HostPath);
         CallTimeout = callTimeout ?? DefaultCallTimeout;
+        SequenceTimeout = sequenceTimeout ?? DefaultSequenceTimeout;
     }
 
     public string Name { get; }
@@ -34,7 +42,9 @@ public sealed class NativeFactory : IImplementationFactory
 
     public TimeSpan CallTimeout { get; }
 
-    public IMmImplementation Create(ulong ramSize) => new NativeImplementation(LibraryPath, HostPath, ramSize, CallTimeout);
+    public TimeSpan SequenceTimeout { get; }
+
+    public IMmImplementation Create(ulong ramSize) => new NativeImplementation(LibraryPath, HostPath, ramSize, CallTimeout, SequenceTimeout);
 
     /// <summary>Where mmspec-host is expected for a library: see the constructor.</summary>
     public static string FindHost(string libraryPath)

@@ -9,7 +9,8 @@ namespace Mmspec.SpecTests.Adapters.Native;
 /// A C implementation behind the port, running in its own <c>mmspec-host</c> process: each call is one
 /// request and one response over the host's stdin/stdout; RAM is shared memory read and written in place.
 /// A kernel panic through the hook surfaces as <see cref="ImplementationPanicException"/>; a crash, or no
-/// reply within the per-call timeout (the host is then killed), as <see cref="ImplementationCrashedException"/>.
+/// reply within the per-call timeout or the sequence's budget of time spent in calls (the host is then
+/// killed), as <see cref="ImplementationCrashedException"/>. The free-page counts the suite makes are batched.
 /// Once the host is gone every later call throws at once. Dispose kills the host and deletes the RAM file.
 /// </summary>
 public sealed class NativeImplementation : IMmImplementation
@@ -22,18 +23,22 @@ public sealed class NativeImplementation : IMmImplementation
     private readonly Stream responses;
     private readonly Timer watchdog;
     private readonly TimeSpan timeout;
-    private readonly byte[] request = new byte[NativeProtocol.RequestBytes];
-    private readonly byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxText];
+    private readonly TimeSpan sequenceTimeout;
+    private readonly byte[] request = new byte[NativeProtocol.RequestBytes + NativeProtocol.MaxBody];
+    private readonly byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxBody];
     private readonly Queue<string> stderrTail = new();
     private readonly object gate = new();
     private bool waiting;
     private bool hung;
-    private string? deathNote;
+    private ImplementationCrashedException? death;
     private bool disposed;
+    private TimeSpan budgetLeft;
 
-    public NativeImplementation(string libraryPath, string hostPath, ulong ramSize, TimeSpan callTimeout)
+    public NativeImplementation(string libraryPath, string hostPath, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout)
     {
         timeout = callTimeout;
+        this.sequenceTimeout = sequenceTimeout;
+        budgetLeft = TimeSpan.MaxValue; // starting the host and mmspec_init are not the sequence's time
         LibraryPath = libraryPath;
         string folder = Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
         ram = new SharedRam(System.IO.Path.Combine(folder, $"mmspec-{Environment.ProcessId}-{Guid.NewGuid():N}.ram"), ramSize);
@@ -74,9 +79,10 @@ public sealed class NativeImplementation : IMmImplementation
         try
         {
             (ulong version, ulong caps) = Call(NativeOp.Hello);
-            if (version != NativeProtocol.AbiVersion)
-                throw new InvalidOperationException($"{hostPath} speaks protocol version {version}, not {NativeProtocol.AbiVersion}");
+            if (version != NativeProtocol.Version)
+                throw new InvalidOperationException($"{hostPath} speaks protocol version {version}, not {NativeProtocol.Version} (rebuild it: make -C native)");
             Capabilities = (Capabilities)(int)caps;
+            budgetLeft = sequenceTimeout;
             ram.Unlink(); // the host has mapped the RAM by the time it answers
         }
         catch
@@ -136,31 +142,70 @@ public sealed class NativeImplementation : IMmImplementation
 
     public ulong SpaceRoot(ulong space) => Call(NativeOp.SpaceRoot, space).Result;
 
-    /// <summary>One request, one response. Throws on a panic, a crash, a hang or a dead host.</summary>
-    private (ulong Result, ulong Flags) Call(NativeOp op, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0)
+    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
+    {
+        var pages = new List<ulong>();
+        while (pages.Count < limit)
+        {
+            int want = Math.Min(limit - pages.Count, NativeProtocol.BatchPages);
+            int got = (int)Call(NativeOp.PhysAllocPages, [(ulong)want]).Result;
+            for (int i = 0; i < got; i++)
+                pages.Add(BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes + i * sizeof(ulong))));
+            if (got < want)
+                break;
+        }
+        return pages;
+    }
+
+    public void FreePages(IReadOnlyList<ulong> pages)
+    {
+        for (int done = 0; done < pages.Count; done += NativeProtocol.BatchPages)
+        {
+            int count = Math.Min(pages.Count - done, NativeProtocol.BatchPages);
+            for (int i = 0; i < count; i++)
+                BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(NativeProtocol.RequestBytes + i * sizeof(ulong)), pages[done + i]);
+            Call(NativeOp.PhysFreePages, [(ulong)count], count * sizeof(ulong));
+        }
+    }
+
+    private (ulong Result, ulong Flags) Call(NativeOp op, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0) =>
+        Call(op, [a0, a1, a2, a3, a4]);
+
+    /// <summary>
+    /// One request (with <paramref name="bodyBytes"/> of body already in <see cref="request"/>), one response
+    /// (its body left in <see cref="response"/>). Throws on a panic, a crash, a hang or a dead host.
+    /// </summary>
+    private (ulong Result, ulong Flags) Call(NativeOp op, ReadOnlySpan<ulong> args, int bodyBytes = 0)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        if (deathNote is not null)
-            throw new ImplementationCrashedException($"host is gone ({deathNote}); {Describe(op, a0, a1, a2, a3, a4)} not run");
+        Span<ulong> a = stackalloc ulong[5];
+        args.CopyTo(a);
+        if (death is not null)
+            throw new ImplementationCrashedException($"host is gone ({(death.Hung ? "it hung" : death.Signal ?? "it died")}); {NativeProtocol.Describe(op, a)} not run",
+                death.Hung, death.Signal);
         Span<byte> r = request;
         BinaryPrimitives.WriteUInt32LittleEndian(r, (uint)op);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], 0);
-        BinaryPrimitives.WriteUInt64LittleEndian(r[8..], a0);
-        BinaryPrimitives.WriteUInt64LittleEndian(r[16..], a1);
-        BinaryPrimitives.WriteUInt64LittleEndian(r[24..], a2);
-        BinaryPrimitives.WriteUInt64LittleEndian(r[32..], a3);
-        BinaryPrimitives.WriteUInt64LittleEndian(r[40..], a4);
+        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], (uint)bodyBytes);
+        for (int i = 0; i < a.Length; i++)
+            BinaryPrimitives.WriteUInt64LittleEndian(r[(8 + 8 * i)..], a[i]);
+        TimeSpan allowed = timeout < budgetLeft ? timeout : budgetLeft;
+        if (allowed <= TimeSpan.Zero)
+        {
+            hung = true;
+            throw HostDied(NativeProtocol.Describe(op, a), allowed);
+        }
         lock (gate)
             waiting = true;
-        watchdog.Change(timeout, Timeout.InfiniteTimeSpan);
+        long started = Stopwatch.GetTimestamp();
+        watchdog.Change(allowed, Timeout.InfiniteTimeSpan);
         bool complete;
         try
         {
-            requests.Write(request, 0, request.Length);
+            requests.Write(request, 0, NativeProtocol.RequestBytes + bodyBytes);
             requests.Flush();
             complete = ReadFully(0, NativeProtocol.ResponseBytes);
-            int textLength = complete ? (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText) : 0;
-            complete = complete && ReadFully(NativeProtocol.ResponseBytes, textLength);
+            int length = complete ? (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)) : 0;
+            complete = complete && length <= NativeProtocol.MaxBody && ReadFully(NativeProtocol.ResponseBytes, length);
         }
         catch (IOException)
         {
@@ -171,9 +216,11 @@ public sealed class NativeImplementation : IMmImplementation
             lock (gate)
                 waiting = false;
             watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (budgetLeft != TimeSpan.MaxValue)
+                budgetLeft -= Stopwatch.GetElapsedTime(started);
         }
         if (!complete)
-            throw HostDied(op, a0, a1, a2, a3, a4);
+            throw HostDied(NativeProtocol.Describe(op, a), allowed);
         uint status = BinaryPrimitives.ReadUInt32LittleEndian(response);
         ulong result = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(8));
         ulong flags = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(16));
@@ -183,12 +230,12 @@ public sealed class NativeImplementation : IMmImplementation
                 return (result, flags);
             case NativeProtocol.StatusPanic:
                 string text = Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes,
-                    (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)));
+                    Math.Min((int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText));
                 int colon = text.IndexOf(':');
                 string reason = colon > 0 ? text[..colon].Trim() : text;
-                throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {Describe(op, a0, a1, a2, a3, a4)}: {text}");
+                throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {NativeProtocol.Describe(op, a)}: {text}");
             default:
-                throw new InvalidOperationException($"mmspec-host rejected {Describe(op, a0, a1, a2, a3, a4)} (status {status}): a protocol mismatch");
+                throw new InvalidOperationException($"mmspec-host rejected {NativeProtocol.Describe(op, a)} (status {status}): a protocol mismatch");
         }
     }
 
@@ -222,29 +269,29 @@ public sealed class NativeImplementation : IMmImplementation
         }
     }
 
-    private ImplementationCrashedException HostDied(NativeOp op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
+    private ImplementationCrashedException HostDied(string call, TimeSpan allowed)
     {
-        string call = Describe(op, a0, a1, a2, a3, a4);
-        if (!hung)
+        try
         {
-            try
-            {
-                host.Kill();
-            }
-            catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-            }
+            host.Kill();
+        }
+        catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
         }
         host.WaitForExit(2000);
         string? signal = null;
         string what;
-        if (hung)
+        if (hung && allowed < timeout)
+        {
+            what = $"host hung: the sequence's calls used up their {sequenceTimeout.TotalSeconds:0.###} s budget by {call}";
+        }
+        else if (hung)
         {
             what = $"host hung: no reply within {timeout.TotalSeconds:0.###} s in {call}";
         }
         else if (host.HasExited && host.ExitCode > 128)
         {
-            signal = SignalName(host.ExitCode - 128);
+            signal = NativeProtocol.SignalName(host.ExitCode - 128);
             what = $"host crashed: {signal} in {call}";
         }
         else
@@ -256,46 +303,8 @@ public sealed class NativeImplementation : IMmImplementation
             tail = string.Join(" | ", stderrTail);
         if (tail.Length > 0)
             what += $" (host stderr: {tail})";
-        deathNote = hung ? "it hung" : signal ?? "it died";
-        return new ImplementationCrashedException(what, hung, signal);
-    }
-
-    private static string SignalName(int signal) => signal switch
-    {
-        4 => "SIGILL",
-        5 => "SIGTRAP",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        13 => "SIGPIPE",
-        15 => "SIGTERM",
-        31 => "SIGSYS",
-        _ => $"signal {signal}",
-    };
-
-    private static string Describe(NativeOp op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
-    {
-        static string H(ulong value) => value == ulong.MaxValue ? "MM_NADDR" : $"0x{value:X}";
-        return op switch
-        {
-            NativeOp.Hello => "mmspec_init",
-            NativeOp.PhysAllocPage => "mm_phys_alloc_page()",
-            NativeOp.PhysAllocContiguous => $"mm_phys_alloc_contiguous({a0})",
-            NativeOp.PhysFreePage => $"mm_phys_free_page({H(a0)})",
-            NativeOp.Kmalloc => $"kmalloc({a0})",
-            NativeOp.Kfree => $"kfree({H(a0)})",
-            NativeOp.MapSingle => $"mm_map_single({H(a0)}, {H(a1)}, {H(a2)}, {a3})",
-            NativeOp.MapGet => $"mm_map_get({H(a0)}, {H(a1)}, {(a2 != 0 ? "&flags" : "NULL")})",
-            NativeOp.UmapSingle => $"mm_umap_single({H(a0)}, {H(a1)}, {a2})",
-            NativeOp.Vmfind => $"vmfind({H(a0)}, {H(a1)}, {H(a2)}, {a3})",
-            NativeOp.Vmalloc => $"vmalloc({H(a0)}, {H(a1)}, {H(a2)}, {a3}, {a4})",
-            NativeOp.Vmfree => $"vmfree({H(a0)}, {H(a1)}, {a2})",
-            NativeOp.SpaceCreate => "mmspec_space_create()",
-            NativeOp.SpaceRoot => $"mmspec_space_root({H(a0)})",
-            _ => op.ToString(),
-        };
+        death = new ImplementationCrashedException(what, hung, signal);
+        return death;
     }
 
     public void Dispose()

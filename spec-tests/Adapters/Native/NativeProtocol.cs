@@ -2,19 +2,69 @@ namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
 /// The binary protocol between the suite and <c>mmspec-host</c> (native/README.md): one fixed-size
-/// little-endian request (u32 opcode, u32 reserved, five u64 arguments), one response (u32 status,
-/// u32 text length, u64 result, u64 flags, then the text), strictly alternating.
+/// little-endian request (u32 opcode, u32 body length, five u64 arguments) and its body, then one response
+/// (u32 status, u32 body length, u64 result, u64 flags) and its body, strictly alternating. A body is u64
+/// page addresses for the batch opcodes, or the panic text.
 /// </summary>
 public static class NativeProtocol
 {
     public const int RequestBytes = 48;
     public const int ResponseBytes = 24;
     public const int MaxText = 1024;
-    public const uint AbiVersion = 1;
+
+    /// <summary>Pages per batch request: bounds both bodies at 32 KiB.</summary>
+    public const int BatchPages = 4096;
+
+    public const int MaxBody = BatchPages * sizeof(ulong);
+
+    /// <summary>Version 2 added the batch opcodes and request bodies.</summary>
+    public const uint Version = 2;
 
     public const uint StatusOk = 0;
     public const uint StatusPanic = 1;
     public const uint StatusBadRequest = 2;
+
+    /// <summary>A request as the C call it stands for, for verdicts ("host crashed: SIGSEGV in vmfind(…)").</summary>
+    public static string Describe(NativeOp op, ReadOnlySpan<ulong> a)
+    {
+        static string H(ulong value) => value == ulong.MaxValue ? "MM_NADDR" : $"0x{value:X}";
+        return op switch
+        {
+            NativeOp.Hello => "mmspec_init",
+            NativeOp.PhysAllocPage => "mm_phys_alloc_page()",
+            NativeOp.PhysAllocContiguous => $"mm_phys_alloc_contiguous({a[0]})",
+            NativeOp.PhysFreePage => $"mm_phys_free_page({H(a[0])})",
+            NativeOp.Kmalloc => $"kmalloc({a[0]})",
+            NativeOp.Kfree => $"kfree({H(a[0])})",
+            NativeOp.MapSingle => $"mm_map_single({H(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]})",
+            NativeOp.MapGet => $"mm_map_get({H(a[0])}, {H(a[1])}, {(a[2] != 0 ? "&flags" : "NULL")})",
+            NativeOp.UmapSingle => $"mm_umap_single({H(a[0])}, {H(a[1])}, {a[2]})",
+            NativeOp.Vmfind => $"vmfind({H(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]})",
+            NativeOp.Vmalloc => $"vmalloc({H(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]}, {a[4]})",
+            NativeOp.Vmfree => $"vmfree({H(a[0])}, {H(a[1])}, {a[2]})",
+            NativeOp.SpaceCreate => "mmspec_space_create()",
+            NativeOp.SpaceRoot => $"mmspec_space_root({H(a[0])})",
+            NativeOp.PhysAllocPages => $"mm_phys_alloc_page() repeated until MM_NADDR (at most {a[0]} times)",
+            NativeOp.PhysFreePages => $"mm_phys_free_page() on {a[0]} pages in turn",
+            _ => op.ToString(),
+        };
+    }
+
+    /// <summary>The conventional name of a signal that ended the host (its exit code less 128).</summary>
+    public static string SignalName(int signal) => signal switch
+    {
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        31 => "SIGSYS",
+        _ => $"signal {signal}",
+    };
 }
 
 /// <summary>Request opcodes; the values are the wire format.</summary>
@@ -35,4 +85,10 @@ public enum NativeOp : uint
     SpaceCreate = 12,
     SpaceRoot = 13,
     Exit = 14,
+
+    /// <summary>mm_phys_alloc_page() until MM_NADDR or arg0 pages; result = count, body = the pages.</summary>
+    PhysAllocPages = 15,
+
+    /// <summary>mm_phys_free_page() on each of arg0 pages sent as the request body.</summary>
+    PhysFreePages = 16,
 }

@@ -1,9 +1,10 @@
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.SpecTests.Port;
 
 /// <summary>
-/// The process hosting a native implementation died (a signal such as SIGSEGV or SIGABRT, an unexpected
-/// exit) or stopped answering within the per-call timeout and was killed. Unlike a kernel panic this is
-/// never an expected outcome: <c>SequenceContext.Call</c> reports it as a violation of the step's clause.
+/// The process hosting an implementation died (a signal such as SIGSEGV or SIGABRT, an unexpected exit)
+/// or stopped answering in time (a call's timeout or the sequence's budget) and was killed. Unlike a
+/// kernel panic this is never an expected outcome: <c>SequenceContext.Call</c> reports it as a violation
+/// of the step's clause.
 /// </summary>
 public sealed class ImplementationCrashedException(string message, bool hung = false, string? signal = null)
     : Exception(message)

@@ -1,0 +1,116 @@
+using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Port;
+using Mmspec.SpecTests.Properties;
+
+namespace Mmspec.Tests.Native;
+
+/// <summary>
+/// The host's batch opcodes (how the suite counts free memory without one round trip per page) and the
+/// sequence budget (how a slow or hanging implementation is stopped even when no single call times out).
+/// </summary>
+[Trait("Category", "Native")]
+public sealed class NativeHostTests
+{
+    /// <summary>More than one batch: 32 MiB is 8,192 pages against 4,096 per request.</summary>
+    private const ulong TwoBatchesOfRam = 32UL << 20;
+
+    [Fact]
+    public void A_batched_drain_hands_out_the_same_pages_as_calling_one_at_a_time()
+    {
+        var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation batched = factory.Create(TwoBatchesOfRam);
+        using IMmImplementation single = factory.Create(TwoBatchesOfRam);
+
+        IReadOnlyList<ulong> drained = batched.AllocatePagesUntilExhausted(int.MaxValue);
+        var oneByOne = new List<ulong>();
+        for (ulong page = single.mm_phys_alloc_page(); page != ulong.MaxValue; page = single.mm_phys_alloc_page())
+            oneByOne.Add(page);
+
+        Assert.True(drained.Count > NativeProtocol.BatchPages, $"{drained.Count} pages do not span two batches");
+        Assert.Equal(oneByOne, drained);
+        Assert.Equal(ulong.MaxValue, batched.mm_phys_alloc_page());
+    }
+
+    [Fact]
+    public void A_batched_free_gives_every_page_back()
+    {
+        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(TwoBatchesOfRam);
+        IReadOnlyList<ulong> all = machine.AllocatePagesUntilExhausted(int.MaxValue);
+
+        machine.FreePages(all);
+
+        Assert.Equal(all.Count, machine.AllocatePagesUntilExhausted(int.MaxValue).Count);
+    }
+
+    [Fact]
+    public void A_batched_drain_stops_at_its_limit()
+    {
+        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8UL << 20);
+
+        IReadOnlyList<ulong> five = machine.AllocatePagesUntilExhausted(5);
+
+        Assert.Equal(5, five.Count);
+        Assert.Equal(5, five.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_panic_inside_a_batch_is_a_panic_and_the_machine_goes_on()
+    {
+        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8UL << 20);
+        ulong page = machine.mm_phys_alloc_page();
+
+        var panic = Assert.Throws<ImplementationPanicException>(() => machine.FreePages([page, page]));
+
+        Assert.Equal("FreeOfUnallocatedPage", panic.Reason);
+        Assert.Contains("mm_phys_free_page() on 2 pages", panic.Message, StringComparison.Ordinal);
+        Assert.Equal(page, machine.mm_phys_alloc_page());
+    }
+
+    [Fact]
+    public void A_used_up_sequence_budget_stops_the_next_call()
+    {
+        var factory = new NativeFactory(NativeBuild.Sample, sequenceTimeout: TimeSpan.FromTicks(1));
+        using IMmImplementation machine = factory.Create(8UL << 20);
+
+        try
+        {
+            machine.mm_phys_alloc_page(); // may or may not finish within the one tick left
+        }
+        catch (ImplementationCrashedException)
+        {
+        }
+        var stopped = Assert.Throws<ImplementationCrashedException>(() => machine.mm_phys_alloc_page());
+
+        Assert.True(stopped.Hung);
+    }
+
+    [Fact]
+    public void The_sequence_budget_ends_a_hang_before_the_call_timeout()
+    {
+        var budget = TimeSpan.FromMilliseconds(300);
+        var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: TimeSpan.FromSeconds(30), sequenceTimeout: budget);
+        using IMmImplementation machine = factory.Create(8UL << 20);
+        ulong space = machine.CreateSpace();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var hang = Assert.Throws<ImplementationCrashedException>(() => machine.vmfind(space, 0x400000, 0x800000, 5));
+
+        Assert.True(hang.Hung);
+        Assert.Contains("budget", hang.Message, StringComparison.Ordinal);
+        Assert.Contains("vmfind(", hang.Message, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void A_hang_found_through_the_budget_is_a_verdict_naming_it()
+    {
+        var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: TimeSpan.FromSeconds(30),
+            sequenceTimeout: TimeSpan.FromMilliseconds(300));
+
+        PropertyResult result = PropertyCatalogue.Find("vmfind.bounds").Check(factory, new RunSettings(Profile.Default));
+
+        Assert.Equal(Verdict.Failed, result.Verdict);
+        Assert.Contains("host hung", result.Failure!.Violation.Message, StringComparison.Ordinal);
+    }
+}
