@@ -16,7 +16,7 @@ public static class CheckCommand
         try
         {
             // Everything the user can get wrong is checked before the first property runs.
-            ResolvedImplementation implementation = ImplementationResolver.Resolve(options.Implementation);
+            ResolvedImplementation implementation = ImplementationResolver.Resolve(options.Implementation, options.CallTimeout, options.SequenceTimeout);
             ClauseCatalogue catalogue = ClauseCatalogue.Load();
             Expectations expectations = options.ExpectationsFile is { } file
                 ? Expectations.Load(file, catalogue, PropertyCatalogue.All.Select(property => property.Id))

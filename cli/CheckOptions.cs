@@ -28,6 +28,12 @@ public sealed record CheckOptions
     /// <summary>The expectations file (see <see cref="Expectations"/>); null when every failure counts.</summary>
     public string? ExpectationsFile { get; init; }
 
+    /// <summary>Native only: how long one call may take before the host counts as hung (null: the factory's default).</summary>
+    public TimeSpan? CallTimeout { get; init; }
+
+    /// <summary>Native only: how long one sequence's calls may take together (null: the factory's default).</summary>
+    public TimeSpan? SequenceTimeout { get; init; }
+
     public RunSettings Settings => new(Profile, Seed, MaxTest);
 
     /// <summary>The profile names as written on the command line, matched exactly.</summary>
@@ -54,4 +60,10 @@ public sealed record CheckOptions
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxTest) && maxTest >= 1
             ? maxTest
             : throw new UsageException($"--max-test '{text}': expected a whole number of tests per property, at least 1");
+
+    /// <summary>A positive number of seconds, decimals allowed (0.5), at most a day.</summary>
+    public static TimeSpan ParseSeconds(string option, string text) =>
+        double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && seconds <= 86_400
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new UsageException($"{option} '{text}': expected a positive number of seconds (e.g. 2 or 0.5), at most 86400");
 }

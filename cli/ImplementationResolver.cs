@@ -16,15 +16,20 @@ public static class ImplementationResolver
 
     public const string NativePrefix = "native:";
 
-    /// <exception cref="UsageException">An unknown form, an unknown zoo member, a missing or (for now) any native library.</exception>
-    public static ResolvedImplementation Resolve(string spec)
+    /// <exception cref="UsageException">
+    /// An unknown form, an unknown zoo member, a native library that is missing or does not load, or timeouts
+    /// given for an implementation that runs in-process.
+    /// </exception>
+    public static ResolvedImplementation Resolve(string spec, TimeSpan? callTimeout = null, TimeSpan? sequenceTimeout = null)
     {
+        if (spec.StartsWith(NativePrefix, StringComparison.Ordinal))
+            return ResolveNative(spec[NativePrefix.Length..], callTimeout, sequenceTimeout);
+        if (callTimeout is not null || sequenceTimeout is not null)
+            throw new UsageException($"--call-timeout and --sequence-timeout apply to native:<path> implementations only, not '{spec}', which runs in-process");
         if (spec == CheckOptions.ReferenceImplementation)
             return new ResolvedImplementation("reference", new ReferenceFactory(), "new ReferenceFactory()");
         if (spec.StartsWith(ZooPrefix, StringComparison.Ordinal))
             return ResolveZoo(spec[ZooPrefix.Length..]);
-        if (spec.StartsWith(NativePrefix, StringComparison.Ordinal))
-            return ResolveNative(spec[NativePrefix.Length..]);
         throw new UsageException($"--impl '{spec}': expected reference, zoo:<name> (list names with: mmspec zoo) or native:<path>");
     }
 
@@ -39,7 +44,7 @@ public static class ImplementationResolver
     /// A native library is loaded once in a host before anything runs, so that a missing file, a missing host
     /// or a library that does not load is a configuration error (exit 2), not a conformance failure.
     /// </summary>
-    private static ResolvedImplementation ResolveNative(string path)
+    private static ResolvedImplementation ResolveNative(string path, TimeSpan? callTimeout, TimeSpan? sequenceTimeout)
     {
         if (path.Length == 0)
             throw new UsageException("--impl native:<path>: the path to the native library is missing");
@@ -48,16 +53,20 @@ public static class ImplementationResolver
         string library = Path.GetFullPath(path);
         try
         {
-            var factory = new NativeFactory(library);
+            var factory = new NativeFactory(library, callTimeout: callTimeout, sequenceTimeout: sequenceTimeout);
             using (factory.Create(SequenceRunner.DefaultRamSize))
             {
             }
             string literal = library.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
-            return new ResolvedImplementation(factory.Name, factory, $"new Mmspec.SpecTests.Adapters.Native.NativeFactory(\"{literal}\")");
+            string timeouts = (callTimeout is { } call ? $", callTimeout: System.TimeSpan.FromSeconds({Seconds(call)})" : "")
+                + (sequenceTimeout is { } sequence ? $", sequenceTimeout: System.TimeSpan.FromSeconds({Seconds(sequence)})" : "");
+            return new ResolvedImplementation(factory.Name, factory, $"new Mmspec.SpecTests.Adapters.Native.NativeFactory(\"{literal}\"{timeouts})");
         }
         catch (Exception failure) when (failure is FileNotFoundException or ImplementationCrashedException or IOException or InvalidOperationException)
         {
             throw new UsageException($"--impl native:{path}: cannot be loaded: {failure.Message.ReplaceLineEndings(" ")}");
         }
     }
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Mmspec.SpecTests.Adapters.Native;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.Zoo;
 
@@ -87,9 +88,22 @@ public static class Program
             HelpName = "file",
         };
 
+        var callTimeout = new Option<TimeSpan?>("--call-timeout")
+        {
+            Description = $"native: only: seconds one call may take before the host counts as hung (default {NativeFactory.DefaultCallTimeout.TotalSeconds:0})",
+            HelpName = "seconds",
+            CustomParser = Parser<TimeSpan?>(text => CheckOptions.ParseSeconds("--call-timeout", text)),
+        };
+        var sequenceTimeout = new Option<TimeSpan?>("--sequence-timeout")
+        {
+            Description = $"native: only: seconds one sequence's calls may take together (default {NativeFactory.DefaultSequenceTimeout.TotalSeconds:0})",
+            HelpName = "seconds",
+            CustomParser = Parser<TimeSpan?>(text => CheckOptions.ParseSeconds("--sequence-timeout", text)),
+        };
+
         var check = new Command("check", "Run the property catalogue against an implementation; exit 0 conformant, 1 nonconformant, 2 usage error")
         {
-            impl, profile, seed, maxTest, shard, report, expect,
+            impl, profile, seed, maxTest, shard, report, expect, callTimeout, sequenceTimeout,
         };
         check.SetAction(parsed => CheckCommand.Run(new CheckOptions
         {
@@ -100,6 +114,8 @@ public static class Program
             Shard = parsed.GetValue(shard),
             ReportDirectory = parsed.GetValue(report),
             ExpectationsFile = parsed.GetValue(expect),
+            CallTimeout = parsed.GetValue(callTimeout),
+            SequenceTimeout = parsed.GetValue(sequenceTimeout),
         }, stdout, stderr));
         return check;
     }

@@ -20,4 +20,24 @@ public sealed class CheckNativeTests
         Assert.True(run.ExitCode == 1, run.ToString());
         Assert.Contains("SIGSEGV", run.Stdout);
     }
+
+    [Fact]
+    public void Check_with_a_short_call_timeout_reports_a_hang_and_its_replay_keeps_the_timeout()
+    {
+        string reports = Path.Combine(Path.GetTempPath(), $"mmspec-hang-{Guid.NewGuid():N}");
+        try
+        {
+            CliRun run = CliRun.Of("check", "--impl", $"native:{NativeBuild.ZooMember("vmfind-hang")}", "--call-timeout", "0.3",
+                "--max-test", "20", "--report", reports);
+            Assert.True(run.ExitCode == 1, run.ToString());
+            Assert.Contains("host hung: no reply within 0.3 s", run.Stdout);
+            string replay = File.ReadAllText(Path.Combine(reports, "repro", "vmfind.bounds.cs"));
+            Assert.Contains("callTimeout: System.TimeSpan.FromSeconds(0.3)", replay);
+        }
+        finally
+        {
+            if (Directory.Exists(reports))
+                Directory.Delete(reports, recursive: true);
+        }
+    }
 }
