@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Mmspec.Reference.Memory;
 
@@ -70,6 +71,26 @@ public sealed class SimulatedRam
             source = source[chunk..];
             address += (ulong)chunk;
         }
+    }
+
+    /// <summary>
+    /// The index of the first non-zero 64-bit word among words [<paramref name="first"/>, <paramref name="last"/>]
+    /// of a frame, or -1: a page-table walk skips a run of empty entries with one vectorised search instead of
+    /// reading the entries one by one.
+    /// </summary>
+    public int IndexOfNonZeroWord(ulong frameAddress, int first, int last)
+    {
+        if (!Layout.IsPageAligned(frameAddress))
+            throw new ArgumentException($"0x{frameAddress:X} is not a frame address", nameof(frameAddress));
+        CheckRange(frameAddress, Layout.PageSize);
+        const int WordsPerFrame = (int)Layout.PageSize / sizeof(ulong);
+        if ((uint)first >= WordsPerFrame || (uint)last >= WordsPerFrame || first > last)
+            throw new ArgumentOutOfRangeException(nameof(first), $"words [{first}, {last}] do not lie inside one frame");
+        byte[]? frame = frames[frameAddress >> Layout.PageShift];
+        if (frame is null)
+            return -1;
+        int found = MemoryMarshal.Cast<byte, ulong>(frame).Slice(first, last - first + 1).IndexOfAnyExcept(0UL);
+        return found < 0 ? -1 : first + found;
     }
 
     /// <summary>Zeroes a whole frame by dropping its backing, which also returns the host memory.</summary>

@@ -115,31 +115,59 @@ public class PageTables(SimulatedRam ram, PhysicalAllocator frames)
     /// <summary>
     /// Every leaf intersecting [<paramref name="from"/>, <paramref name="last"/>] (canonical addresses of one
     /// canonical half), in address order. Descends only into present entries, so an empty 512 GiB, 1 GiB or
-    /// 2 MiB subtree costs one read: the cost follows the number of mappings, not the size of the range.
+    /// 2 MiB subtree costs one read, and the empty entries of a table are skipped with one vectorised search:
+    /// the cost follows the number of mappings and tables, not the size of the range.
     /// </summary>
-    public IEnumerable<Leaf> LeavesIn(PhysAddr root, ulong from, ulong last) =>
-        LeavesIn(root, PageLevel.Pml4, 0, from & RawMask, last & RawMask);
+    public IEnumerable<Leaf> LeavesIn(PhysAddr root, ulong from, ulong last)
+    {
+        ulong rawFrom = from & RawMask, rawLast = last & RawMask;
+        // One cursor per level instead of one nested iterator per table: a leaf costs one step of one iterator.
+        var tables = new PhysAddr[PageLevel.Pml4 + 1];
+        var bases = new ulong[PageLevel.Pml4 + 1];
+        var next = new int[PageLevel.Pml4 + 1];
+        var lastIndex = new int[PageLevel.Pml4 + 1];
+        int level = PageLevel.Pml4;
+        tables[level] = root;
+        (next[level], lastIndex[level]) = IndexRange(level, 0, rawFrom, rawLast);
+        while (level <= PageLevel.Pml4)
+        {
+            int index = NextNonEmpty(tables[level], next[level], lastIndex[level]);
+            if (index < 0)
+            {
+                level++;
+                continue;
+            }
+            next[level] = index + 1;
+            PageTableEntry entry = ReadEntry(tables[level], index);
+            if (!entry.IsPresent)
+                continue;
+            ulong start = bases[level] + (ulong)index * PageLevel.EntrySpan(level);
+            if (IsLeaf(entry, level))
+            {
+                yield return new Leaf(Canonical(start), entry.Address, level, entry, tables[level], index);
+                continue;
+            }
+            level--;
+            tables[level] = entry.Address;
+            bases[level] = start;
+            (next[level], lastIndex[level]) = IndexRange(level, start, rawFrom, rawLast);
+        }
+    }
 
-    private IEnumerable<Leaf> LeavesIn(PhysAddr table, int level, ulong tableBase, ulong rawFrom, ulong rawLast)
+    /// <summary>The entries of a table at <paramref name="tableBase"/> that intersect [rawFrom, rawLast].</summary>
+    private static (int First, int Last) IndexRange(int level, ulong tableBase, ulong rawFrom, ulong rawLast)
     {
         ulong span = PageLevel.EntrySpan(level);
         int first = rawFrom > tableBase ? (int)((rawFrom - tableBase) / span) : 0;
         int last = (int)Math.Min(PageTableEntry.EntriesPerTable - 1, (rawLast - tableBase) / span);
-        for (int index = first; index <= last; index++)
-        {
-            PageTableEntry entry = ReadEntry(table, index);
-            if (!entry.IsPresent)
-                continue;
-            ulong start = tableBase + (ulong)index * span;
-            if (IsLeaf(entry, level))
-                yield return new Leaf(Canonical(start), entry.Address, level, entry, table, index);
-            else
-                foreach (Leaf leaf in LeavesIn(entry.Address, level - 1, start, rawFrom, rawLast))
-                    yield return leaf;
-        }
+        return (first, last);
     }
 
     private const ulong RawMask = (1UL << 48) - 1;
+
+    /// <summary>The first entry in [index, last] that is not all zeros, or -1; empty entries are skipped in bulk.</summary>
+    private int NextNonEmpty(PhysAddr table, int index, int last) =>
+        index > last ? -1 : Ram.IndexOfNonZeroWord(table.Value, index, last);
 
     private static ulong Canonical(ulong raw) => (raw & (1UL << 47)) != 0 ? raw | ~RawMask : raw;
 

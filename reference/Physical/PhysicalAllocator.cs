@@ -4,8 +4,8 @@ using Mmspec.Reference.Memory;
 namespace Mmspec.Reference.Physical;
 
 /// <summary>
-/// A bitmap frame allocator (bit set = frame in use). Searches go a 64-bit word at a time and skip
-/// whole runs inside a word, so the cost grows with the number of words, never with pages one by one.
+/// A bitmap frame allocator (bit set = frame in use). Searches go a 64-bit word at a time with a few bit
+/// operations per word, so the cost grows with the number of words, never with pages or runs of pages.
 /// </summary>
 public class PhysicalAllocator
 {
@@ -85,14 +85,18 @@ public class PhysicalAllocator
         firstCandidateWord = Math.Min(firstCandidateWord, frame / 64);
     }
 
-    /// <summary>Walks runs of free bits word by word; a word that is all free or all used costs one step.</summary>
+    /// <summary>
+    /// The lowest run of <paramref name="count"/> free frames, a word at a time whatever the fragmentation: a run
+    /// carried over from lower words ends at the word's lowest used bit, a run inside the word is found with
+    /// log2(count) shift-and-AND steps, and the free bits at the word's top start the next carried run.
+    /// </summary>
     protected int? FindFreeRun(int count)
     {
         int runStart = 0, runLength = 0;
         for (int word = firstCandidateWord; word < bitmap.Length; word++)
         {
-            ulong bits = bitmap[word];
-            if (bits == 0)
+            ulong used = bitmap[word];
+            if (used == 0)
             {
                 if (runLength == 0)
                     runStart = word * 64;
@@ -101,29 +105,26 @@ public class PhysicalAllocator
                     return runStart;
                 continue;
             }
-            int position = 0;
-            while (position < 64)
-            {
-                ulong rest = bits >> position;
-                if ((rest & 1) == 0)
-                {
-                    int free = rest == 0 ? 64 - position : BitOperations.TrailingZeroCount(rest);
-                    if (runLength == 0)
-                        runStart = word * 64 + position;
-                    runLength += free;
-                    if (runLength >= count)
-                        return runStart;
-                    position += free;
-                }
-                else
-                {
-                    int used = ~rest == 0 ? 64 - position : BitOperations.TrailingZeroCount(~rest);
-                    runLength = 0;
-                    position += used;
-                }
-            }
+            if (runLength > 0 && runLength + BitOperations.TrailingZeroCount(used) >= count)
+                return runStart;
+            if (count <= 64 && FirstRunInWord(~used, count) is var bit and >= 0)
+                return word * 64 + bit;
+            runLength = BitOperations.LeadingZeroCount(used);
+            runStart = word * 64 + 64 - runLength;
         }
         return null;
+    }
+
+    /// <summary>The lowest bit that starts <paramref name="count"/> consecutive set bits of <paramref name="free"/>, or -1.</summary>
+    private static int FirstRunInWord(ulong free, int count)
+    {
+        // After each step, bit i is set when bits i .. i + length - 1 are all free; shifts bring in used bits at the top.
+        int length = 1;
+        for (; length * 2 <= count; length *= 2)
+            free &= free >> length;
+        if (length < count)
+            free &= free >> (count - length);
+        return free == 0 ? -1 : BitOperations.TrailingZeroCount(free);
     }
 
     protected void MarkUsed(int firstFrame, int count)

@@ -147,4 +147,30 @@ public class SimulatedRamTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ram.ZeroFrame(Size));
         Assert.Equal(7UL, ram.ReadU64(0x1000));
     }
+
+    [Fact]
+    public void IndexOfNonZeroWord_FindsTheFirstNonZeroWordInsideTheGivenWords()
+    {
+        var ram = new SimulatedRam(Size);
+        ram.WriteU64(0x1000 + 8 * 3, 1);
+        ram.WriteU64(0x1000 + 8 * 511, 1UL << 63);
+
+        Assert.Equal(-1, ram.IndexOfNonZeroWord(0x2000, 0, 511)); // never written: no backing at all
+        Assert.Equal(3, ram.IndexOfNonZeroWord(0x1000, 0, 511));
+        Assert.Equal(3, ram.IndexOfNonZeroWord(0x1000, 3, 3));
+        Assert.Equal(511, ram.IndexOfNonZeroWord(0x1000, 4, 511));
+        Assert.Equal(-1, ram.IndexOfNonZeroWord(0x1000, 4, 510));
+    }
+
+    [Fact]
+    public void IndexOfNonZeroWord_RejectsUnalignedFramesOutsideAddressesAndBadWordRanges()
+    {
+        var ram = new SimulatedRam(Size);
+
+        Assert.Throws<ArgumentException>(() => ram.IndexOfNonZeroWord(0x1008, 0, 511));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ram.IndexOfNonZeroWord(Size, 0, 511));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ram.IndexOfNonZeroWord(0x1000, -1, 511));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ram.IndexOfNonZeroWord(0x1000, 0, 512));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ram.IndexOfNonZeroWord(0x1000, 5, 4));
+    }
 }

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Mmspec.Bench;
+using Mmspec.Bench.Report;
+using Mmspec.Bench.Suite;
+using Mmspec.SpecTests.Adapters;
+using Mmspec.SpecTests.Adapters.Native;
+
+// Usage: Mmspec.Bench [--readme FILE] [--command-started UNIX_SECONDS] [--native LIB] [--native-max-test N] [--seeds N] [--skip-benchmarks] [--skip-suite] [-- BenchmarkDotNet args]
+// bench/run.sh is the one command; the options exist so that a part can be run on its own while working on it.
+var options = BenchOptions.Parse(args);
+DateTime started = DateTime.UtcNow;
+var clock = Stopwatch.StartNew();
+
+IReadOnlyList<Summary> summaries = options.SkipBenchmarks
+    ? []
+    : BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(options.BenchmarkArgs, new BenchConfig()).ToList();
+
+ThroughputRun? reference = null, native = null;
+string nativeStatus = "not run";
+IReadOnlyList<ulong> seeds = ZooDetections.Seeds(options.Seeds);
+IReadOnlyList<ZooDetection> zoo = [];
+if (!options.SkipSuite)
+{
+    Console.Error.WriteLine("suite throughput: reference, in-process");
+    reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true);
+    try
+    {
+        var sample = new NativeFactory(options.NativeLibrary);
+        Console.Error.WriteLine($"suite throughput: {sample.Name}");
+        native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: false);
+    }
+    catch (FileNotFoundException missing)
+    {
+        nativeStatus = $"not built ({missing.Message})";
+    }
+    zoo = ZooDetections.Measure(seeds, name => Console.Error.WriteLine($"zoo detection: {name}"));
+}
+
+TimeSpan? commandTime = options.CommandStarted is { } unixSeconds
+    ? DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(unixSeconds)
+    : null;
+var results = new RunResults(started, clock.Elapsed, commandTime, summaries.Select(BenchmarkTable.Of).ToList(), TargetOutcome.Check(summaries),
+                             reference, native, nativeStatus, zoo, seeds);
+string readme = ReadmeWriter.Render(results);
+if (options.ReadmePath is { } path)
+{
+    File.WriteAllText(path, readme);
+    Console.Error.WriteLine($"wrote {path}");
+}
+else
+{
+    Console.WriteLine(readme);
+}
+foreach (TargetOutcome target in results.Targets)
+    Console.Error.WriteLine($"target {(target.Met ? "met" : "MISSED")}: {target.Target.Name}: {target.Speedup:F1}x (>= {target.Target.Minimum}x)");
+return 0;
