@@ -18,7 +18,7 @@ public sealed record BenchOptions(
 
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions(null, null, DefaultNativeLibrary, 10, 5, false, false, ["--filter", "*"]);
+        var options = new BenchOptions(null, null, DefaultNativeLibrary, 100, 5, false, false, ["--filter", "*"]);
         for (int i = 0; i < args.Length; i++)
         {
             options = args[i] switch

@@ -29,7 +29,7 @@ if (!options.SkipSuite)
     {
         var sample = new NativeFactory(options.NativeLibrary);
         Console.Error.WriteLine($"suite throughput: {sample.Name}");
-        native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: false);
+        native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: true);
     }
     catch (FileNotFoundException missing)
     {

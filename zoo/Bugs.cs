@@ -122,8 +122,19 @@ public sealed class FromRoundedDown(SimulatedRam ram, PhysicalAllocator frames, 
 /// <summary>vmfind's free-run search only looks at 4 KiB leaves: 2 MiB and 1 GiB pages count as free.</summary>
 public sealed class IgnoresLargePages(SimulatedRam ram, PhysicalAllocator frames, PageTables tables) : RegionManager(ram, frames, tables)
 {
-    protected override IEnumerable<Leaf> OccupiedIn(AddressSpace space, ulong first, ulong last) =>
-        base.OccupiedIn(space, first, last).Where(leaf => leaf.Level == PageLevel.Pt); // BUG: large pages are not seen as occupied
+    protected override ulong? FreeRunIn(AddressSpace space, ulong first, ulong last, ulong npages)
+    {
+        ulong cursor = first, length = npages * Layout.PageSize;
+        foreach (Leaf leaf in Tables.LeavesIn(space.Root, first, last).Where(leaf => leaf.Level == PageLevel.Pt)) // BUG: large pages are not seen as occupied
+        {
+            if (leaf.VirtualBase - cursor >= length)
+                return cursor;
+            cursor = leaf.VirtualBase + leaf.Size;
+            if (cursor == 0 || cursor > last)
+                return null;
+        }
+        return last - cursor + 1 >= length ? cursor : null;
+    }
 }
 
 /// <summary>vmalloc does not give back the pages it mapped when it runs out half way.</summary>

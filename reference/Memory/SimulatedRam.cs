@@ -93,6 +93,21 @@ public sealed class SimulatedRam
         return found < 0 ? -1 : first + found;
     }
 
+    /// <summary>
+    /// A frame as read-only 64-bit words, in place (all zeros when never written): a page-table scan reads a
+    /// table's entries without a call per entry. Valid until the frame is next written or zeroed.
+    /// </summary>
+    public ReadOnlySpan<ulong> FrameWords(ulong frameAddress)
+    {
+        if (!Layout.IsPageAligned(frameAddress))
+            throw new ArgumentException($"0x{frameAddress:X} is not a frame address", nameof(frameAddress));
+        CheckRange(frameAddress, Layout.PageSize);
+        byte[]? frame = frames[frameAddress >> Layout.PageShift];
+        return MemoryMarshal.Cast<byte, ulong>(frame ?? ZeroFrameBytes);
+    }
+
+    private static readonly byte[] ZeroFrameBytes = new byte[Layout.PageSize];
+
     /// <summary>Zeroes a whole frame by dropping its backing, which also returns the host memory.</summary>
     public void ZeroFrame(ulong frameAddress)
     {

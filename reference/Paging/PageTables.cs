@@ -7,7 +7,7 @@ namespace Mmspec.Reference.Paging;
 /// Reads and edits 4-level page tables stored in simulated RAM. Walks read one level at a time;
 /// every table page comes zeroed from the physical allocator and goes back to it once empty.
 /// </summary>
-public class PageTables(SimulatedRam ram, PhysicalAllocator frames)
+public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
 {
     protected SimulatedRam Ram { get; } = ram;
 

@@ -33,7 +33,7 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
             ulong low = Math.Max(first, segment.First), high = Math.Min(end - 1, segment.Last);
             if (low > high || high - low + 1 < length)
                 continue;
-            if (LowestGap(OccupiedIn(space, low, high), low, high, length) is { } found)
+            if (FreeRunIn(space, low, high, npages) is { } found)
                 return found;
         }
         return null;
@@ -80,25 +80,9 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
         return RegionFreeStatus.Freed;
     }
 
-    /// <summary>The pages in use in [first, last], in address order: what a region must not overlap.</summary>
-    protected virtual IEnumerable<Leaf> OccupiedIn(AddressSpace space, ulong first, ulong last) =>
-        Tables.LeavesIn(space.Root, first, last);
-
-    /// <summary>Lowest address in [from, last] (one canonical half) that starts a free run of length bytes.</summary>
-    private static ulong? LowestGap(IEnumerable<Leaf> occupied, ulong from, ulong last, ulong length)
-    {
-        ulong cursor = from;
-        foreach (Leaf leaf in occupied)
-        {
-            if (leaf.VirtualBase > cursor && leaf.VirtualBase - cursor >= length)
-                return cursor;
-            ulong end = leaf.VirtualBase + leaf.Size;
-            if (end == 0 || end > last)
-                return null; // the page reaches the end of the range (or wraps at the top of the address space)
-            cursor = Math.Max(cursor, end);
-        }
-        return last - cursor + 1 >= length ? cursor : null;
-    }
+    /// <summary>The lowest address in [first, last] (one canonical half) that starts npages unmapped pages, or null.</summary>
+    protected virtual ulong? FreeRunIn(AddressSpace space, ulong first, ulong last, ulong npages) =>
+        Tables.LowestFreeRun(space.Root, first, last, npages);
 
     protected virtual bool MapFreshPage(AddressSpace space, VirtAddr virt, EntryFlags leafFlags, EntryFlags tableFlags)
     {

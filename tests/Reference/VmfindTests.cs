@@ -241,6 +241,49 @@ public class VmfindTests
         }
     }
 
+    /// <summary>
+    /// Long runs: free pages carried from one page table into the next, across a table that does not exist
+    /// (pages 1,536–2,047 are never mapped), and windows that end on, start on or straddle a mapping.
+    /// </summary>
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    [InlineData(23)]
+    public void RandomLongQueries_AcrossTables_AgreeWithAPageByPageScan(int seed)
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        var random = new Random(seed);
+        const int Pages = 3072; // six page tables' worth
+        for (int i = 0; i < 24; i++)
+        {
+            int page = random.Next(Pages);
+            if (page / 512 != 3)
+                api.mm_map_single(space, (ulong)page * Page, 0x200000, USER);
+        }
+        bool[] mapped = Enumerable.Range(0, Pages + 1024).Select(p => api.MapGet(space, (ulong)p * Page) != NADDR).ToArray();
+
+        for (int query = 0; query < 300; query++)
+        {
+            ulong from = (ulong)random.Next(Pages) * Page + (ulong)random.Next(2) * 0x800;
+            ulong npages = (ulong)random.Next(1, 700);
+            ulong to = from + (npages + (ulong)random.Next(1200)) * Page;
+            ulong expected = NADDR;
+            for (ulong start = (from + Page - 1) / Page; (start + npages) * Page <= to; start++)
+            {
+                ulong p = start;
+                while (p < start + npages && !mapped[p])
+                    p++;
+                if (p == start + npages)
+                {
+                    expected = start * Page;
+                    break;
+                }
+                start = p; // the loop's start++ moves past the mapped page
+            }
+            Assert.True(expected == api.vmfind(space, from, to, npages), $"vmfind(0x{from:X}, 0x{to:X}, {npages}) should be 0x{expected:X}");
+        }
+    }
+
     [Fact]
     public void LargeSearchesStayCorrectAroundScatteredMappings()
     {

@@ -1,0 +1,109 @@
+using Mmspec.Reference.Memory;
+
+namespace Mmspec.Reference.Paging;
+
+public partial class PageTables
+{
+    /// <summary>
+    /// The lowest address in [<paramref name="low"/>, <paramref name="high"/>] (page-aligned, canonical, one
+    /// canonical half) that starts <paramref name="pages"/> unmapped pages inside the range, or null.
+    /// An absent table at any level is a free stretch read once; a page table is scanned in place, one window
+    /// of the pages still needed at a time, searched from its end backwards (empty entries in bulk): when
+    /// mappings are closer together than the request, each window costs about one read, not one per page or
+    /// per mapping.
+    /// </summary>
+    public ulong? LowestFreeRun(PhysAddr root, ulong low, ulong high, ulong pages)
+    {
+        var run = new FreeRun(low & RawMask, high & RawMask, pages);
+        return SearchTable(root, PageLevel.Pml4, 0, ref run) ? Canonical(run.Start) : null;
+    }
+
+    private bool SearchTable(PhysAddr table, int level, ulong tableBase, ref FreeRun run)
+    {
+        (int first, int last) = IndexRange(level, tableBase, run.From, run.Last);
+        if (level == PageLevel.Pt)
+            return SearchPageTable(table, tableBase, first, last, ref run);
+        ulong span = PageLevel.EntrySpan(level);
+        for (int index = first; index <= last; index++)
+        {
+            ulong start = tableBase + (ulong)index * span;
+            PageTableEntry entry = ReadEntry(table, index);
+            if (!entry.IsPresent)
+            {
+                if (run.AddFree(Math.Max(start, run.From), Math.Min(start + span - 1, run.Last)))
+                    return true;
+            }
+            else if (IsLeaf(entry, level))
+            {
+                run.Break();
+            }
+            else if (SearchTable(entry.Address, level - 1, start, ref run))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private bool SearchPageTable(PhysAddr table, ulong tableBase, int first, int last, ref FreeRun run)
+    {
+        ReadOnlySpan<ulong> entries = Ram.FrameWords(table.Value);
+        int index = first;
+        while (index <= last)
+        {
+            // The window is what the run still needs; a mapping in it ends the run, and the pages after the
+            // last such mapping, read on the way down, start the next one.
+            int windowEnd = (int)Math.Min((ulong)last, (ulong)index + run.StillNeeded - 1);
+            int mapped = LastPresent(entries, index, windowEnd);
+            if (mapped >= index)
+                run.Break();
+            int freeFrom = Math.Max(index, mapped + 1);
+            if (freeFrom <= windowEnd && run.AddFree(PageAt(tableBase, freeFrom), PageAt(tableBase, windowEnd) + Layout.PageSize - 1))
+                return true;
+            index = windowEnd + 1;
+        }
+        return false;
+    }
+
+    /// <summary>The last present entry in [first, last], or first - 1; empty entries are skipped in bulk.</summary>
+    private static int LastPresent(ReadOnlySpan<ulong> entries, int first, int last)
+    {
+        if (last >= first && new PageTableEntry(entries[last]).IsPresent)
+            return last; // mappings closer together than the request: the window's last entry is usually one
+        while (last >= first)
+        {
+            int nonZero = entries[first..(last + 1)].LastIndexOfAnyExcept(0UL);
+            if (nonZero < 0)
+                break;
+            last = first + nonZero;
+            if (new PageTableEntry(entries[last]).IsPresent)
+                return last;
+            last--;
+        }
+        return first - 1;
+    }
+
+    private static ulong PageAt(ulong tableBase, int index) => tableBase + (ulong)index * Layout.PageSize;
+
+    /// <summary>The free pages found so far, ending where the search has got to.</summary>
+    private struct FreeRun(ulong from, ulong last, ulong pages)
+    {
+        public readonly ulong From = from;
+        public readonly ulong Last = last;
+        public ulong Start;
+        private ulong length;
+
+        public readonly ulong StillNeeded => pages - length;
+
+        /// <summary>Extends the run with the free bytes [first, lastByte]; true once it holds enough pages.</summary>
+        public bool AddFree(ulong first, ulong lastByte)
+        {
+            if (length == 0)
+                Start = first;
+            length += (lastByte - first + 1) / Layout.PageSize;
+            return length >= pages;
+        }
+
+        public void Break() => length = 0;
+    }
+}
