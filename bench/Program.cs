@@ -27,7 +27,7 @@ if (!options.SkipSuite)
     reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true);
     try
     {
-        var sample = new NativeFactory(options.NativeLibrary);
+        using var sample = new NativeFactory(options.NativeLibrary);
         Console.Error.WriteLine($"suite throughput: {sample.Name}");
         native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: true);
     }

@@ -17,6 +17,7 @@ public static class CheckCommand
         {
             // Everything the user can get wrong is checked before the first property runs.
             ResolvedImplementation implementation = ImplementationResolver.Resolve(options.Implementation, options.CallTimeout, options.SequenceTimeout);
+            using var hosts = implementation.Factory as IDisposable; // a native factory keeps a host started in advance
             ClauseCatalogue catalogue = ClauseCatalogue.Load();
             Expectations expectations = options.ExpectationsFile is { } file
                 ? Expectations.Load(file, catalogue, PropertyCatalogue.All.Select(property => property.Id))

@@ -7,8 +7,13 @@ namespace Mmspec.SpecTests.Adapters.Native;
 /// <see cref="Create"/> starts its own <c>mmspec-host</c> process on its own shared-memory RAM, so a crash,
 /// a hang or a scribble ends one machine and never the suite.
 /// </summary>
-public sealed class NativeFactory : IImplementationFactory
+public sealed class NativeFactory : IImplementationFactory, IDisposable
 {
+    private readonly object spareGate = new();
+    private Task<NativeImplementation>? spare;
+    private ulong spareRamSize;
+    private bool disposed;
+
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>Time a sequence's calls may take together: far above what a correct implementation needs (well under 1 s).</summary>
@@ -44,7 +49,44 @@ public sealed class NativeFactory : IImplementationFactory
 
     public TimeSpan SequenceTimeout { get; }
 
-    public IMmImplementation Create(ulong ramSize) => new NativeImplementation(LibraryPath, HostPath, ramSize, CallTimeout, SequenceTimeout);
+    /// <summary>
+    /// A fresh machine. The next one is started in the background as soon as this one is handed out, so that
+    /// a run of sequences does not wait for a host process to start and load the library each time (a
+    /// machine's time budget starts with its first call, not while it waits).
+    /// </summary>
+    public IMmImplementation Create(ulong ramSize)
+    {
+        Task<NativeImplementation>? ready;
+        lock (spareGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            ready = spare is not null && spareRamSize == ramSize ? spare : null;
+            if (ready is null && spare is not null)
+                Discard(spare);
+            spare = Task.Run(() => Start(ramSize));
+            spareRamSize = ramSize;
+        }
+        return ready is null ? Start(ramSize) : ready.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Stops the machine started in advance, if any; machines already handed out are their owners' to dispose.</summary>
+    public void Dispose()
+    {
+        lock (spareGate)
+        {
+            if (disposed)
+                return;
+            disposed = true;
+            if (spare is not null)
+                Discard(spare);
+            spare = null;
+        }
+    }
+
+    private NativeImplementation Start(ulong ramSize) => new(LibraryPath, HostPath, ramSize, CallTimeout, SequenceTimeout);
+
+    private static void Discard(Task<NativeImplementation> unused) =>
+        unused.ContinueWith(started => started.Result.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
 
     /// <summary>Where mmspec-host is expected for a library: see the constructor.</summary>
     public static string FindHost(string libraryPath)

@@ -315,14 +315,18 @@ public sealed class NativeImplementation : IMmImplementation
         watchdog.Dispose();
         try
         {
-            if (!host.HasExited)
-                host.Kill();
-            host.WaitForExit(2000);
+            host.Kill();
         }
         catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
         }
-        host.Dispose();
         ram.Dispose();
+        // Reaping the killed host is left to the thread pool: the next sequence need not wait for it.
+        Process killed = host;
+        _ = Task.Run(() =>
+        {
+            killed.WaitForExit(2000);
+            killed.Dispose();
+        });
     }
 }
