@@ -51,6 +51,16 @@ public partial class PageTables
         int index = first;
         while (index <= last)
         {
+            if (run.IsEmpty && run.Pages <= (ulong)(last - index + 1))
+            {
+                // Nothing carried: a window whose last entry is mapped cannot hold a run, so step over it at once
+                // (mappings closer together than the request make this the whole scan).
+                int step = (int)run.Pages;
+                while (index + step - 1 <= last && new PageTableEntry(entries[index + step - 1]).IsPresent)
+                    index += step;
+                if (index > last)
+                    break;
+            }
             // The window is what the run still needs; a mapping in it ends the run, and the pages after the
             // last such mapping, read on the way down, start the next one.
             int windowEnd = (int)Math.Min((ulong)last, (ulong)index + run.StillNeeded - 1);
@@ -93,7 +103,11 @@ public partial class PageTables
         public ulong Start;
         private ulong length;
 
-        public readonly ulong StillNeeded => pages - length;
+        public readonly ulong Pages = pages;
+
+        public readonly bool IsEmpty => length == 0;
+
+        public readonly ulong StillNeeded => Pages - length;
 
         /// <summary>Extends the run with the free bytes [first, lastByte]; true once it holds enough pages.</summary>
         public bool AddFree(ulong first, ulong lastByte)
@@ -101,7 +115,7 @@ public partial class PageTables
             if (length == 0)
                 Start = first;
             length += (lastByte - first + 1) / Layout.PageSize;
-            return length >= pages;
+            return length >= Pages;
         }
 
         public void Break() => length = 0;
