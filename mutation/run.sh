@@ -13,4 +13,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 dotnet tool restore >/dev/null  # dotnet-stryker, pinned in .config/dotnet-tools.json
-dotnet stryker --config-file stryker-config.json "$@"
+# Stryker's progress bar needs a terminal of known width and crashes at the end of the run without one:
+# when the output goes to a log or CI, report with dots instead (the HTML and JSON reports are the same).
+reporters=()
+[[ -t 1 ]] || reporters=(--reporter html --reporter json --reporter cleartext --reporter dots)
+dotnet stryker --config-file stryker-config.json "${reporters[@]}" "$@"

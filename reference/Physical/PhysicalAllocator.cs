@@ -117,7 +117,8 @@ public class PhysicalAllocator
                 }
                 else
                 {
-                    int used = ~rest == 0 ? 64 - position : BitOperations.TrailingZeroCount(~rest);
+                    // A word used to its end has ~rest == 0, whose count is 64: that ends the word too.
+                    int used = BitOperations.TrailingZeroCount(~rest);
                     runLength = 0;
                     position += used;
                 }
