@@ -38,7 +38,8 @@ public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
     public Leaf? FindLeaf(PhysAddr root, VirtAddr virt)
     {
         PhysAddr table = root;
-        for (int level = PageLevel.Pml4; level >= PageLevel.Pt; level--)
+        // No loop bound: every present PT entry is a leaf, so the walk returns at level 1 at the latest.
+        for (int level = PageLevel.Pml4; ; level--)
         {
             int index = virt.TableIndex(level);
             PageTableEntry entry = ReadEntry(table, index);
@@ -48,7 +49,6 @@ public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
                 return new Leaf(Layout.AlignDown(virt.Value, PageLevel.EntrySpan(level)), entry.Address, level, entry, table, index);
             table = entry.Address;
         }
-        throw new InvalidOperationException("unreachable: level 1 entries are always leaves");
     }
 
     /// <summary>
@@ -159,7 +159,7 @@ public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
     {
         ulong span = PageLevel.EntrySpan(level);
         int first = rawFrom > tableBase ? (int)((rawFrom - tableBase) / span) : 0;
-        int last = (int)Math.Min(PageTableEntry.EntriesPerTable - 1, (rawLast - tableBase) / span);
+        int last = (int)Math.Min((ulong)PageTableEntry.EntriesPerTable - 1, (rawLast - tableBase) / span);
         return (first, last);
     }
 

@@ -66,7 +66,8 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
     {
         if (npages == 0)
             return RegionFreeStatus.Freed;
-        if (!VirtAddr.IsCanonical(address) || !Layout.IsPageAligned(address) || npages > MaxPages
+        // The segments tile the canonical address space, so no segment means a non-canonical address.
+        if (!Layout.IsPageAligned(address) || npages > MaxPages
             || Segment.Of(address) is not { } segment || segment.Last - address < npages * Layout.PageSize - 1)
             return RegionFreeStatus.InvalidArgument;
         ulong last = address + npages * Layout.PageSize - 1;

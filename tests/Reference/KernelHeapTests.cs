@@ -306,4 +306,30 @@ public class KernelHeapTests
         api.kfree(c);
         Assert.Equal(0, api.Kernel.Heap.LiveBlocks);
     }
+
+    [Theory]
+    [InlineData(0x1000UL)]                  // user half
+    [InlineData(KernelBase - 16)]           // just below the direct map
+    [InlineData(KernelBase + SmallRam)]     // the direct map, one byte past RAM
+    public void Kfree_OfAPointerOutsideTheDirectMapOfRam_PanicsNamingThePointerAsPassed(ulong ptr)
+    {
+        MmApi api = Create();
+
+        KernelPanicException panic = Assert.Throws<KernelPanicException>(() => api.kfree(ptr));
+
+        Assert.Equal(PanicReason.HeapFreeOfForeignPointer, panic.Reason);
+        Assert.Contains($"kfree(0x{ptr:X}): not a heap pointer", panic.Message);
+    }
+
+    [Fact]
+    public void Kfree_OfThePointerToPhysicalZero_IsJudgedByTheHeap()
+    {
+        // Physical 0 lies in RAM, so the pointer passes the API's range check and the heap refuses it.
+        MmApi api = Create();
+
+        KernelPanicException panic = Assert.Throws<KernelPanicException>(() => api.kfree(KernelBase));
+
+        Assert.Equal(PanicReason.HeapFreeOfForeignPointer, panic.Reason);
+        Assert.Contains("kfree: 0x0 (physical) was not returned by kmalloc", panic.Message);
+    }
 }

@@ -343,4 +343,43 @@ public class PhysicalAllocatorTests
         Assert.Throws<InvalidOperationException>(() => new MemoryManager(new MachineOptions(MiB + 2 * Page)));
         Assert.Equal(0, new MemoryManager(new MachineOptions(MiB + 3 * Page)).Frames.FreeFrames);
     }
+
+    [Fact]
+    public void RamThatEndsInsideABitmapWord_NeverHandsOutFramesPastItsEnd()
+    {
+        // 266 frames: the bitmap's last word has 10 frames of RAM and 54 bits past its end.
+        const ulong ramSize = MiB + 10 * Page;
+        MmApi api = Create(ramSize);
+
+        List<ulong> pages = ExhaustFrames(api);
+
+        Assert.Equal(FreeAfterBoot(ramSize), pages.Count);
+        Assert.All(pages, page => Assert.True(page < ramSize, $"0x{page:X} lies outside RAM"));
+        Assert.Equal(NADDR, api.mm_phys_alloc_contiguous(1));
+        Assert.False(api.Kernel.Frames.IsAllocated(ramSize));
+    }
+
+    [Fact]
+    public void StandaloneAllocator_WithoutAReservedRegion_StillRejectsZeroAndUnalignedRam()
+    {
+        Assert.Equal("ramSize", Assert.Throws<ArgumentOutOfRangeException>(() => new PhysicalAllocator(0, reservedLow: 0)).ParamName);
+        Assert.Equal("ramSize", Assert.Throws<ArgumentOutOfRangeException>(() => new PhysicalAllocator(Page + 1, reservedLow: 0)).ParamName);
+        Assert.Equal(1, new PhysicalAllocator(Page, reservedLow: 0).FreeFrames);
+    }
+
+    [Fact]
+    public void Contiguous_CountsAWhollyFreeBitmapWordOnce()
+    {
+        MmApi api = Create();
+        ExhaustFrames(api);
+        const ulong word = 2 * MiB; // frames 512..575: exactly one 64-bit word of the bitmap
+        for (ulong page = word; page < word + 64 * Page; page += Page)
+            api.mm_phys_free_page(page);
+        api.mm_phys_free_page(700 * Page); // two lone frames: 66 free, but the longest run is 64
+        api.mm_phys_free_page(702 * Page);
+
+        Assert.Equal(NADDR, api.mm_phys_alloc_contiguous(65));
+        Assert.Equal(66, api.Kernel.Frames.FreeFrames);
+        Assert.Equal(word, api.mm_phys_alloc_contiguous(64));
+    }
 }

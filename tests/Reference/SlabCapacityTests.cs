@@ -15,6 +15,7 @@ public class SlabCapacityTests
     [InlineData(16UL, 256)]
     [InlineData(32UL, 128)]
     [InlineData(48UL, 85)]
+    [InlineData(2048UL, 2)] // the largest class still shares a page; only larger blocks get pages of their own
     public void ASlab_HandsOutEverySlotOfItsPage_ThenTakesANewPage(ulong size, int slots)
     {
         MmApi api = Create();
@@ -64,5 +65,20 @@ public class SlabCapacityTests
 
         AssertPanics(PanicReason.HeapDoubleFree, () => api.kfree(pointers[70]));
         Assert.Equal(99, api.Kernel.Heap.LiveBlocks);
+    }
+
+    [Fact]
+    public void ABlockComesFromTheLowestSlabWithRoom()
+    {
+        MmApi api = Create();
+        List<ulong> blocks = Enumerable.Range(0, 8).Select(_ => MmApi.MM_PHYS(api.kmalloc(1024))).ToList(); // two full pages of 4 slots
+        ulong low = blocks.Min(), high = blocks.Max();
+        Assert.NotEqual(low & ~(Page - 1), high & ~(Page - 1));
+
+        api.kfree(MmApi.MM_VIRTUALIZE(high)); // the higher page gets room first
+        api.kfree(MmApi.MM_VIRTUALIZE(low));
+
+        Assert.Equal(low, MmApi.MM_PHYS(api.kmalloc(1024)));
+        Assert.Equal(high, MmApi.MM_PHYS(api.kmalloc(1024)));
     }
 }

@@ -347,4 +347,48 @@ public class VmallocVmfreeTests
             EntryFlags.Present | EntryFlags.Writable | EntryFlags.User | EntryFlags.PageSize));
         return (region, (GiB - region) / Page + 1);
     }
+
+    [Fact]
+    public void Vmfree_OfARegionEndingAtTheTopOfTheUserHalf_Succeeds()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        const ulong end = 0x0000800000000000, top = end - Page;
+        int free = api.Kernel.Frames.FreeFrames;
+        Assert.Equal(top, api.vmalloc(space, top, end, 1, USER | WRITE));
+
+        Assert.Equal(0, api.vmfree(space, top, 1));
+
+        Assert.Equal(NADDR, api.MapGet(space, top));
+        Assert.Equal(free, api.Kernel.Frames.FreeFrames);
+    }
+
+    [Fact]
+    public void Vmfree_OfAPrefix_LeavesTheNextPageMapped()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        ulong region = api.vmalloc(space, 0x400000, 0x800000, 2, WRITE);
+        Assert.Equal(0x400000UL, region);
+        ulong second = api.MapGet(space, region + Page);
+
+        Assert.Equal(0, api.vmfree(space, region, 1));
+
+        Assert.Equal(NADDR, api.MapGet(space, region));
+        Assert.Equal(second, api.MapGet(space, region + Page));
+        Assert.True(api.Kernel.Frames.IsAllocated(second));
+    }
+
+    [Fact]
+    public void Vmalloc_FailingOnItsFirstPage_LeavesOtherMappingsAlone()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        ulong phys = api.mm_phys_alloc_page();
+        Assert.Equal(0, api.mm_map_single(space, 0x8000000000, phys, USER | WRITE)); // PML4 slot 1: no table shared with address 0
+        LeaveFree(api, 1); // the data page, but none of the three tables address 0 needs
+        var before = KernelSnapshot.Take(api);
+
+        Assert.Equal(NADDR, api.vmalloc(space, 0, Page, 1, USER | WRITE));
+
+        before.AssertUnchanged(api);
+        Assert.Equal(phys, api.MapGet(space, 0x8000000000));
+    }
 }

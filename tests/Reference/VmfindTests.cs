@@ -20,6 +20,8 @@ public class VmfindTests
     [InlineData(0x1001UL, 0x6000UL, 4UL, 0x2000UL)]
     [InlineData(0x1FFFUL, 0x2000UL, 1UL, NADDR)]
     [InlineData(0UL, 0x1000UL, 1UL, 0UL)]
+    [InlineData(0UL, 0xFFFUL, 1UL, NADDR)]         // rounded down, `to` leaves no whole page
+    [InlineData(0UL, 0UL, 1UL, NADDR)]
     [InlineData(0x5000UL, 0x5000UL, 1UL, NADDR)]
     [InlineData(0x6000UL, 0x5000UL, 1UL, NADDR)]
     [InlineData(0xFFFFFFFFFFFFFFF0UL, ulong.MaxValue, 1UL, NADDR)]
