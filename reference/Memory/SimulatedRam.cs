@@ -80,16 +80,10 @@ public sealed class SimulatedRam
     /// </summary>
     public int IndexOfNonZeroWord(ulong frameAddress, int first, int last)
     {
-        if (!Layout.IsPageAligned(frameAddress))
-            throw new ArgumentException($"0x{frameAddress:X} is not a frame address", nameof(frameAddress));
-        CheckRange(frameAddress, Layout.PageSize);
-        const int WordsPerFrame = (int)Layout.PageSize / sizeof(ulong);
-        if ((uint)first >= WordsPerFrame || (uint)last >= WordsPerFrame || first > last)
+        ReadOnlySpan<ulong> words = FrameWords(frameAddress);
+        if ((uint)first >= words.Length || (uint)last >= words.Length || first > last)
             throw new ArgumentOutOfRangeException(nameof(first), $"words [{first}, {last}] do not lie inside one frame");
-        byte[]? frame = frames[frameAddress >> Layout.PageShift];
-        if (frame is null)
-            return -1;
-        int found = MemoryMarshal.Cast<byte, ulong>(frame).Slice(first, last - first + 1).IndexOfAnyExcept(0UL);
+        int found = words[first..(last + 1)].IndexOfAnyExcept(0UL);
         return found < 0 ? -1 : first + found;
     }
 
