@@ -51,9 +51,10 @@ public static class ImplementationResolver
         if (!File.Exists(path))
             throw new UsageException($"--impl native:{path}: no such file");
         string library = Path.GetFullPath(path);
+        NativeFactory? factory = null;
         try
         {
-            var factory = new NativeFactory(library, callTimeout: callTimeout, sequenceTimeout: sequenceTimeout);
+            factory = new NativeFactory(library, callTimeout: callTimeout, sequenceTimeout: sequenceTimeout);
             using (factory.Create(SequenceRunner.DefaultRamSize))
             {
             }
@@ -64,6 +65,7 @@ public static class ImplementationResolver
         }
         catch (Exception failure) when (failure is FileNotFoundException or ImplementationCrashedException or IOException or InvalidOperationException)
         {
+            factory?.Dispose();
             throw new UsageException($"--impl native:{path}: cannot be loaded: {failure.Message.ReplaceLineEndings(" ")}");
         }
     }

@@ -1,4 +1,5 @@
 /* Physical pages: a first-fit bitmap allocator (bit set = frame in use); the low 1 MiB is reserved. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +64,7 @@ EXPORT uintptr_t mm_phys_alloc_page(void)
 EXPORT uintptr_t mm_phys_alloc_contiguous(size_t count)
 {
 #ifdef MMSPEC_BUG_CONTIGUOUS_ABORT
-    if (count > 512)
-        abort(); /* "cannot happen" assertion of a kernel that never asked for more than 2 MiB */
+    assert(count <= 512); /* "cannot happen" in a kernel that never asked for more than 2 MiB */
 #endif
     if (count == 0 || count > free_frames)
         return MM_NADDR;

@@ -18,7 +18,7 @@ public sealed class NativeHostTests
     [Fact]
     public void A_batched_drain_hands_out_the_same_pages_as_calling_one_at_a_time()
     {
-        var factory = new NativeFactory(NativeBuild.Sample);
+        using var factory = new NativeFactory(NativeBuild.Sample);
         using IMmImplementation batched = factory.Create(TwoBatchesOfRam);
         using IMmImplementation single = factory.Create(TwoBatchesOfRam);
 
@@ -35,7 +35,8 @@ public sealed class NativeHostTests
     [Fact]
     public void A_batched_free_gives_every_page_back()
     {
-        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(TwoBatchesOfRam);
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(TwoBatchesOfRam);
         IReadOnlyList<ulong> all = machine.AllocatePagesUntilExhausted(int.MaxValue);
 
         machine.FreePages(all);
@@ -46,7 +47,8 @@ public sealed class NativeHostTests
     [Fact]
     public void A_batched_drain_stops_at_its_limit()
     {
-        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8UL << 20);
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(8UL << 20);
 
         IReadOnlyList<ulong> five = machine.AllocatePagesUntilExhausted(5);
 
@@ -57,7 +59,8 @@ public sealed class NativeHostTests
     [Fact]
     public void A_panic_inside_a_batch_is_a_panic_and_the_machine_goes_on()
     {
-        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8UL << 20);
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(8UL << 20);
         ulong page = machine.mm_phys_alloc_page();
 
         var panic = Assert.Throws<ImplementationPanicException>(() => machine.FreePages([page, page]));
@@ -70,7 +73,7 @@ public sealed class NativeHostTests
     [Fact]
     public void A_used_up_sequence_budget_stops_the_next_call()
     {
-        var factory = new NativeFactory(NativeBuild.Sample, sequenceTimeout: TimeSpan.FromTicks(1));
+        using var factory = new NativeFactory(NativeBuild.Sample, sequenceTimeout: TimeSpan.FromTicks(1));
         using IMmImplementation machine = factory.Create(8UL << 20);
 
         try
@@ -89,7 +92,7 @@ public sealed class NativeHostTests
     public void The_sequence_budget_ends_a_hang_before_the_call_timeout()
     {
         var budget = TimeSpan.FromMilliseconds(300);
-        var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: TimeSpan.FromSeconds(30), sequenceTimeout: budget);
+        using var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: TimeSpan.FromSeconds(30), sequenceTimeout: budget);
         using IMmImplementation machine = factory.Create(8UL << 20);
         ulong space = machine.CreateSpace();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -105,12 +108,67 @@ public sealed class NativeHostTests
     [Fact]
     public void A_hang_found_through_the_budget_is_a_verdict_naming_it()
     {
-        var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: TimeSpan.FromSeconds(30),
+        using var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: TimeSpan.FromSeconds(30),
             sequenceTimeout: TimeSpan.FromMilliseconds(300));
 
         PropertyResult result = PropertyCatalogue.Find("vmfind.bounds").Check(factory, new RunSettings(Profile.Default));
 
         Assert.Equal(Verdict.Failed, result.Verdict);
         Assert.Contains("host hung", result.Failure!.Violation.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_machine_starts_from_the_library_as_loaded()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        ulong[] first;
+        using (IMmImplementation used = factory.Create(8UL << 20))
+            first = [.. used.AllocatePagesUntilExhausted(10)];
+
+        using IMmImplementation fresh = factory.Create(8UL << 20);
+
+        Assert.Equal(first, fresh.AllocatePagesUntilExhausted(10));
+    }
+
+    [Fact]
+    public void Reused_RAM_is_zero_again_and_unreachable_through_the_machine_that_left_it()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        IMmImplementation first = factory.Create(8UL << 20);
+        ulong page = first.mm_phys_alloc_page();
+        first.Ram.WriteU64(page, 0xFEEDFACE);
+        IRamAccess leftBehind = first.Ram;
+        first.Dispose();
+
+        for (int machine = 0; machine < 3; machine++) // whichever machine gets that RAM back
+        {
+            using IMmImplementation next = factory.Create(8UL << 20);
+            Assert.Equal(0UL, next.Ram.ReadU64(page));
+        }
+        Assert.Throws<ObjectDisposedException>(() => leftBehind.ReadU64(page));
+    }
+
+    [Fact]
+    public void A_dead_server_takes_its_machines_with_it_and_is_started_again()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using var orphan = (NativeImplementation)factory.Create(8UL << 20);
+        using (var server = System.Diagnostics.Process.GetProcessById(ParentOf(orphan.HostProcessId)))
+        {
+            server.Kill();
+            server.WaitForExit();
+        }
+
+        Assert.Throws<ImplementationCrashedException>(() => orphan.mm_phys_alloc_page());
+        using IMmImplementation next = factory.Create(8UL << 20);
+        Assert.NotEqual(ulong.MaxValue, next.mm_phys_alloc_page());
+    }
+
+    /// <summary>The parent pid from /proc/&lt;pid&gt;/stat (the field after the command name in parentheses).</summary>
+    private static int ParentOf(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -27,7 +27,7 @@ public sealed class NativeSampleTests(ITestOutputHelper output)
     [Theory, MemberData(nameof(Cases))]
     public void Sample_passes(string propertyId, Profile profile)
     {
-        var factory = new NativeFactory(NativeBuild.Sample);
+        using var factory = new NativeFactory(NativeBuild.Sample);
         PropertyResult result = PropertyCatalogue.Find(propertyId).Check(factory, new RunSettings(profile));
         output.WriteLine($"{factory.Name} {propertyId} ({profile}): {result.Tests} sequences, {result.Steps} checked steps in " +
                          $"{result.Elapsed.TotalSeconds:F2} s = {Rate(result):F0} steps/s");
@@ -37,14 +37,16 @@ public sealed class NativeSampleTests(ITestOutputHelper output)
     [Fact]
     public void Sample_declares_the_reference_capabilities()
     {
-        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8 << 20);
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(8 << 20);
         Assert.Equal(ReferenceImplementation.ReferenceCapabilities, machine.Capabilities);
     }
 
     [Fact]
     public void A_panic_is_reported_and_the_machine_goes_on()
     {
-        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8 << 20);
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(8 << 20);
         ulong page = machine.mm_phys_alloc_page();
         machine.mm_phys_free_page(page);
         var panic = Assert.Throws<ImplementationPanicException>(() => machine.mm_phys_free_page(page));
@@ -55,7 +57,8 @@ public sealed class NativeSampleTests(ITestOutputHelper output)
     [Fact]
     public void Heap_pointers_are_direct_map_addresses_of_the_shared_ram()
     {
-        using IMmImplementation machine = new NativeFactory(NativeBuild.Sample).Create(8 << 20);
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(8 << 20);
         ulong block = machine.kmalloc(40);
         Assert.Equal(0UL, block % 16);
         Assert.True(block >= NativeImplementation.KernelBase && block - NativeImplementation.KernelBase < machine.RamSize, $"0x{block:X}");
@@ -72,7 +75,8 @@ public sealed class NativeSampleTests(ITestOutputHelper output)
         var settings = new RunSettings(Profile.Default);
         ISpecProperty property = PropertyCatalogue.Find("stateful.mixed");
         PropertyResult reference = property.Check(new ReferenceFactory(), settings);
-        PropertyResult native = property.Check(new NativeFactory(NativeBuild.Sample), settings);
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        PropertyResult native = property.Check(factory, settings);
         output.WriteLine($"stateful.mixed, {settings.MaxTest} sequences: reference {reference.Steps} steps in {reference.Elapsed.TotalSeconds:F2} s = {Rate(reference):F0} steps/s; " +
                          $"native sample {native.Steps} steps in {native.Elapsed.TotalSeconds:F2} s = {Rate(native):F0} steps/s " +
                          $"({Rate(native) / Rate(reference):P0} of the reference)");

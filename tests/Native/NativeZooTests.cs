@@ -37,7 +37,7 @@ public sealed class NativeZooTests(ITestOutputHelper output)
     [InlineData("map-ignores-exec", "stateful.mapping", "MAP-04", null)]
     public void Zoo_member_is_caught(string bug, string propertyId, string clause, string? message)
     {
-        var factory = new NativeFactory(NativeBuild.ZooMember(bug), callTimeout: bug == "vmfind-hang" ? HangTimeout : null);
+        using var factory = new NativeFactory(NativeBuild.ZooMember(bug), callTimeout: bug == "vmfind-hang" ? HangTimeout : null);
         PropertyResult result = PropertyCatalogue.Find(propertyId).Check(factory, new RunSettings(Profile.Default));
         output.WriteLine($"{factory.Name} {propertyId}: {result.Verdict} after {result.Tests} sequences in {result.Elapsed.TotalSeconds:F2} s");
         if (result.Failure is { } failure)
@@ -65,7 +65,7 @@ public sealed class NativeZooTests(ITestOutputHelper output)
     [Fact]
     public void A_crashed_host_fails_every_later_call_without_taking_the_runner_down()
     {
-        var factory = new NativeFactory(NativeBuild.ZooMember("umap-segfault"));
+        using var factory = new NativeFactory(NativeBuild.ZooMember("umap-segfault"));
         using var machine = (NativeImplementation)factory.Create(8 << 20);
         ulong space = machine.CreateSpace();
         var crash = Assert.Throws<ImplementationCrashedException>(() => machine.mm_umap_single(space, 0xFFFFFF0000000000, 0));
@@ -76,9 +76,22 @@ public sealed class NativeZooTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_crash_quotes_what_the_machine_last_wrote_to_stderr()
+    {
+        using var factory = new NativeFactory(NativeBuild.ZooMember("contiguous-abort"));
+        using var machine = factory.Create(8 << 20);
+
+        var crash = Assert.Throws<ImplementationCrashedException>(() => machine.mm_phys_alloc_contiguous(513));
+
+        Assert.Equal("SIGABRT", crash.Signal);
+        Assert.Contains("host stderr: ", crash.Message, StringComparison.Ordinal);
+        Assert.Contains("count <= 512", crash.Message, StringComparison.Ordinal); // assert()'s own message
+    }
+
+    [Fact]
     public void A_hung_host_is_killed_after_the_timeout()
     {
-        var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: HangTimeout);
+        using var factory = new NativeFactory(NativeBuild.ZooMember("vmfind-hang"), callTimeout: HangTimeout);
         using var machine = (NativeImplementation)factory.Create(8 << 20);
         ulong space = machine.CreateSpace();
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -3,16 +3,15 @@ using Mmspec.SpecTests.Port;
 namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
-/// Fresh machines backed by a C implementation built against native/include/mmspec.h: each
-/// <see cref="Create"/> starts its own <c>mmspec-host</c> process on its own shared-memory RAM, so a crash,
-/// a hang or a scribble ends one machine and never the suite.
+/// Fresh machines backed by a C implementation built against native/include/mmspec.h: one
+/// <c>mmspec-host</c> server loads the library, and each <see cref="Create"/> has it fork a machine of its
+/// own on its own shared-memory RAM, so a crash, a hang or a scribble ends one machine and never the suite.
+/// Dispose stops the server.
 /// </summary>
 public sealed class NativeFactory : IImplementationFactory, IDisposable
 {
-    private readonly object spareGate = new();
-    private Task<NativeImplementation>? spare;
-    private ulong spareRamSize;
-    private bool disposed;
+    private readonly HostServer server;
+    private readonly RamPool rams = new();
 
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(2);
 
@@ -21,7 +20,7 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
 
     /// <param name="libraryPath">The implementation's shared library.</param>
     /// <param name="hostPath">mmspec-host; by default $MMSPEC_HOST, then next to the library, then native/build/ of the enclosing repository.</param>
-    /// <param name="callTimeout">How long one call may take before the host is declared hung and killed (default 2 s).</param>
+    /// <param name="callTimeout">How long one call may take before the machine is declared hung and killed (default 2 s).</param>
     /// <param name="sequenceTimeout">
     /// How long all the calls on one machine (one sequence) may take together (default 30 s): catches an
     /// implementation that slows down step after step without any single call reaching the call timeout.
@@ -37,6 +36,7 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
             throw new FileNotFoundException($"mmspec-host not found at {HostPath} (run `make -C native`)", HostPath);
         CallTimeout = callTimeout ?? DefaultCallTimeout;
         SequenceTimeout = sequenceTimeout ?? DefaultSequenceTimeout;
+        server = new HostServer(LibraryPath, HostPath);
     }
 
     public string Name { get; }
@@ -49,44 +49,15 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
 
     public TimeSpan SequenceTimeout { get; }
 
-    /// <summary>
-    /// A fresh machine. The next one is started in the background as soon as this one is handed out, so that
-    /// a run of sequences does not wait for a host process to start and load the library each time (a
-    /// machine's time budget starts with its first call, not while it waits).
-    /// </summary>
-    public IMmImplementation Create(ulong ramSize)
-    {
-        Task<NativeImplementation>? ready;
-        lock (spareGate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            ready = spare is not null && spareRamSize == ramSize ? spare : null;
-            if (ready is null && spare is not null)
-                Discard(spare);
-            spare = Task.Run(() => Start(ramSize));
-            spareRamSize = ramSize;
-        }
-        return ready is null ? Start(ramSize) : ready.GetAwaiter().GetResult();
-    }
+    /// <summary>A fresh machine: a process forked from the server, with the library's globals as loaded, and zeroed RAM.</summary>
+    public IMmImplementation Create(ulong ramSize) => new NativeImplementation(server, rams, ramSize, CallTimeout, SequenceTimeout);
 
-    /// <summary>Stops the machine started in advance, if any; machines already handed out are their owners' to dispose.</summary>
+    /// <summary>Stops the server and with it any machine still running; machines handed out are still their owners' to dispose.</summary>
     public void Dispose()
     {
-        lock (spareGate)
-        {
-            if (disposed)
-                return;
-            disposed = true;
-            if (spare is not null)
-                Discard(spare);
-            spare = null;
-        }
+        server.Dispose();
+        rams.Dispose();
     }
-
-    private NativeImplementation Start(ulong ramSize) => new(LibraryPath, HostPath, ramSize, CallTimeout, SequenceTimeout);
-
-    private static void Discard(Task<NativeImplementation> unused) =>
-        unused.ContinueWith(started => started.Result.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
 
     /// <summary>Where mmspec-host is expected for a library: see the constructor.</summary>
     public static string FindHost(string libraryPath)

@@ -1,89 +1,79 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Mmspec.SpecTests.Port;
 
 namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
-/// A C implementation behind the port, running in its own <c>mmspec-host</c> process: each call is one
-/// request and one response over the host's stdin/stdout; RAM is shared memory read and written in place.
-/// A kernel panic through the hook surfaces as <see cref="ImplementationPanicException"/>; a crash, or no
-/// reply within the per-call timeout or the sequence's budget of time spent in calls (the host is then
-/// killed), as <see cref="ImplementationCrashedException"/>. The free-page counts the suite makes are batched.
-/// Once the host is gone every later call throws at once. Dispose kills the host and deletes the RAM file.
+/// A C implementation behind the port: one machine, a process forked for it by the library's
+/// <see cref="HostServer"/>, reached over its own connection; each call is one request and one response, and
+/// RAM is shared memory read and written in place. A kernel panic through the hook surfaces as
+/// <see cref="ImplementationPanicException"/>; a crash, or no reply within the per-call timeout or the
+/// sequence's budget of time spent in calls (the machine is then killed), as
+/// <see cref="ImplementationCrashedException"/>. The free-page counts the suite makes are batched. Once the
+/// machine is gone every later call throws at once. Dispose ends the machine and deletes its files.
 /// </summary>
-public sealed class NativeImplementation : IMmImplementation
+public sealed class NativeImplementation : IMmImplementation, IRamAccess
 {
     public const ulong KernelBase = 0xFFFFFF0000000000;
 
+    private const int GreetingBytes = 8;
+    private static readonly TimeSpan GreetingTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan EndTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly RamPool rams;
     private readonly SharedRam ram;
-    private readonly Process host;
-    private readonly Stream requests;
-    private readonly Stream responses;
+    private readonly MachineLog log;
+    private readonly Socket connection;
     private readonly Timer watchdog;
     private readonly TimeSpan timeout;
     private readonly TimeSpan sequenceTimeout;
     private readonly byte[] request = new byte[NativeProtocol.RequestBytes + NativeProtocol.MaxBody];
     private readonly byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxBody];
-    private readonly Queue<string> stderrTail = new();
     private readonly object gate = new();
     private bool waiting;
     private bool hung;
+    private bool endedStatusSeen;
     private ImplementationCrashedException? death;
     private bool disposed;
     private TimeSpan budgetLeft;
 
-    public NativeImplementation(string libraryPath, string hostPath, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout)
+    /// <summary>
+    /// A fresh machine forked by <paramref name="server"/> on zeroed RAM of <paramref name="ramSize"/> bytes
+    /// from <paramref name="rams"/>, which gets the RAM back once the machine's process has ended.
+    /// </summary>
+    public NativeImplementation(HostServer server, RamPool rams, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout)
     {
         timeout = callTimeout;
         this.sequenceTimeout = sequenceTimeout;
-        budgetLeft = TimeSpan.MaxValue; // starting the host and mmspec_init are not the sequence's time
-        LibraryPath = libraryPath;
-        string folder = Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
-        ram = new SharedRam(System.IO.Path.Combine(folder, $"mmspec-{Environment.ProcessId}-{Guid.NewGuid():N}.ram"), ramSize);
+        budgetLeft = TimeSpan.MaxValue; // the fork and mmspec_init are not the sequence's time
+        LibraryPath = server.LibraryPath;
+        this.rams = rams;
+        ram = rams.Rent(ramSize);
         try
         {
-            var start = new ProcessStartInfo(hostPath)
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            start.ArgumentList.Add(libraryPath);
-            start.ArgumentList.Add(ram.Path);
-            start.ArgumentList.Add(ramSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            host = Process.Start(start) ?? throw new InvalidOperationException($"could not start {hostPath}");
+            log = new MachineLog(System.IO.Path.ChangeExtension(ram.Path, $"{Guid.NewGuid():N}.log"));
+            connection = server.Connect();
         }
         catch
         {
-            ram.Dispose();
+            log?.Dispose();
+            rams.Return(ram); // no machine has seen it
             throw;
         }
-        host.ErrorDataReceived += (_, line) =>
-        {
-            if (line.Data is null)
-                return;
-            lock (stderrTail)
-            {
-                stderrTail.Enqueue(line.Data);
-                while (stderrTail.Count > 8)
-                    stderrTail.Dequeue();
-            }
-        };
-        host.BeginErrorReadLine();
-        requests = host.StandardInput.BaseStream;
-        responses = host.StandardOutput.BaseStream;
         watchdog = new Timer(_ => OnTimeout());
         try
         {
-            (ulong version, ulong caps) = Call(NativeOp.Hello);
+            HostProcessId = Greet(server.HostPath);
+            (ulong version, ulong caps) = Call(NativeOp.Hello, [ramSize], WriteHelloBody());
             if (version != NativeProtocol.Version)
-                throw new InvalidOperationException($"{hostPath} speaks protocol version {version}, not {NativeProtocol.Version} (rebuild it: make -C native)");
+                throw new InvalidOperationException($"{server.HostPath} speaks protocol version {version}, not {NativeProtocol.Version} (rebuild it: make -C native)");
             Capabilities = (Capabilities)(int)caps;
             budgetLeft = sequenceTimeout;
-            ram.Unlink(); // the host has mapped the RAM by the time it answers
+            log.Unlink(); // the machine has opened it by the time it answers
         }
         catch
         {
@@ -92,16 +82,63 @@ public sealed class NativeImplementation : IMmImplementation
         }
     }
 
+    /// <summary>Reads the server's greeting: its protocol version and the pid of the machine forked for us.</summary>
+    private int Greet(string hostPath)
+    {
+        connection.ReceiveTimeout = (int)GreetingTimeout.TotalMilliseconds;
+        bool complete = ReadFully(0, GreetingBytes);
+        connection.ReceiveTimeout = 0;
+        if (!complete)
+            throw new InvalidOperationException($"{hostPath} did not greet a new machine (rebuild it: make -C native)");
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(response);
+        int pid = (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4));
+        if (version != NativeProtocol.Version)
+            throw new InvalidOperationException($"{hostPath} speaks protocol version {version}, not {NativeProtocol.Version} (rebuild it: make -C native)");
+        if (pid == 0)
+            throw new InvalidOperationException($"{hostPath} could not fork another machine");
+        return pid;
+    }
+
+    /// <summary>HELLO's body: the RAM file's path and the log's, each NUL-terminated, padded to whole u64s.</summary>
+    private int WriteHelloBody()
+    {
+        byte[] paths = Encoding.UTF8.GetBytes(ram.Path + "\0" + log.Path + "\0");
+        int length = (paths.Length + 7) / 8 * 8;
+        if (length > NativeProtocol.MaxBody)
+            throw new InvalidOperationException($"the machine's file names are too long: {ram.Path}");
+        Array.Clear(request, NativeProtocol.RequestBytes, length);
+        paths.CopyTo(request, NativeProtocol.RequestBytes);
+        return length;
+    }
+
     public string LibraryPath { get; }
 
-    /// <summary>The host's process id (for diagnostics and tests).</summary>
-    public int HostProcessId => host.Id;
+    /// <summary>The machine's process id (for diagnostics and tests).</summary>
+    public int HostProcessId { get; }
 
     public Capabilities Capabilities { get; }
 
     public ulong RamSize => ram.Size;
 
-    public IRamAccess Ram => ram;
+    /// <summary>This machine's RAM; the file outlives the machine (it is reused), so every access checks the machine is still there.</summary>
+    public IRamAccess Ram => this;
+
+    private SharedRam LiveRam
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return ram;
+        }
+    }
+
+    ulong IRamAccess.ReadU64(ulong phys) => LiveRam.ReadU64(phys);
+
+    void IRamAccess.WriteU64(ulong phys, ulong value) => LiveRam.WriteU64(phys, value);
+
+    void IRamAccess.Read(ulong phys, Span<byte> destination) => LiveRam.Read(phys, destination);
+
+    void IRamAccess.Write(ulong phys, ReadOnlySpan<byte> source) => LiveRam.Write(phys, source);
 
     public ulong MM_PAGE_SIZE => 4096;
 
@@ -173,7 +210,7 @@ public sealed class NativeImplementation : IMmImplementation
 
     /// <summary>
     /// One request (with <paramref name="bodyBytes"/> of body already in <see cref="request"/>), one response
-    /// (its body left in <see cref="response"/>). Throws on a panic, a crash, a hang or a dead host.
+    /// (its body left in <see cref="response"/>). Throws on a panic, a crash, a hang or a dead machine.
     /// </summary>
     private (ulong Result, ulong Flags) Call(NativeOp op, ReadOnlySpan<ulong> args, int bodyBytes = 0)
     {
@@ -192,7 +229,7 @@ public sealed class NativeImplementation : IMmImplementation
         if (allowed <= TimeSpan.Zero)
         {
             hung = true;
-            throw HostDied(NativeProtocol.Describe(op, a), allowed);
+            throw HostDied(NativeProtocol.Describe(op, a), allowed, waitStatus: null);
         }
         lock (gate)
             waiting = true;
@@ -201,13 +238,12 @@ public sealed class NativeImplementation : IMmImplementation
         bool complete;
         try
         {
-            requests.Write(request, 0, NativeProtocol.RequestBytes + bodyBytes);
-            requests.Flush();
+            SendFully(NativeProtocol.RequestBytes + bodyBytes);
             complete = ReadFully(0, NativeProtocol.ResponseBytes);
             int length = complete ? (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)) : 0;
             complete = complete && length <= NativeProtocol.MaxBody && ReadFully(NativeProtocol.ResponseBytes, length);
         }
-        catch (IOException)
+        catch (Exception lost) when (lost is SocketException or ObjectDisposedException)
         {
             complete = false;
         }
@@ -220,7 +256,7 @@ public sealed class NativeImplementation : IMmImplementation
                 budgetLeft -= Stopwatch.GetElapsedTime(started);
         }
         if (!complete)
-            throw HostDied(NativeProtocol.Describe(op, a), allowed);
+            throw HostDied(NativeProtocol.Describe(op, a), allowed, waitStatus: null);
         uint status = BinaryPrimitives.ReadUInt32LittleEndian(response);
         ulong result = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(8));
         ulong flags = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(16));
@@ -234,16 +270,25 @@ public sealed class NativeImplementation : IMmImplementation
                 int colon = text.IndexOf(':');
                 string reason = colon > 0 ? text[..colon].Trim() : text;
                 throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {NativeProtocol.Describe(op, a)}: {text}");
+            case NativeProtocol.StatusEnded:
+                endedStatusSeen = true;
+                throw HostDied(NativeProtocol.Describe(op, a), allowed, waitStatus: (int)result);
             default:
                 throw new InvalidOperationException($"mmspec-host rejected {NativeProtocol.Describe(op, a)} (status {status}): a protocol mismatch");
         }
+    }
+
+    private void SendFully(int count)
+    {
+        for (int sent = 0; sent < count;)
+            sent += connection.Send(request, sent, count - sent, SocketFlags.None);
     }
 
     private bool ReadFully(int offset, int count)
     {
         while (count > 0)
         {
-            int read = responses.Read(response, offset, count);
+            int read = connection.Receive(response, offset, count, SocketFlags.None);
             if (read <= 0)
                 return false;
             offset += read;
@@ -252,6 +297,7 @@ public sealed class NativeImplementation : IMmImplementation
         return true;
     }
 
+    /// <summary>The watchdog: kills a machine that has not answered in time, and unblocks the read waiting for it.</summary>
     private void OnTimeout()
     {
         lock (gate)
@@ -260,25 +306,19 @@ public sealed class NativeImplementation : IMmImplementation
                 return;
             hung = true;
         }
+        _ = Posix.Kill(HostProcessId, Posix.SigKill);
         try
         {
-            host.Kill();
+            connection.Shutdown(SocketShutdown.Both);
         }
-        catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception gone) when (gone is SocketException or ObjectDisposedException)
         {
         }
     }
 
-    private ImplementationCrashedException HostDied(string call, TimeSpan allowed)
+    /// <param name="waitStatus">How the machine ended, as the server's waitpid saw it; null when that is not known.</param>
+    private ImplementationCrashedException HostDied(string call, TimeSpan allowed, int? waitStatus)
     {
-        try
-        {
-            host.Kill();
-        }
-        catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-        }
-        host.WaitForExit(2000);
         string? signal = null;
         string what;
         if (hung && allowed < timeout)
@@ -289,44 +329,88 @@ public sealed class NativeImplementation : IMmImplementation
         {
             what = $"host hung: no reply within {timeout.TotalSeconds:0.###} s in {call}";
         }
-        else if (host.HasExited && host.ExitCode > 128)
+        else if (waitStatus is { } ended && (ended & 0x7F) != 0)
         {
-            signal = NativeProtocol.SignalName(host.ExitCode - 128);
+            signal = NativeProtocol.SignalName(ended & 0x7F);
             what = $"host crashed: {signal} in {call}";
+        }
+        else if (waitStatus is { } exited)
+        {
+            what = $"host exited with code {(exited >> 8) & 0xFF} in {call}";
         }
         else
         {
-            what = host.HasExited ? $"host exited with code {host.ExitCode} in {call}" : $"host closed its output in {call}";
+            what = $"host closed its connection in {call}";
         }
-        string tail;
-        lock (stderrTail)
-            tail = string.Join(" | ", stderrTail);
+        string tail = log.Tail();
         if (tail.Length > 0)
             what += $" (host stderr: {tail})";
         death = new ImplementationCrashedException(what, hung, signal);
         return death;
     }
 
+    /// <summary>
+    /// Closing the connection ends the machine: it reads end of file and exits, and the server reports that it
+    /// has. Only then does the RAM go back to the pool (in the background: the next machine need not wait for
+    /// this one's exit); the RAM of a machine that does not end is deleted.
+    /// </summary>
     public void Dispose()
     {
         if (disposed)
             return;
         disposed = true;
-        watchdog.Dispose();
+        watchdog?.Dispose();
+        log?.Dispose();
+        if (connection is null)
+        {
+            ram.Dispose();
+            return;
+        }
+        if (endedStatusSeen || death is not null)
+        {
+            Release(endedStatusSeen);
+            return;
+        }
+        _ = Task.Run(() => Release(EndMachine()));
+    }
+
+    private void Release(bool machineEnded)
+    {
+        connection.Dispose();
+        if (machineEnded)
+            rams.Return(ram);
+        else
+            ram.Dispose();
+    }
+
+    /// <summary>Ends a machine that is waiting for a request; true once the server has reported it gone.</summary>
+    private bool EndMachine()
+    {
         try
         {
-            host.Kill();
+            connection.Shutdown(SocketShutdown.Send);
+            connection.ReceiveTimeout = (int)EndTimeout.TotalMilliseconds;
+            while (ReadFully(0, NativeProtocol.ResponseBytes))
+            {
+                if (BinaryPrimitives.ReadUInt32LittleEndian(response) == NativeProtocol.StatusEnded)
+                    return true;
+            }
         }
-        catch (Exception killFailed) when (killFailed is InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (SocketException)
         {
         }
-        ram.Dispose();
-        // Reaping the killed host is left to the thread pool: the next sequence need not wait for it.
-        Process killed = host;
-        _ = Task.Run(() =>
-        {
-            killed.WaitForExit(2000);
-            killed.Dispose();
-        });
+        _ = Posix.Kill(HostProcessId, Posix.SigKill); // did not end in time: make sure, and do not reuse its RAM
+        return false;
+    }
+
+    private static class Posix
+    {
+        public const int SigKill = 9;
+
+        /// <summary>kill(2), for a machine's own pid only: never 0 or negative, which would signal whole process groups.</summary>
+        public static int Kill(int pid, int signal) => pid > 0 ? SendSignal(pid, signal) : -1;
+
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        private static extern int SendSignal(int pid, int signal);
     }
 }

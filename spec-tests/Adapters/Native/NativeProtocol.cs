@@ -1,7 +1,7 @@
 namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
-/// The binary protocol between the suite and <c>mmspec-host</c> (native/README.md): one fixed-size
+/// The binary protocol between the suite and one machine of <c>mmspec-host</c> (native/README.md): one fixed-size
 /// little-endian request (u32 opcode, u32 body length, five u64 arguments) and its body, then one response
 /// (u32 status, u32 body length, u64 result, u64 flags) and its body, strictly alternating. A body is u64
 /// page addresses for the batch opcodes, or the panic text.
@@ -17,12 +17,15 @@ public static class NativeProtocol
 
     public const int MaxBody = BatchPages * sizeof(ulong);
 
-    /// <summary>Version 2 added the batch opcodes and request bodies.</summary>
-    public const uint Version = 2;
+    /// <summary>Version 2 added the batch opcodes and request bodies; 3 the forking server, one connection per machine.</summary>
+    public const uint Version = 3;
 
     public const uint StatusOk = 0;
     public const uint StatusPanic = 1;
     public const uint StatusBadRequest = 2;
+
+    /// <summary>Written by the server, not the machine: the machine's process ended; result = its wait status.</summary>
+    public const uint StatusEnded = 3;
 
     /// <summary>A request as the C call it stands for, for verdicts ("host crashed: SIGSEGV in vmfind(…)").</summary>
     public static string Describe(NativeOp op, ReadOnlySpan<ulong> a)
@@ -50,7 +53,7 @@ public static class NativeProtocol
         };
     }
 
-    /// <summary>The conventional name of a signal that ended the host (its exit code less 128).</summary>
+    /// <summary>The conventional name of a signal that ended a machine.</summary>
     public static string SignalName(int signal) => signal switch
     {
         4 => "SIGILL",

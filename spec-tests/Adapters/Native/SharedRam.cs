@@ -62,6 +62,9 @@ public sealed class SharedRam : IRamAccess, IDisposable
             ? (int)phys
             : throw new ArgumentOutOfRangeException(nameof(phys), $"physical 0x{phys:X} (+{count}) lies outside the {Size}-byte RAM");
 
+    /// <summary>Zeroes the whole RAM, for the next machine.</summary>
+    public void Clear() => Bytes.Clear();
+
     /// <summary>
     /// Removes the file's name once every process that needs it has mapped it: the memory lives on in the
     /// mappings, and nothing is left behind in /dev/shm even if this process is killed.

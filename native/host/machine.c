@@ -1,93 +1,34 @@
 /*
- * mmspec-host: runs one C implementation of the memory-management API in its own process.
+ * One machine: the forked child of the server that owns one connection. Its first request, HELLO,
+ * names the machine's RAM (a shared-memory file the suite created and sized) and its log file; the
+ * machine maps the RAM, sends its own stdout and stderr to the log, calls mmspec_init and serves
+ * requests, strictly alternating with the answers, until the suite closes the connection.
  *
- *   mmspec-host <library.so> <shm-file> <ram-bytes>
- *
- * Maps <shm-file> (shared with the suite, which reads and writes it directly) as the simulated RAM,
- * dlopens the library, calls mmspec_init, then serves fixed-size binary requests on stdin and
- * answers on stdout (protocol in native/README.md). A panic through the hook longjmps back to the
- * command loop and is reported; a crash or hang is not handled here at all: the process dies (or is
- * killed by the suite) and the suite sees end of file.
+ * A panic through the hook longjmps back to the command loop and is reported. A crash or a hang is
+ * not handled here at all: the process dies (or the suite kills it) and the server reports how.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include "mmspec.h"
-
-enum opcode {
-    OP_HELLO = 0,
-    OP_PHYS_ALLOC_PAGE = 1,
-    OP_PHYS_ALLOC_CONTIGUOUS = 2,
-    OP_PHYS_FREE_PAGE = 3,
-    OP_KMALLOC = 4,
-    OP_KFREE = 5,
-    OP_MAP_SINGLE = 6,
-    OP_MAP_GET = 7,
-    OP_UMAP_SINGLE = 8,
-    OP_VMFIND = 9,
-    OP_VMALLOC = 10,
-    OP_VMFREE = 11,
-    OP_SPACE_CREATE = 12,
-    OP_SPACE_ROOT = 13,
-    OP_EXIT = 14,
-    OP_PHYS_ALLOC_PAGES = 15, /* batch: the suite counts free memory by exhaustion several times a sequence */
-    OP_PHYS_FREE_PAGES = 16,
-};
-
-#define HOST_PROTOCOL_VERSION 2u /* 2: batch opcodes and request bodies */
-
-enum status { ST_OK = 0, ST_PANIC = 1, ST_BAD_REQUEST = 2 };
-
-#define REQUEST_BYTES 48  /* u32 opcode, u32 body length, u64 args[5]; then the body */
-#define RESPONSE_BYTES 24 /* u32 status, u32 body length, u64 result, u64 flags; then the body */
-#define TEXT_MAX 1024
-#define BATCH_PAGES 4096  /* pages per batch request: bodies stay under 32 KiB */
-
-static struct {
-    void (*init)(const struct mmspec_env *);
-    mm_space_t (*space_create)(void);
-    uintptr_t (*space_root)(mm_space_t);
-    uint32_t (*capabilities)(void);
-    uintptr_t (*phys_alloc_page)(void);
-    uintptr_t (*phys_alloc_contiguous)(size_t);
-    void (*phys_free_page)(uintptr_t);
-    void *(*kmalloc)(size_t);
-    void (*kfree)(void *);
-    int (*map_single)(mm_space_t, uintptr_t, uintptr_t, uint64_t);
-    uintptr_t (*map_get)(mm_space_t, uintptr_t, uint64_t *);
-    uintptr_t (*umap_single)(mm_space_t, uintptr_t, uint32_t);
-    uintptr_t (*vmfind)(const mm_space_t, uintptr_t, uintptr_t, size_t);
-    uintptr_t (*vmalloc)(mm_space_t, uintptr_t, uintptr_t, size_t, uint64_t);
-    int (*vmfree)(mm_space_t, uintptr_t, size_t);
-} impl;
+#include "host.h"
 
 static uintptr_t ram_base;
 static size_t ram_size;
-static int in_fd = -1, out_fd = -1;
+static int channel = -1;
 static sigjmp_buf panic_jump;
 static volatile int in_call;
 static char panic_text[TEXT_MAX];
 static uint64_t batch[BATCH_PAGES];
 static volatile uint64_t batch_done; /* survives a panic's longjmp: names the call that panicked */
 static unsigned char body[BATCH_PAGES * 8];
-
-static void die(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "mmspec-host: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    exit(2);
-}
 
 __attribute__((noreturn)) static void panic_hook(const char *reason)
 {
@@ -97,14 +38,6 @@ __attribute__((noreturn)) static void panic_hook(const char *reason)
         _exit(3);
     }
     siglongjmp(panic_jump, 1);
-}
-
-static void *need(void *library, const char *name)
-{
-    void *symbol = dlsym(library, name);
-    if (symbol == NULL)
-        die("the library does not export %s", name);
-    return symbol;
 }
 
 static int read_full(int fd, void *buffer, size_t length)
@@ -124,24 +57,6 @@ static int read_full(int fd, void *buffer, size_t length)
     return 1;
 }
 
-static void write_full(int fd, const void *buffer, size_t length)
-{
-    size_t done = 0;
-    while (done < length) {
-        ssize_t n = write(fd, (const char *)buffer + done, length - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            _exit(4); /* the suite went away */
-        done += (size_t)n;
-    }
-}
-
-static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint32_t get_u32(const unsigned char *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
-static uint64_t get_u64(const unsigned char *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
-
 static void respond(uint32_t status, uint64_t result, uint64_t flags, const void *payload, size_t length)
 {
     unsigned char header[RESPONSE_BYTES];
@@ -149,9 +64,8 @@ static void respond(uint32_t status, uint64_t result, uint64_t flags, const void
     put_u32(header + 4, (uint32_t)length);
     put_u64(header + 8, result);
     put_u64(header + 16, flags);
-    write_full(out_fd, header, RESPONSE_BYTES);
-    if (length)
-        write_full(out_fd, payload, length);
+    if (write_full(channel, header, RESPONSE_BYTES) < 0 || (length && write_full(channel, payload, length) < 0))
+        _exit(4); /* the suite went away */
 }
 
 /* kmalloc/kfree cross the boundary: host pointers inside RAM <-> the spec's direct-map addresses. */
@@ -252,63 +166,53 @@ static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, u
     return guarded_serve(op, args, result, flags) ? ST_PANIC : ST_OK;
 }
 
-int main(int argc, char **argv)
+/*
+ * HELLO: arg0 = RAM bytes, body = the RAM file's path and the log file's path, each NUL-terminated.
+ * Returns 0 once the RAM is mapped and the log in place; a malformed HELLO is a protocol mismatch.
+ */
+static int attach(const uint64_t *args, uint32_t body_length)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: mmspec-host <library.so> <shm-file> <ram-bytes>\n");
-        return 2;
-    }
-    struct rlimit no_core = { 0, 0 };
-    setrlimit(RLIMIT_CORE, &no_core); /* a crashing implementation is expected here: no core dumps */
+    const char *ram_path = (const char *)body;
+    size_t ram_path_length = strnlen(ram_path, body_length);
+    if (ram_path_length == body_length)
+        return -1;
+    const char *log_path = ram_path + ram_path_length + 1;
+    if (strnlen(log_path, body_length - ram_path_length - 1) == body_length - ram_path_length - 1)
+        return -1;
+    if (args[0] == 0 || args[0] % MM_PAGE_SIZE)
+        return -1;
 
-    /* Keep the protocol channel private: whatever the implementation prints goes to stderr. */
-    in_fd = dup(STDIN_FILENO);
-    out_fd = dup(STDOUT_FILENO);
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (in_fd < 0 || out_fd < 0 || null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-        die("cannot set up the protocol channel%s", "");
+    /* Whatever the implementation prints goes to the machine's log, quoted by the suite when it dies. */
+    int log = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (log < 0 || null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(log, STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0)
+        return -1;
+    close(log);
     close(null_fd);
 
-    char *end = NULL;
-    unsigned long long size = strtoull(argv[3], &end, 0);
-    if (end == argv[3] || *end || size == 0 || size % MM_PAGE_SIZE)
-        die("bad RAM size %s", argv[3]);
-    ram_size = (size_t)size;
-    int shm = open(argv[2], O_RDWR);
-    if (shm < 0)
-        die("cannot open %s", argv[2]);
-    void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0);
-    if (ram == MAP_FAILED)
-        die("cannot map %s", argv[2]);
+    int shm = open(ram_path, O_RDWR | O_CLOEXEC);
+    if (shm < 0) {
+        fprintf(stderr, "mmspec-host: cannot open %s: %s\n", ram_path, strerror(errno));
+        return -1;
+    }
+    void *ram = mmap(NULL, (size_t)args[0], PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0);
     close(shm);
+    if (ram == MAP_FAILED) {
+        fprintf(stderr, "mmspec-host: cannot map %s: %s\n", ram_path, strerror(errno));
+        return -1;
+    }
     ram_base = (uintptr_t)ram;
+    ram_size = (size_t)args[0];
+    return 0;
+}
 
-    void *library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL)
-        die("%s", dlerror());
-    impl.init = (void (*)(const struct mmspec_env *))need(library, "mmspec_init");
-    impl.space_create = (mm_space_t (*)(void))need(library, "mmspec_space_create");
-    impl.space_root = (uintptr_t (*)(mm_space_t))need(library, "mmspec_space_root");
-    impl.capabilities = (uint32_t (*)(void))dlsym(library, "mmspec_capabilities");
-    impl.phys_alloc_page = (uintptr_t (*)(void))need(library, "mm_phys_alloc_page");
-    impl.phys_alloc_contiguous = (uintptr_t (*)(size_t))need(library, "mm_phys_alloc_contiguous");
-    impl.phys_free_page = (void (*)(uintptr_t))need(library, "mm_phys_free_page");
-    impl.kmalloc = (void *(*)(size_t))need(library, "kmalloc");
-    impl.kfree = (void (*)(void *))need(library, "kfree");
-    impl.map_single = (int (*)(mm_space_t, uintptr_t, uintptr_t, uint64_t))need(library, "mm_map_single");
-    impl.map_get = (uintptr_t (*)(mm_space_t, uintptr_t, uint64_t *))need(library, "mm_map_get");
-    impl.umap_single = (uintptr_t (*)(mm_space_t, uintptr_t, uint32_t))need(library, "mm_umap_single");
-    impl.vmfind = (uintptr_t (*)(const mm_space_t, uintptr_t, uintptr_t, size_t))need(library, "vmfind");
-    impl.vmalloc = (uintptr_t (*)(mm_space_t, uintptr_t, uintptr_t, size_t, uint64_t))need(library, "vmalloc");
-    impl.vmfree = (int (*)(mm_space_t, uintptr_t, size_t))need(library, "vmfree");
-
-    struct mmspec_env env = { .ram_base = ram, .ram_size = ram_size, .panic = panic_hook };
-    /* A panic during init is reported as the answer to the first request (HELLO). */
-    int init_panicked = guarded_init(&env);
-
+int run_machine(int fd)
+{
+    channel = fd;
+    int attached = 0, init_panicked = 0;
     unsigned char request[REQUEST_BYTES];
     for (;;) {
-        int got = read_full(in_fd, request, REQUEST_BYTES);
+        int got = read_full(channel, request, REQUEST_BYTES);
         if (got <= 0)
             return got == 0 ? 0 : 5;
         uint32_t op = get_u32(request);
@@ -318,12 +222,20 @@ int main(int argc, char **argv)
             args[i] = get_u64(request + 8 + 8 * i);
         if (body_length > sizeof body || body_length % 8)
             return 6; /* the suite and host disagree on the protocol: nothing sensible to answer */
-        if (body_length && read_full(in_fd, body, body_length) <= 0)
+        if (body_length && read_full(channel, body, body_length) <= 0)
             return 5;
-        for (uint32_t i = 0; i < body_length / 8; i++)
-            batch[i] = get_u64(body + 8 * i);
         if (op == OP_EXIT)
             return 0;
+        if (!attached) {
+            if (op != OP_HELLO || attach(args, body_length) < 0)
+                return 6;
+            attached = 1;
+            struct mmspec_env env = { .ram_base = (void *)ram_base, .ram_size = ram_size, .panic = panic_hook };
+            /* A panic during init is reported as the answer to HELLO and to every later request. */
+            init_panicked = guarded_init(&env);
+        }
+        for (uint32_t i = 0; i < body_length / 8; i++)
+            batch[i] = get_u64(body + 8 * i);
         if (op == OP_PHYS_FREE_PAGES && args[0] != body_length / 8) {
             respond(ST_BAD_REQUEST, 0, 0, "page count and body differ", strlen("page count and body differ"));
             continue;

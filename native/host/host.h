@@ -1,0 +1,80 @@
+/*
+ * mmspec-host: runs a C implementation of the memory-management API out of the suite's process.
+ *
+ * server.c is the long-lived part: it loads the library once and forks one machine per connection,
+ * so every machine starts from the library's pristine globals without paying for exec and dlopen.
+ * machine.c is one machine: it maps that machine's RAM, calls mmspec_init and serves the suite's
+ * requests until the connection closes. Protocol: native/README.md.
+ */
+#ifndef MMSPEC_HOST_H
+#define MMSPEC_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmspec.h"
+
+#define HOST_PROTOCOL_VERSION 3u /* 3: a forking server, one connection per machine */
+
+enum opcode {
+    OP_HELLO = 0,
+    OP_PHYS_ALLOC_PAGE = 1,
+    OP_PHYS_ALLOC_CONTIGUOUS = 2,
+    OP_PHYS_FREE_PAGE = 3,
+    OP_KMALLOC = 4,
+    OP_KFREE = 5,
+    OP_MAP_SINGLE = 6,
+    OP_MAP_GET = 7,
+    OP_UMAP_SINGLE = 8,
+    OP_VMFIND = 9,
+    OP_VMALLOC = 10,
+    OP_VMFREE = 11,
+    OP_SPACE_CREATE = 12,
+    OP_SPACE_ROOT = 13,
+    OP_EXIT = 14,
+    OP_PHYS_ALLOC_PAGES = 15, /* batch: the suite counts free memory by exhaustion several times a sequence */
+    OP_PHYS_FREE_PAGES = 16,
+};
+
+/* ST_ENDED is written by the server, not the machine: the machine process is gone, result = its wait status. */
+enum status { ST_OK = 0, ST_PANIC = 1, ST_BAD_REQUEST = 2, ST_ENDED = 3 };
+
+#define GREETING_BYTES 8  /* server -> suite on accept: u32 protocol version, u32 the machine's pid */
+#define REQUEST_BYTES 48  /* u32 opcode, u32 body length, u64 args[5]; then the body */
+#define RESPONSE_BYTES 24 /* u32 status, u32 body length, u64 result, u64 flags; then the body */
+#define TEXT_MAX 1024
+#define BATCH_PAGES 4096  /* pages per batch request: bodies stay under 32 KiB */
+
+/* The library's entry points, resolved once by the server and inherited by every machine. */
+struct implementation {
+    void (*init)(const struct mmspec_env *);
+    mm_space_t (*space_create)(void);
+    uintptr_t (*space_root)(mm_space_t);
+    uint32_t (*capabilities)(void);
+    uintptr_t (*phys_alloc_page)(void);
+    uintptr_t (*phys_alloc_contiguous)(size_t);
+    void (*phys_free_page)(uintptr_t);
+    void *(*kmalloc)(size_t);
+    void (*kfree)(void *);
+    int (*map_single)(mm_space_t, uintptr_t, uintptr_t, uint64_t);
+    uintptr_t (*map_get)(mm_space_t, uintptr_t, uint64_t *);
+    uintptr_t (*umap_single)(mm_space_t, uintptr_t, uint32_t);
+    uintptr_t (*vmfind)(const mm_space_t, uintptr_t, uintptr_t, size_t);
+    uintptr_t (*vmalloc)(mm_space_t, uintptr_t, uintptr_t, size_t, uint64_t);
+    int (*vmfree)(mm_space_t, uintptr_t, size_t);
+};
+
+extern struct implementation impl;
+
+/* One machine on connection fd; returns the process's exit code. */
+int run_machine(int fd);
+
+void put_u32(unsigned char *p, uint32_t v);
+void put_u64(unsigned char *p, uint64_t v);
+uint32_t get_u32(const unsigned char *p);
+uint64_t get_u64(const unsigned char *p);
+
+/* Writes all of buffer; returns 0, or -1 once the peer is gone (never raises SIGPIPE). */
+int write_full(int fd, const void *buffer, size_t length);
+
+#endif /* MMSPEC_HOST_H */

@@ -1,0 +1,58 @@
+namespace Mmspec.SpecTests.Adapters.Native;
+
+/// <summary>
+/// Where a machine's stdout and stderr go: a file the suite creates next to the machine's RAM and the
+/// machine opens for appending. Its last lines are quoted when the machine dies ("host stderr: …").
+/// </summary>
+internal sealed class MachineLog : IDisposable
+{
+    private const int TailBytes = 4096;
+    private const int TailLines = 8;
+
+    private readonly FileStream file;
+
+    public MachineLog(string path)
+    {
+        Path = path;
+        file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+    }
+
+    public string Path { get; }
+
+    /// <summary>The last lines written, joined with " | "; empty when the machine wrote nothing.</summary>
+    public string Tail()
+    {
+        try
+        {
+            long length = file.Length;
+            int count = (int)Math.Min(length, TailBytes);
+            var bytes = new byte[count];
+            file.Position = length - count;
+            file.ReadExactly(bytes);
+            string[] lines = System.Text.Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return string.Join(" | ", lines.TakeLast(TailLines));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>Removes the name once the machine has opened the file; this process keeps reading it.</summary>
+    public void Unlink()
+    {
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        file.Dispose();
+        Unlink();
+    }
+}

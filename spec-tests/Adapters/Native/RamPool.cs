@@ -1,0 +1,88 @@
+namespace Mmspec.SpecTests.Adapters.Native;
+
+/// <summary>
+/// The RAM files of one factory's machines, reused from one machine to the next (zeroed in between). A new
+/// mapping costs a page fault per page on first touch, on both sides, and on a virtual machine a fault costs
+/// microseconds: a sequence touches hundreds of pages, so reusing this process's mapping of the file, and the
+/// file's pages, saves more than all of the sequence's round trips cost. A RAM goes back to the pool only once
+/// its machine's process is known to be gone, so nothing else can write into it.
+/// </summary>
+public sealed class RamPool : IDisposable
+{
+    private readonly object gate = new();
+    private readonly Stack<SharedRam> idle = new();
+    private bool disposed;
+
+    public RamPool() => DeleteLeftovers();
+
+    /// <summary>Zeroed RAM of <paramref name="size"/> bytes, reused if one is idle.</summary>
+    public SharedRam Rent(ulong size)
+    {
+        SharedRam? reused = null;
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            while (idle.Count > 0 && reused is null)
+            {
+                SharedRam candidate = idle.Pop();
+                if (candidate.Size == size)
+                    reused = candidate;
+                else
+                    candidate.Dispose();
+            }
+        }
+        if (reused is null)
+            return new SharedRam(NewPath(), size);
+        reused.Clear();
+        return reused;
+    }
+
+    /// <summary>Takes back the RAM of a machine whose process has ended.</summary>
+    public void Return(SharedRam ram)
+    {
+        lock (gate)
+        {
+            if (!disposed)
+            {
+                idle.Push(ram);
+                return;
+            }
+        }
+        ram.Dispose();
+    }
+
+    private static string Folder => Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+
+    private static string NewPath() => Path.Combine(Folder, $"mmspec-{Environment.ProcessId}-{Guid.NewGuid():N}.ram");
+
+    /// <summary>The files of suites that were killed before they could delete them (mmspec-&lt;pid&gt;-…, that pid gone).</summary>
+    private static void DeleteLeftovers()
+    {
+        foreach (string file in Directory.EnumerateFiles(Folder, "mmspec-*"))
+        {
+            string[] parts = Path.GetFileName(file).Split('-');
+            if (parts.Length < 3 || !int.TryParse(parts[1], out int pid) || Directory.Exists($"/proc/{pid}") || !Directory.Exists("/proc/self"))
+                continue;
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception busy) when (busy is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Deletes the idle RAM files; RAM still rented is deleted when returned.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed)
+                return;
+            disposed = true;
+            while (idle.Count > 0)
+                idle.Pop().Dispose();
+        }
+    }
+}
