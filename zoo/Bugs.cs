@@ -93,8 +93,7 @@ public sealed class PruneWithoutFree(SimulatedRam ram, PhysicalAllocator frames)
 /// <summary>Large blocks get size / 4096 pages, rounded down: the block's tail overlaps its neighbour.</summary>
 public sealed class LargeRoundsDown(PhysicalAllocator frames) : KernelHeap(frames)
 {
-    protected override ulong PagesForLargeBlock(ulong size) =>
-        size > Frames.RamSize ? ulong.MaxValue : Math.Max(1, size / Layout.PageSize);
+    protected override ulong PagesForLargeBlock(ulong size) => Math.Max(1, size / Layout.PageSize);
 }
 
 /// <summary>Slots start 8 bytes into their slot (an 8-byte header that breaks 16-byte alignment).</summary>

@@ -49,14 +49,14 @@ public class KernelHeap(PhysicalAllocator frames)
         LiveBlocks--;
     }
 
-    /// <summary>Rounds up to whole pages; a size beyond RAM cannot be satisfied.</summary>
+    /// <summary>Rounds up to whole pages (without overflow: any size); more pages than RAM has are refused by the allocator.</summary>
     protected virtual ulong PagesForLargeBlock(ulong size) =>
-        size > Frames.RamSize ? ulong.MaxValue : (size + Layout.PageSize - 1) / Layout.PageSize;
+        size / Layout.PageSize + (size % Layout.PageSize == 0 ? 0UL : 1UL);
 
     private PhysAddr? AllocateLarge(ulong size)
     {
         ulong pages = PagesForLargeBlock(size);
-        PhysAddr? block = pages == ulong.MaxValue ? null : Frames.AllocateContiguous(pages);
+        PhysAddr? block = Frames.AllocateContiguous(pages);
         if (block is { } start)
             largeBlocks.Add(start.Value, pages);
         return block;

@@ -22,7 +22,7 @@ public readonly record struct PhysAddr
 
     public bool IsPageAligned => Layout.IsPageAligned(Value);
 
-    public ulong FrameIndex => Value >> Layout.PageShift;
+    public ulong FrameIndex => Value / Layout.PageSize;
 
     public PhysAddr PageBase => new(Layout.AlignDown(Value, Layout.PageSize));
 

@@ -32,7 +32,7 @@ public sealed class SimulatedRam
     public ulong ReadU64(ulong address)
     {
         CheckWord(address);
-        byte[]? frame = frames[address >> Layout.PageShift];
+        byte[]? frame = frames[address / Layout.PageSize];
         return frame is null ? 0 : BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan((int)(address & (Layout.PageSize - 1))));
     }
 
@@ -50,7 +50,7 @@ public sealed class SimulatedRam
         {
             int offset = (int)(address & (Layout.PageSize - 1));
             int chunk = Math.Min(destination.Length, (int)Layout.PageSize - offset);
-            byte[]? frame = frames[address >> Layout.PageShift];
+            byte[]? frame = frames[address / Layout.PageSize];
             if (frame is null)
                 destination[..chunk].Clear();
             else
@@ -76,14 +76,13 @@ public sealed class SimulatedRam
     /// <summary>
     /// The index of the first non-zero 64-bit word among words [<paramref name="first"/>, <paramref name="last"/>]
     /// of a frame, or -1: a page-table walk skips a run of empty entries with one vectorised search instead of
-    /// reading the entries one by one.
+    /// reading the entries one by one. Words outside the frame are an <see cref="ArgumentOutOfRangeException"/>.
     /// </summary>
     public int IndexOfNonZeroWord(ulong frameAddress, int first, int last)
     {
-        ReadOnlySpan<ulong> words = FrameWords(frameAddress);
-        if ((uint)first >= words.Length || (uint)last >= words.Length || first > last)
-            throw new ArgumentOutOfRangeException(nameof(first), $"words [{first}, {last}] do not lie inside one frame");
-        int found = words[first..(last + 1)].IndexOfAnyExcept(0UL);
+        if (first > last)
+            throw new ArgumentOutOfRangeException(nameof(first), $"words [{first}, {last}] are an empty range");
+        int found = FrameWords(frameAddress)[first..(last + 1)].IndexOfAnyExcept(0UL);
         return found < 0 ? -1 : first + found;
     }
 
@@ -96,7 +95,7 @@ public sealed class SimulatedRam
         if (!Layout.IsPageAligned(frameAddress))
             throw new ArgumentException($"0x{frameAddress:X} is not a frame address", nameof(frameAddress));
         CheckRange(frameAddress, Layout.PageSize);
-        byte[]? frame = frames[frameAddress >> Layout.PageShift];
+        byte[]? frame = frames[frameAddress / Layout.PageSize];
         return MemoryMarshal.Cast<byte, ulong>(frame ?? ZeroFrameBytes);
     }
 
@@ -108,11 +107,11 @@ public sealed class SimulatedRam
         if (!Layout.IsPageAligned(frameAddress))
             throw new ArgumentException($"0x{frameAddress:X} is not a frame address", nameof(frameAddress));
         CheckRange(frameAddress, Layout.PageSize);
-        frames[frameAddress >> Layout.PageShift] = null;
+        frames[frameAddress / Layout.PageSize] = null;
     }
 
     private byte[] Backing(ulong address) =>
-        frames[address >> Layout.PageShift] ??= new byte[Layout.PageSize];
+        frames[address / Layout.PageSize] ??= new byte[Layout.PageSize];
 
     private void CheckWord(ulong address)
     {

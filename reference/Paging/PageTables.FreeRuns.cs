@@ -30,7 +30,7 @@ public partial class PageTables
             PageTableEntry entry = ReadEntry(table, index);
             if (!entry.IsPresent)
             {
-                if (run.AddFree(Math.Max(start, run.From), Math.Min(start + span - 1, run.Last)))
+                if (run.AddFree(Math.Max(start, run.From), Math.Min(start + span, run.End)))
                     return true;
             }
             else if (IsLeaf(entry, level))
@@ -68,7 +68,7 @@ public partial class PageTables
             if (mapped >= index)
                 run.Break();
             int freeFrom = Math.Max(index, mapped + 1);
-            if (freeFrom <= windowEnd && run.AddFree(PageAt(tableBase, freeFrom), PageAt(tableBase, windowEnd) + Layout.PageSize - 1))
+            if (freeFrom <= windowEnd && run.AddFree(PageAt(tableBase, freeFrom), PageAt(tableBase, windowEnd + 1)))
                 return true;
             index = windowEnd + 1;
         }
@@ -78,8 +78,6 @@ public partial class PageTables
     /// <summary>The last present entry in [first, last], or first - 1; empty entries are skipped in bulk.</summary>
     private static int LastPresent(ReadOnlySpan<ulong> entries, int first, int last)
     {
-        if (last >= first && new PageTableEntry(entries[last]).IsPresent)
-            return last; // mappings closer together than the request: the window's last entry is usually one
         while (last >= first)
         {
             int nonZero = entries[first..(last + 1)].LastIndexOfAnyExcept(0UL);
@@ -100,6 +98,9 @@ public partial class PageTables
     {
         public readonly ulong From = from;
         public readonly ulong Last = last;
+
+        /// <summary>Just past the range: <see cref="Last"/> is at most 2^48 - 1, so this never overflows.</summary>
+        public readonly ulong End => Last + 1;
         public ulong Start;
         private ulong length;
 
@@ -109,12 +110,12 @@ public partial class PageTables
 
         public readonly ulong StillNeeded => Pages - length;
 
-        /// <summary>Extends the run with the free bytes [first, lastByte]; true once it holds enough pages.</summary>
-        public bool AddFree(ulong first, ulong lastByte)
+        /// <summary>Extends the run with the free pages [first, end); true once it holds enough pages.</summary>
+        public bool AddFree(ulong first, ulong end)
         {
             if (length == 0)
                 Start = first;
-            length += (lastByte - first + 1) / Layout.PageSize;
+            length += (end - first) / Layout.PageSize;
             return length >= Pages;
         }
 

@@ -19,21 +19,20 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
     /// <summary>The lowest free region of npages inside [from, to) and inside one segment, or null.</summary>
     public virtual ulong? Find(AddressSpace space, ulong from, ulong to, ulong npages, bool userOnly = false)
     {
-        if (npages == 0 || npages > MaxPages || from > ulong.MaxValue - (Layout.PageSize - 1))
+        if (npages == 0 || npages > MaxPages)
             return null;
-        ulong first = Layout.AlignDown(from + Layout.PageSize - 1, Layout.PageSize);
-        ulong end = Layout.AlignDown(to, Layout.PageSize);
-        if (first >= end)
+        // Counted in whole pages, so that rounding `from` up cannot overflow.
+        ulong firstPage = from / Layout.PageSize + (from % Layout.PageSize == 0 ? 0UL : 1UL);
+        ulong endPage = to / Layout.PageSize;
+        if (firstPage >= endPage)
             return null;
-        ulong length = npages * Layout.PageSize;
+        ulong first = firstPage * Layout.PageSize, last = endPage * Layout.PageSize - 1;
         foreach (Segment segment in Segment.All)
         {
             if (userOnly && segment.IsKernel)
                 continue;
-            ulong low = Math.Max(first, segment.First), high = Math.Min(end - 1, segment.Last);
-            if (low > high || high - low + 1 < length)
-                continue;
-            if (FreeRunIn(space, low, high, npages) is { } found)
+            ulong low = Math.Max(first, segment.First), high = Math.Min(last, segment.Last);
+            if (low <= high && FreeRunIn(space, low, high, npages) is { } found)
                 return found;
         }
         return null;

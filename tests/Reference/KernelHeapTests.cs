@@ -332,4 +332,21 @@ public class KernelHeapTests
         Assert.Equal(PanicReason.HeapFreeOfForeignPointer, panic.Reason);
         Assert.Contains("kfree: 0x0 (physical) was not returned by kmalloc", panic.Message);
     }
+
+    /// <summary>A block above the largest slab class takes whole pages, as few as hold it.</summary>
+    [Theory]
+    [InlineData(2049UL, 1)]
+    [InlineData(4096UL, 1)]
+    [InlineData(4097UL, 2)]
+    [InlineData(8192UL, 2)]
+    [InlineData(8193UL, 3)]
+    public void Kmalloc_LargeBlockTakesSizeRoundedUpToWholePages(ulong size, int pages)
+    {
+        MmApi api = Create();
+        int before = api.Kernel.Frames.FreeFrames;
+
+        Assert.NotEqual(0UL, api.kmalloc(size));
+
+        Assert.Equal(before - pages, api.Kernel.Frames.FreeFrames);
+    }
 }

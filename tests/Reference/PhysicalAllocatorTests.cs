@@ -382,4 +382,16 @@ public class PhysicalAllocatorTests
         Assert.Equal(66, api.Kernel.Frames.FreeFrames);
         Assert.Equal(word, api.mm_phys_alloc_contiguous(64));
     }
+
+    [Fact]
+    public void Contiguous_FindsARunThatEndsOneBitmapWordAndStartsTheNext()
+    {
+        MmApi api = Create();
+        ExhaustFrames(api);
+        for (ulong frame = 316; frame < 324; frame++) // bits 60..63 of word 4 and 0..3 of word 5: the only free frames
+            api.mm_phys_free_page(frame * Page);
+
+        Assert.Equal(NADDR, api.mm_phys_alloc_contiguous(9));
+        Assert.Equal(316 * Page, api.mm_phys_alloc_contiguous(8));
+    }
 }

@@ -298,4 +298,40 @@ public class VmfindTests
         Assert.Equal(7 * GiB + Page, api.vmfind(space, 0, LowerEnd, GiB / Page));
         Assert.Equal(3 * GiB + Page, api.vmfind(space, 3 * GiB, LowerEnd, 1000));
     }
+
+    /// <summary>
+    /// A page-table entry without the present bit maps nothing, whatever its other bits hold (a kernel may keep
+    /// swap or bookkeeping bits there): vmfind counts it as free and vmfree finds nothing to free in it.
+    /// </summary>
+    [Fact]
+    public void A_non_present_entry_with_other_bits_set_is_free()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        const ulong Mapped = 0x400000;
+        Assert.Equal(0, api.mm_map_single(space, Mapped, api.mm_phys_alloc_page(), USER | WRITE));
+        PhysAddr pageTable = EntryAt(api, space, Mapped, PageLevel.Pd)!.Value.Address;
+        const ulong FrameAndRightsWithoutPresent = 0x123006, WriteOnly = 0x2;
+        api.Kernel.Ram.WriteU64(pageTable.Value + 8, FrameAndRightsWithoutPresent);
+        api.Kernel.Ram.WriteU64(pageTable.Value + 16, WriteOnly);
+
+        Assert.Equal(Mapped + Page, api.vmfind(space, Mapped, Mapped + 4 * Page, 3));
+        Assert.Equal(0, api.vmfree(space, Mapped + Page, 2));
+        Assert.Equal(WriteOnly, api.Kernel.Ram.ReadU64(pageTable.Value + 16));
+    }
+
+    /// <summary>A run that fills the range exactly, up to `to`, fits: in absent tables and inside a page table.</summary>
+    [Fact]
+    public void A_run_that_ends_exactly_at_to_fits()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        Assert.Equal(0x200000UL, api.vmfind(space, 0x200000, 0x200000 + 16 * Page, 16)); // no page table below 1 GiB yet
+
+        const ulong Base = 0x400000; // mappings at Base and Base + 5 pages leave exactly 4 free pages between them
+        Assert.Equal(0, api.mm_map_single(space, Base, api.mm_phys_alloc_page(), USER));
+        Assert.Equal(0, api.mm_map_single(space, Base + 5 * Page, api.mm_phys_alloc_page(), USER));
+
+        Assert.Equal(Base + Page, api.vmfind(space, Base, Base + 5 * Page, 4));
+        Assert.Equal(NADDR, api.vmfind(space, Base, Base + 5 * Page, 5));
+        Assert.Equal(NADDR, api.vmfind(space, Base, Base + 5 * Page - 1, 4));
+    }
 }
