@@ -76,8 +76,8 @@ public static class ReadmeWriter
         md.AppendLine("Every default-profile property with the default seed, as `mmspec check` runs them, after an untimed warm-up pass;");
         md.AppendLine("a checked step is one API call applied and checked against the model, the MMU walk of every space and the");
         md.AppendLine("ownership audit; the time is the whole property's, so generating the sequences, each machine's set-up and the");
-        md.AppendLine("teardown's leak count are paid for but not counted as steps. The native sample runs in a process of its own per");
-        md.AppendLine("machine (one per sequence, forked by mmspec-host), over shared memory, with the same properties, seed and sequences.").AppendLine();
+        md.AppendLine("teardown's leak count are paid for but not counted as steps. The native sample runs outside this process, in");
+        md.AppendLine("mmspec-host's worker processes, a fresh machine per sequence over shared memory, with the same properties, seed and sequences.").AppendLine();
         md.AppendLine("| implementation | how it runs | sequences per property (at most) | properties passed | checked steps | time | checked steps/s |");
         md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
         if (run.Reference is { } reference)
@@ -85,7 +85,7 @@ public static class ReadmeWriter
         else
             md.AppendLine("| reference | in-process | | | | | not run |");
         if (run.Native is { } native)
-            md.AppendLine(Invariant, $"| {native.Implementation} | one process per machine, forked by mmspec-host | {Row(native)} |");
+            md.AppendLine(Invariant, $"| {native.Implementation} | mmspec-host workers, a machine per sequence | {Row(native)} |");
         else
             md.AppendLine(Invariant, $"| native sample | | | | | | {run.NativeStatus} |");
         md.AppendLine();

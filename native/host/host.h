@@ -1,10 +1,10 @@
 /*
  * mmspec-host: runs a C implementation of the memory-management API out of the suite's process.
  *
- * server.c is the long-lived part: it loads the library once and forks one machine per connection,
- * so every machine starts from the library's pristine globals without paying for exec and dlopen.
- * machine.c is one machine: it maps that machine's RAM, calls mmspec_init and serves the suite's
- * requests until the connection closes. Protocol: native/README.md.
+ * server.c is the long-lived part: it loads the library once and hands each connection (one
+ * machine) to a worker process it forked; snapshot.c puts the library's globals back as loaded before
+ * every machine; machine.c is one machine: it maps that machine's RAM, calls mmspec_init and serves
+ * the suite's requests until the connection closes. Protocol: native/README.md.
  */
 #ifndef MMSPEC_HOST_H
 #define MMSPEC_HOST_H
@@ -14,7 +14,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 3u /* 3: a forking server, one connection per machine */
+#define HOST_PROTOCOL_VERSION 3u /* 3: a server with worker processes, one connection per machine */
 
 enum opcode {
     OP_HELLO = 0,
@@ -66,8 +66,12 @@ struct implementation {
 
 extern struct implementation impl;
 
-/* One machine on connection fd; returns the process's exit code. */
+/* One machine on connection fd; returns 0 when the suite closed it, else the exit code for a protocol failure. */
 int run_machine(int fd);
+
+/* The library's writable data: saved once after dlopen, written back before each machine. */
+int snapshot_take(void *library);
+void snapshot_restore(void);
 
 void put_u32(unsigned char *p, uint32_t v);
 void put_u64(unsigned char *p, uint64_t v);

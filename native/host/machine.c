@@ -1,5 +1,5 @@
 /*
- * One machine: the forked child of the server that owns one connection. Its first request, HELLO,
+ * One machine, served by a worker on one connection. Its first request, HELLO,
  * names the machine's RAM (a shared-memory file the suite created and sized) and its log file; the
  * machine maps the RAM, sends its own stdout and stderr to the log, calls mmspec_init and serves
  * requests, strictly alternating with the answers, until the suite closes the connection.
@@ -167,6 +167,41 @@ static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, u
 }
 
 /*
+ * The suite reuses its RAM files from machine to machine, and so does a worker reuse its mappings of
+ * them: the pages stay mapped, so the next machine on the same RAM pays no page faults for them.
+ */
+#define MAPPINGS_KEPT 4
+static struct { char path[256]; size_t size; void *base; } mappings[MAPPINGS_KEPT];
+static unsigned mapping_clock;
+
+static void *map_ram(const char *path, size_t size)
+{
+    for (int i = 0; i < MAPPINGS_KEPT; i++)
+        if (mappings[i].base != NULL && mappings[i].size == size && strcmp(mappings[i].path, path) == 0)
+            return mappings[i].base;
+    if (strlen(path) >= sizeof mappings[0].path)
+        return NULL;
+    int shm = open(path, O_RDWR | O_CLOEXEC);
+    if (shm < 0) {
+        fprintf(stderr, "mmspec-host: cannot open %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    void *ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0);
+    close(shm);
+    if (ram == MAP_FAILED) {
+        fprintf(stderr, "mmspec-host: cannot map %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    int slot = (int)(mapping_clock++ % MAPPINGS_KEPT); /* the oldest mapping makes room */
+    if (mappings[slot].base != NULL)
+        munmap(mappings[slot].base, mappings[slot].size);
+    snprintf(mappings[slot].path, sizeof mappings[slot].path, "%s", path);
+    mappings[slot].size = size;
+    mappings[slot].base = ram;
+    return ram;
+}
+
+/*
  * HELLO: arg0 = RAM bytes, body = the RAM file's path and the log file's path, each NUL-terminated.
  * Returns 0 once the RAM is mapped and the log in place; a malformed HELLO is a protocol mismatch.
  */
@@ -190,17 +225,9 @@ static int attach(const uint64_t *args, uint32_t body_length)
     close(log);
     close(null_fd);
 
-    int shm = open(ram_path, O_RDWR | O_CLOEXEC);
-    if (shm < 0) {
-        fprintf(stderr, "mmspec-host: cannot open %s: %s\n", ram_path, strerror(errno));
+    void *ram = map_ram(ram_path, (size_t)args[0]);
+    if (ram == NULL)
         return -1;
-    }
-    void *ram = mmap(NULL, (size_t)args[0], PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0);
-    close(shm);
-    if (ram == MAP_FAILED) {
-        fprintf(stderr, "mmspec-host: cannot map %s: %s\n", ram_path, strerror(errno));
-        return -1;
-    }
     ram_base = (uintptr_t)ram;
     ram_size = (size_t)args[0];
     return 0;

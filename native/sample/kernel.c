@@ -22,7 +22,11 @@ void kpanic(const char *name, const char *fmt, ...)
 
 EXPORT void mmspec_init(const struct mmspec_env *env)
 {
+    static bool booted; /* init runs once, on the globals as loaded: a second boot would be a host bug */
     mmspec_hosted_setup(env);
+    if (booted)
+        kpanic("BootedTwice", "mmspec_init on globals that have already booted");
+    booted = true;
     ram_size = env->ram_size > MAX_RAM ? MAX_RAM : env->ram_size & ~(MM_PAGE_SIZE - 1);
     frame_count = ram_size >> PAGE_SHIFT;
     phys_init();

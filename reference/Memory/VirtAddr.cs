@@ -12,10 +12,11 @@ public readonly record struct VirtAddr
 
     public ulong Value { get; }
 
+    /// <summary>Bits 48..63 are copies of bit 47: shifted arithmetically, the top 17 bits are all zeros or all ones.</summary>
     public static bool IsCanonical(ulong value)
     {
-        ulong top = value >> 47;
-        return top == 0 || top == 0x1FFFF;
+        long top = (long)value >> 47;
+        return top == 0 || top == -1;
     }
 
     public static bool TryCreate(ulong value, out VirtAddr address)

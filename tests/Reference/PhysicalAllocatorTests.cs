@@ -394,4 +394,15 @@ public class PhysicalAllocatorTests
         Assert.Equal(NADDR, api.mm_phys_alloc_contiguous(9));
         Assert.Equal(316 * Page, api.mm_phys_alloc_contiguous(8));
     }
+
+    [Fact]
+    public void Contiguous_FindsARunAtTheStartOfTheLowestWordThatHasFreeFrames()
+    {
+        MmApi api = Create();
+        ExhaustFrames(api);
+        for (ulong frame = 320; frame < 328; frame++) // bits 0..7 of word 5; every word below is full
+            api.mm_phys_free_page(frame * Page);
+
+        Assert.Equal(320 * Page, api.mm_phys_alloc_contiguous(4));
+    }
 }

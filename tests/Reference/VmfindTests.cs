@@ -334,4 +334,29 @@ public class VmfindTests
         Assert.Equal(NADDR, api.vmfind(space, Base, Base + 5 * Page, 5));
         Assert.Equal(NADDR, api.vmfind(space, Base, Base + 5 * Page - 1, 4));
     }
+
+    /// <summary>
+    /// Inside a page table the search steps over windows of the request's size whose last page is mapped; a
+    /// mapping just past the window must not make it step over a window that fits.
+    /// </summary>
+    [Fact]
+    public void A_mapping_just_past_a_fitting_window_leaves_it_found()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        const ulong Base = 0x400000; // the first entry of a page table
+        Assert.Equal(0, api.mm_map_single(space, Base + 3 * Page, api.mm_phys_alloc_page(), USER));
+
+        Assert.Equal(Base, api.vmfind(space, Base, Base + 16 * Page, 2));
+        Assert.Equal(Base + 4 * Page, api.vmfind(space, Base, Base + 16 * Page, 4));
+    }
+
+    /// <summary>A request far larger than a page table holds runs on through page tables into absent ones.</summary>
+    [Fact]
+    public void A_request_of_billions_of_pages_starts_after_the_last_mapping_in_its_way()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        Assert.Equal(0, api.mm_map_single(space, 0x400000, api.mm_phys_alloc_page(), USER));
+
+        Assert.Equal(0x401000UL, api.vmfind(space, 0, LowerEnd, 1UL << 33));
+    }
 }

@@ -4,9 +4,10 @@ using System.Net.Sockets;
 namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
-/// The long-lived <c>mmspec-host</c> process of one library: it loads the library once and forks a fresh
-/// machine for every connection (native/README.md, "The host protocol"), so a sequence costs a fork, not a
-/// process start and a dlopen. Started on first use and started again if it has died.
+/// The long-lived <c>mmspec-host</c> process of one library: it loads the library once and hands every
+/// connection, one machine, to a worker process that puts the library's globals back as loaded first
+/// (native/README.md, "The host protocol"), so a sequence costs neither a process start and a dlopen nor a
+/// new process's page faults. Started on first use and started again if it has died.
 /// </summary>
 public sealed class HostServer : IDisposable
 {

@@ -4,8 +4,9 @@ namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
 /// Fresh machines backed by a C implementation built against native/include/mmspec.h: one
-/// <c>mmspec-host</c> server loads the library, and each <see cref="Create"/> has it fork a machine of its
-/// own on its own shared-memory RAM, so a crash, a hang or a scribble ends one machine and never the suite.
+/// <c>mmspec-host</c> server loads the library, and each <see cref="Create"/> has one of its worker processes
+/// run a machine on shared-memory RAM of its own, so a crash, a hang or a scribble ends one machine and never
+/// the suite.
 /// Dispose stops the server.
 /// </summary>
 public sealed class NativeFactory : IImplementationFactory, IDisposable
@@ -49,7 +50,7 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
 
     public TimeSpan SequenceTimeout { get; }
 
-    /// <summary>A fresh machine: a process forked from the server, with the library's globals as loaded, and zeroed RAM.</summary>
+    /// <summary>A fresh machine: the library's globals as loaded, and zeroed RAM.</summary>
     public IMmImplementation Create(ulong ramSize) => new NativeImplementation(server, rams, ramSize, CallTimeout, SequenceTimeout);
 
     /// <summary>Stops the server and with it any machine still running; machines handed out are still their owners' to dispose.</summary>

@@ -8,8 +8,8 @@ using Mmspec.SpecTests.Port;
 namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
-/// A C implementation behind the port: one machine, a process forked for it by the library's
-/// <see cref="HostServer"/>, reached over its own connection; each call is one request and one response, and
+/// A C implementation behind the port: one machine, run by a worker process of the library's
+/// <see cref="HostServer"/> and reached over its own connection; each call is one request and one response, and
 /// RAM is shared memory read and written in place. A kernel panic through the hook surfaces as
 /// <see cref="ImplementationPanicException"/>; a crash, or no reply within the per-call timeout or the
 /// sequence's budget of time spent in calls (the machine is then killed), as
@@ -42,14 +42,14 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     private TimeSpan budgetLeft;
 
     /// <summary>
-    /// A fresh machine forked by <paramref name="server"/> on zeroed RAM of <paramref name="ramSize"/> bytes
-    /// from <paramref name="rams"/>, which gets the RAM back once the machine's process has ended.
+    /// A fresh machine from <paramref name="server"/> on zeroed RAM of <paramref name="ramSize"/> bytes
+    /// from <paramref name="rams"/>, which gets the RAM back once the machine is over.
     /// </summary>
     public NativeImplementation(HostServer server, RamPool rams, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout)
     {
         timeout = callTimeout;
         this.sequenceTimeout = sequenceTimeout;
-        budgetLeft = TimeSpan.MaxValue; // the fork and mmspec_init are not the sequence's time
+        budgetLeft = TimeSpan.MaxValue; // mmspec_init is not the sequence's time
         LibraryPath = server.LibraryPath;
         this.rams = rams;
         ram = rams.Rent(ramSize);
@@ -82,7 +82,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         }
     }
 
-    /// <summary>Reads the server's greeting: its protocol version and the pid of the machine forked for us.</summary>
+    /// <summary>Reads the server's greeting: its protocol version and the pid of the worker that runs the machine.</summary>
     private int Greet(string hostPath)
     {
         connection.ReceiveTimeout = (int)GreetingTimeout.TotalMilliseconds;
@@ -95,7 +95,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         if (version != NativeProtocol.Version)
             throw new InvalidOperationException($"{hostPath} speaks protocol version {version}, not {NativeProtocol.Version} (rebuild it: make -C native)");
         if (pid == 0)
-            throw new InvalidOperationException($"{hostPath} could not fork another machine");
+            throw new InvalidOperationException($"{hostPath} has no worker for another machine");
         return pid;
     }
 
@@ -113,7 +113,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     public string LibraryPath { get; }
 
-    /// <summary>The machine's process id (for diagnostics and tests).</summary>
+    /// <summary>The process id of the worker running the machine (for diagnostics and tests).</summary>
     public int HostProcessId { get; }
 
     public Capabilities Capabilities { get; }
@@ -350,9 +350,10 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     }
 
     /// <summary>
-    /// Closing the connection ends the machine: it reads end of file and exits, and the server reports that it
-    /// has. Only then does the RAM go back to the pool (in the background: the next machine need not wait for
-    /// this one's exit); the RAM of a machine that does not end is deleted.
+    /// Closing the connection ends the machine: the worker reads end of file and finishes it, and the server
+    /// reports that it has (a few context switches: waiting for it means the next machine finds the worker and
+    /// the RAM ready rather than forking and faulting anew). Only then does the RAM go back to the pool; the RAM
+    /// of a machine that does not end is deleted.
     /// </summary>
     public void Dispose()
     {
@@ -371,7 +372,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             Release(endedStatusSeen);
             return;
         }
-        _ = Task.Run(() => Release(EndMachine()));
+        Release(EndMachine());
     }
 
     private void Release(bool machineEnded)
@@ -407,7 +408,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     {
         public const int SigKill = 9;
 
-        /// <summary>kill(2), for a machine's own pid only: never 0 or negative, which would signal whole process groups.</summary>
+        /// <summary>kill(2), for a worker's own pid only: never 0 or negative, which would signal whole process groups.</summary>
         public static int Kill(int pid, int signal) => pid > 0 ? SendSignal(pid, signal) : -1;
 
         [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -17,7 +17,7 @@ public static class NativeProtocol
 
     public const int MaxBody = BatchPages * sizeof(ulong);
 
-    /// <summary>Version 2 added the batch opcodes and request bodies; 3 the forking server, one connection per machine.</summary>
+    /// <summary>Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per machine.</summary>
     public const uint Version = 3;
 
     public const uint StatusOk = 0;

@@ -3,9 +3,9 @@ namespace Mmspec.SpecTests.Adapters.Native;
 /// <summary>
 /// The RAM files of one factory's machines, reused from one machine to the next (zeroed in between). A new
 /// mapping costs a page fault per page on first touch, on both sides, and on a virtual machine a fault costs
-/// microseconds: a sequence touches hundreds of pages, so reusing this process's mapping of the file, and the
-/// file's pages, saves more than all of the sequence's round trips cost. A RAM goes back to the pool only once
-/// its machine's process is known to be gone, so nothing else can write into it.
+/// microseconds: a sequence touches hundreds of pages, so reusing the file and its mappings (this process's and
+/// the host workers') saves more than all of the sequence's round trips cost. A RAM goes back to the pool only once
+/// its machine is known to be over (the server says so), so nothing else can write into it.
 /// </summary>
 public sealed class RamPool : IDisposable
 {
@@ -37,7 +37,7 @@ public sealed class RamPool : IDisposable
         return reused;
     }
 
-    /// <summary>Takes back the RAM of a machine whose process has ended.</summary>
+    /// <summary>Takes back the RAM of a machine that is over.</summary>
     public void Return(SharedRam ram)
     {
         lock (gate)
