@@ -350,13 +350,18 @@ public class VmfindTests
         Assert.Equal(Base + 4 * Page, api.vmfind(space, Base, Base + 16 * Page, 4));
     }
 
-    /// <summary>A request far larger than a page table holds runs on through page tables into absent ones.</summary>
-    [Fact]
-    public void A_request_of_billions_of_pages_starts_after_the_last_mapping_in_its_way()
+    /// <summary>
+    /// A request far larger than a page table holds runs on through page tables into absent ones, also when the
+    /// search starts inside a page table (with nothing carried over, where the step over mapped windows applies).
+    /// </summary>
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(0x400000UL)]
+    public void A_request_of_billions_of_pages_starts_after_the_last_mapping_in_its_way(ulong from)
     {
         (MmApi api, ulong space) = CreateWithSpace();
         Assert.Equal(0, api.mm_map_single(space, 0x400000, api.mm_phys_alloc_page(), USER));
 
-        Assert.Equal(0x401000UL, api.vmfind(space, 0, LowerEnd, 1UL << 33));
+        Assert.Equal(0x401000UL, api.vmfind(space, from, LowerEnd, 1UL << 33));
     }
 }
