@@ -360,25 +360,11 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         if (disposed)
             return;
         disposed = true;
-        watchdog?.Dispose();
-        log?.Dispose();
-        if (connection is null)
-        {
-            ram.Dispose();
-            return;
-        }
-        if (endedStatusSeen || death is not null)
-        {
-            Release(endedStatusSeen);
-            return;
-        }
-        Release(EndMachine());
-    }
-
-    private void Release(bool machineEnded)
-    {
+        watchdog.Dispose();
+        log.Dispose();
+        bool over = endedStatusSeen || death is null && EndMachine();
         connection.Dispose();
-        if (machineEnded)
+        if (over)
             rams.Return(ram);
         else
             ram.Dispose();
