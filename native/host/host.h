@@ -36,10 +36,10 @@ enum opcode {
     OP_PHYS_FREE_PAGES = 16,
 };
 
-/* ST_ENDED is written by the server, not the machine: the machine process is gone, result = its wait status. */
+/* ST_ENDED is written by the server, not the machine: the machine is over; result = 0, or the worker's wait status if it died. */
 enum status { ST_OK = 0, ST_PANIC = 1, ST_BAD_REQUEST = 2, ST_ENDED = 3 };
 
-#define GREETING_BYTES 8  /* server -> suite on accept: u32 protocol version, u32 the machine's pid */
+#define GREETING_BYTES 8  /* server -> suite on accept: u32 protocol version, u32 the pid of the machine's worker */
 #define REQUEST_BYTES 48  /* u32 opcode, u32 body length, u64 args[5]; then the body */
 #define RESPONSE_BYTES 24 /* u32 status, u32 body length, u64 result, u64 flags; then the body */
 #define TEXT_MAX 1024

@@ -39,16 +39,7 @@ internal sealed class MachineLog : IDisposable
     }
 
     /// <summary>Removes the name once the machine has opened the file; this process keeps reading it.</summary>
-    public void Unlink()
-    {
-        try
-        {
-            File.Delete(Path);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Unlink() => ScratchFile.Delete(Path);
 
     public void Dispose()
     {

@@ -14,7 +14,7 @@ namespace Mmspec.SpecTests.Adapters.Native;
 /// <see cref="ImplementationPanicException"/>; a crash, or no reply within the per-call timeout or the
 /// sequence's budget of time spent in calls (the machine is then killed), as
 /// <see cref="ImplementationCrashedException"/>. The free-page counts the suite makes are batched. Once the
-/// machine is gone every later call throws at once. Dispose ends the machine and deletes its files.
+/// machine is gone every later call throws at once. Dispose ends the machine and gives its RAM back to the pool.
 /// </summary>
 public sealed class NativeImplementation : IMmImplementation, IRamAccess
 {
@@ -67,11 +67,8 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         watchdog = new Timer(_ => OnTimeout());
         try
         {
-            HostProcessId = Greet(server.HostPath);
-            (ulong version, ulong caps) = Call(NativeOp.Hello, [ramSize], WriteHelloBody());
-            if (version != NativeProtocol.Version)
-                throw new InvalidOperationException($"{server.HostPath} speaks protocol version {version}, not {NativeProtocol.Version} (rebuild it: make -C native)");
-            Capabilities = (Capabilities)(int)caps;
+            HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
+            Capabilities = (Capabilities)(int)Call(NativeOp.Hello, [ramSize], WriteHelloBody()).Flags;
             budgetLeft = sequenceTimeout;
             log.Unlink(); // the machine has opened it by the time it answers
         }

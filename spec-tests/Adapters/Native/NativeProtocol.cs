@@ -24,7 +24,7 @@ public static class NativeProtocol
     public const uint StatusPanic = 1;
     public const uint StatusBadRequest = 2;
 
-    /// <summary>Written by the server, not the machine: the machine's process ended; result = its wait status.</summary>
+    /// <summary>Written by the server, not the machine: the machine is over; result = 0, or the worker's wait status if it died.</summary>
     public const uint StatusEnded = 3;
 
     /// <summary>A request as the C call it stands for, for verdicts ("host crashed: SIGSEGV in vmfind(…)").</summary>

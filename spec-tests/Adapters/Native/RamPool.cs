@@ -58,10 +58,12 @@ public sealed class RamPool : IDisposable
     /// <summary>The files of suites that were killed before they could delete them (mmspec-&lt;pid&gt;-…, that pid gone).</summary>
     private static void DeleteLeftovers()
     {
+        if (!Directory.Exists("/proc/self"))
+            return; // no way to tell whether a pid is alive
         foreach (string file in Directory.EnumerateFiles(Folder, "mmspec-*"))
         {
             string[] parts = Path.GetFileName(file).Split('-');
-            if (parts.Length < 3 || !int.TryParse(parts[1], out int pid) || Directory.Exists($"/proc/{pid}") || !Directory.Exists("/proc/self"))
+            if (parts.Length < 3 || !int.TryParse(parts[1], out int pid) || Directory.Exists($"/proc/{pid}"))
                 continue;
             try
             {

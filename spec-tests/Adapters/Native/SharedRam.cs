@@ -65,21 +65,6 @@ public sealed class SharedRam : IRamAccess, IDisposable
     /// <summary>Zeroes the whole RAM, for the next machine.</summary>
     public void Clear() => Bytes.Clear();
 
-    /// <summary>
-    /// Removes the file's name once every process that needs it has mapped it: the memory lives on in the
-    /// mappings, and nothing is left behind in /dev/shm even if this process is killed.
-    /// </summary>
-    public void Unlink()
-    {
-        try
-        {
-            File.Delete(Path);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     public void Dispose()
     {
         if (disposed)
@@ -88,6 +73,6 @@ public sealed class SharedRam : IRamAccess, IDisposable
         view.SafeMemoryMappedViewHandle.DangerousRelease();
         view.Dispose();
         file.Dispose();
-        Unlink();
+        ScratchFile.Delete(Path);
     }
 }
