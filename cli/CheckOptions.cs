@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Properties;
 
 namespace Mmspec.Cli;
@@ -20,6 +21,9 @@ public sealed record CheckOptions
 
     public int MaxTest { get; init; } = DefaultMaxTest;
 
+    /// <summary>RAM of each machine, in bytes (<c>--ram</c>).</summary>
+    public ulong RamSize { get; init; } = SequenceRunner.DefaultRamSize;
+
     public Shard Shard { get; init; } = Shard.Whole;
 
     /// <summary>Where report.json, junit.xml, report.md and repro/ go; null for console only.</summary>
@@ -34,7 +38,24 @@ public sealed record CheckOptions
     /// <summary>Native only: how long one sequence's calls may take together (null: the factory's default).</summary>
     public TimeSpan? SequenceTimeout { get; init; }
 
-    public RunSettings Settings => new(Profile, Seed, MaxTest);
+    public RunSettings Settings => new(Profile, Seed, MaxTest, RamSize);
+
+    /// <summary>The options that change what a run does, as they go on a command line that replays it.</summary>
+    public string ReplayOptions =>
+        $"--profile {ProfileName(Profile)} --seed {Seed} --max-test {MaxTest}" + (RamSize == SequenceRunner.DefaultRamSize ? "" : $" --ram {RamSize}");
+
+    /// <summary>A RAM size in bytes, or with a binary K, M or G suffix (5M, 1G); a multiple of 4 KiB from 2 MiB to 1 GiB.</summary>
+    public static ulong ParseRamSize(string text)
+    {
+        string digits = text.TrimEnd('K', 'M', 'G', 'k', 'm', 'g');
+        int shift = text.Length == digits.Length ? 0 : char.ToUpperInvariant(text[^1]) switch { 'K' => 10, 'M' => 20, _ => 30 };
+        bool read = text.Length - digits.Length <= 1 && ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ulong number)
+                    && number <= RunSettings.MaxRamSize >> shift;
+        ulong bytes = read ? ulong.Parse(digits, CultureInfo.InvariantCulture) << shift : 0;
+        return read && bytes >= RunSettings.MinRamSize && bytes <= RunSettings.MaxRamSize && bytes % 4096 == 0
+            ? bytes
+            : throw new UsageException($"--ram '{text}': expected a multiple of 4 KiB from 2M to 1G, in bytes or with a K, M or G suffix (e.g. 8M)");
+    }
 
     /// <summary>The profile names as written on the command line, matched exactly.</summary>
     public static Profile ParseProfile(string text) => text switch

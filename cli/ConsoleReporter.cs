@@ -16,7 +16,7 @@ public sealed class ConsoleReporter(TextWriter stdout, TextWriter stderr)
         clock.Restart();
         string share = options.Shard == Shard.Whole ? "" : $" (shard {options.Shard} of the run's {unitsInRun})";
         stderr.WriteLine($"mmspec check: {implementation.Name}, profile {CheckOptions.ProfileName(options.Profile)}, "
-                         + $"seed {options.Seed} (0x{options.Seed:X}), max-test {options.MaxTest}: {Properties(units)}{share}");
+                         + $"seed {options.Seed} (0x{options.Seed:X}), max-test {options.MaxTest}, RAM {options.RamSize >> 10} KiB: {Properties(units)}{share}");
     }
 
     public void PropertyStarted(int position, int units, ISpecProperty property) =>

@@ -70,6 +70,13 @@ public static class Program
             DefaultValueFactory = _ => CheckOptions.DefaultMaxTest,
             CustomParser = Parser(CheckOptions.ParseMaxTest),
         };
+        var ram = new Option<ulong>("--ram")
+        {
+            Description = "RAM of each machine: a multiple of 4 KiB from 2M to 1G, in bytes or with K, M or G (stateful sequences also draw a few pages less)",
+            HelpName = "size",
+            DefaultValueFactory = _ => new CheckOptions().RamSize,
+            CustomParser = Parser(CheckOptions.ParseRamSize),
+        };
         var shard = new Option<Shard>("--shard")
         {
             Description = "Run part i of n (1-based): n jobs with --shard 1/n ... n/n together run exactly one whole run",
@@ -103,7 +110,7 @@ public static class Program
 
         var check = new Command("check", "Run the property catalogue against an implementation; exit 0 conformant, 1 nonconformant, 2 usage error")
         {
-            impl, profile, seed, maxTest, shard, report, expect, callTimeout, sequenceTimeout,
+            impl, profile, seed, maxTest, ram, shard, report, expect, callTimeout, sequenceTimeout,
         };
         check.SetAction(parsed => CheckCommand.Run(new CheckOptions
         {
@@ -111,6 +118,7 @@ public static class Program
             Profile = parsed.GetValue(profile),
             Seed = parsed.GetValue(seed),
             MaxTest = parsed.GetValue(maxTest),
+            RamSize = parsed.GetValue(ram),
             Shard = parsed.GetValue(shard),
             ReportDirectory = parsed.GetValue(report),
             ExpectationsFile = parsed.GetValue(expect),

@@ -56,8 +56,6 @@ public class PortDecorator(IMmImplementation inner) : IMmImplementation
 {
     protected IMmImplementation Inner { get; } = inner;
 
-    public virtual Capabilities Capabilities => Inner.Capabilities;
-
     public ulong RamSize => Inner.RamSize;
 
     public IRamAccess Ram => Inner.Ram;

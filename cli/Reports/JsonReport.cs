@@ -28,6 +28,7 @@ public static class JsonReport
             Seed: outcome.Options.Seed,
             SeedHex: $"0x{outcome.Options.Seed:X}",
             MaxTest: outcome.Options.MaxTest,
+            RamSize: outcome.Options.RamSize,
             Shard: outcome.Options.Shard.ToString(),
             Verdict: VerdictNames.Gate(outcome.Conformant),
             Conformant: outcome.Conformant,
@@ -54,6 +55,7 @@ public static class JsonReport
         Message: failure.Violation.Message,
         Step: failure.Violation.Step,
         Seed: failure.Seed,
+        RamSize: failure.RamSize,
         Shrinks: failure.Shrinks,
         Steps: failure.Steps,
         Trace: failure.Trace.Select(call => new CallEntry(call.Step, call.Call.ToString(), call.Returned, call.ToString())).ToList(),
@@ -63,7 +65,7 @@ public static class JsonReport
     private static double Seconds(TimeSpan elapsed) => Math.Round(elapsed.TotalSeconds, 3);
 
     private sealed record Report(
-        string Implementation, string Profile, ulong Seed, string SeedHex, int MaxTest, string Shard, string Verdict, bool Conformant,
+        string Implementation, string Profile, ulong Seed, string SeedHex, int MaxTest, ulong RamSize, string Shard, string Verdict, bool Conformant,
         double ElapsedSeconds, Totals Totals, IReadOnlyList<PropertyEntry> Properties, IReadOnlyList<ClauseEntry> Clauses,
         string? ExpectationsFile, IReadOnlyList<StaleEntry> StaleExpectations);
 
@@ -75,7 +77,7 @@ public static class JsonReport
     /// <param name="Steps">The shrunk sequence as generated steps.</param>
     /// <param name="Trace">The calls the shrunk sequence made, with what the implementation returned.</param>
     private sealed record FailureEntry(
-        string Clause, string Message, int Step, ulong Seed, int Shrinks, IReadOnlyList<string> Steps, IReadOnlyList<CallEntry> Trace,
+        string Clause, string Message, int Step, ulong Seed, ulong RamSize, int Shrinks, IReadOnlyList<string> Steps, IReadOnlyList<CallEntry> Trace,
         string Description, ReproducerEntry? Reproducers);
 
     private sealed record CallEntry(int Step, string Call, string Returned, string Text);

@@ -6,81 +6,120 @@ namespace Mmspec.Models.State;
 /// <summary>
 /// The abstract state of the API as a client sees it: pages it owns, live heap blocks, and per space a
 /// map from virtual page to physical page and rights. Immutable: every transition returns a new state.
-/// With <see cref="SharedKernelHalf"/> all spaces see one kernel half, as real kernels arrange it.
+/// The kernel half is shared per PML4 slot: a slot in <see cref="SharedSlots"/> is one set of mappings that
+/// every space sees (as real kernels arrange it); any other slot is each space's own.
 /// </summary>
 public sealed record ApiState
 {
-    private ApiState(int spaces, bool sharedKernelHalf)
+    private ApiState(int spaces, ImmutableSortedSet<int> sharedSlots)
     {
-        SharedKernelHalf = sharedKernelHalf;
-        UserMappings = Enumerable.Repeat(ImmutableSortedDictionary<ulong, Mapping>.Empty, spaces).ToImmutableArray();
+        SharedSlots = sharedSlots;
+        SpaceMappings = Enumerable.Repeat(ImmutableSortedDictionary<ulong, Mapping>.Empty, spaces).ToImmutableArray();
     }
 
-    public bool SharedKernelHalf { get; }
+    /// <summary>Kernel-half PML4 slots (510, 511) whose mappings all spaces share.</summary>
+    public ImmutableSortedSet<int> SharedSlots { get; }
+
+    /// <summary>Every kernel slot is shared: one kernel half for all spaces.</summary>
+    public bool SharedKernelHalf => KernelSlots.All(SharedSlots.Contains);
 
     public ImmutableSortedSet<ulong> ClientPages { get; private init; } = [];
 
     public ImmutableSortedDictionary<ulong, ulong> HeapBlocks { get; private init; } = ImmutableSortedDictionary<ulong, ulong>.Empty;
 
-    public ImmutableSortedDictionary<ulong, Mapping> KernelMappings { get; private init; } = ImmutableSortedDictionary<ulong, Mapping>.Empty;
+    /// <summary>Mappings in the shared kernel slots, seen by every space.</summary>
+    public ImmutableSortedDictionary<ulong, Mapping> SharedMappings { get; private init; } = ImmutableSortedDictionary<ulong, Mapping>.Empty;
 
-    /// <summary>Per space; with a shared kernel half these hold user addresses only.</summary>
-    public ImmutableArray<ImmutableSortedDictionary<ulong, Mapping>> UserMappings { get; private init; }
+    /// <summary>Per space: its user half and its own (unshared) kernel slots.</summary>
+    public ImmutableArray<ImmutableSortedDictionary<ulong, Mapping>> SpaceMappings { get; private init; }
 
     public ImmutableList<Region> Regions { get; private init; } = [];
 
-    public int SpaceCount => UserMappings.Length;
+    public int SpaceCount => SpaceMappings.Length;
 
-    /// <summary>A fresh machine: spaces with nothing mapped but, if given, the direct map's 2 MiB pages.</summary>
+    /// <summary>
+    /// A booted machine with nothing mapped yet: the boot mappings (the direct map and anything else the
+    /// kernel half held at boot, as observed) are added with <see cref="WithBootMapping"/>.
+    /// </summary>
+    public static ApiState Boot(int spaces, IEnumerable<int> sharedSlots)
+    {
+        var slots = sharedSlots.ToImmutableSortedSet();
+        if (slots.Any(slot => !KernelSlots.Contains(slot)))
+            throw new ArgumentOutOfRangeException(nameof(sharedSlots), "only kernel-half PML4 slots (510, 511) can be shared");
+        return new ApiState(spaces, slots);
+    }
+
+    /// <summary>The reference's layout: the whole kernel half shared or not, and optionally the direct map as 512 pages of 2 MiB.</summary>
     public static ApiState Initial(int spaces, bool sharedKernelHalf, bool directMapLargePages)
     {
-        var state = new ApiState(spaces, sharedKernelHalf);
+        ApiState state = Boot(spaces, sharedKernelHalf ? KernelSlots : []);
         if (!directMapLargePages)
             return state;
         for (ulong offset = 0; offset < DirectMapSize; offset += LargePageSize)
             for (int space = 0; space < (sharedKernelHalf ? 1 : spaces); space++)
-                state = state.With(space, KernelBase + offset, new Mapping(offset, LargePageSize, Rights.Write, MappingKind.DirectMap));
+                state = state.WithBootMapping(space, KernelBase + offset, new Mapping(offset, LargePageSize, Rights.Write, MappingKind.DirectMap));
         return state;
+    }
+
+    /// <summary>A mapping of any size that the kernel made itself (found at boot); in a shared slot it is added once.</summary>
+    public ApiState WithBootMapping(int space, ulong virtualBase, Mapping mapping)
+    {
+        if (!IsKernel(virtualBase) || mapping.Kind is not (MappingKind.DirectMap or MappingKind.Boot))
+            throw new ArgumentException($"a boot mapping is a direct-map or boot page of the kernel half, not {mapping} at 0x{virtualBase:X}", nameof(mapping));
+        return With(space, virtualBase, mapping);
     }
 
     // ---- queries ----
 
-    /// <summary>The mapping covering virt in a space, with its virtual base.</summary>
+    /// <summary>The mapping covering virt in a space (a 4 KiB, 2 MiB or 1 GiB page), with its virtual base.</summary>
     public (ulong Base, Mapping Mapping)? Lookup(int space, ulong virt)
     {
         var map = MapOf(space, virt);
-        ulong small = virt & ~(PageSize - 1), large = virt & ~(LargePageSize - 1);
-        if (map.TryGetValue(small, out Mapping mapping) && mapping.Size == PageSize)
-            return (small, mapping);
-        if (map.TryGetValue(large, out mapping) && mapping.Size == LargePageSize)
-            return (large, mapping);
+        foreach (ulong size in PageSizes)
+        {
+            ulong pageBase = virt & ~(size - 1);
+            if (map.TryGetValue(pageBase, out Mapping mapping) && mapping.Size == size)
+                return (pageBase, mapping);
+        }
         return null;
     }
 
     /// <summary>Every mapping a space can see, in address order.</summary>
     public IEnumerable<(ulong Base, Mapping Mapping)> MappingsOf(int space)
     {
-        IEnumerable<KeyValuePair<ulong, Mapping>> all = SharedKernelHalf
-            ? UserMappings[space].Concat(KernelMappings)
-            : UserMappings[space];
+        IEnumerable<KeyValuePair<ulong, Mapping>> all = SharedMappings.IsEmpty
+            ? SpaceMappings[space]
+            : Merge(SpaceMappings[space], SharedMappings);
         return all.Select(pair => (pair.Key, pair.Value));
     }
 
-    /// <summary>Each mapping once: per-space user mappings, then the shared kernel half as space -1.</summary>
+    /// <summary>Each mapping once: per-space mappings, then the shared kernel slots as space -1.</summary>
     public IEnumerable<(int Space, ulong Base, Mapping Mapping)> DistinctMappings()
     {
         for (int space = 0; space < SpaceCount; space++)
-            foreach ((ulong virt, Mapping mapping) in UserMappings[space])
+            foreach ((ulong virt, Mapping mapping) in SpaceMappings[space])
                 yield return (space, virt, mapping);
-        foreach ((ulong virt, Mapping mapping) in KernelMappings)
+        foreach ((ulong virt, Mapping mapping) in SharedMappings)
             yield return (-1, virt, mapping);
     }
+
+    /// <summary>Whether every space sees the mapping at virt (it lies in a shared kernel slot).</summary>
+    public bool IsShared(ulong virt) => IsKernel(virt) && SharedSlots.Contains(Pml4Slot(virt));
 
     public bool IsRangeFree(int space, ulong start, ulong pages)
     {
         ulong last = start + (pages * PageSize - 1);
         foreach ((ulong baseAddress, Mapping mapping) in MappingsOf(space))
             if (baseAddress <= last && start <= baseAddress + (mapping.Size - 1))
+                return false;
+        return true;
+    }
+
+    /// <summary>Whether every page of the range is still mapped by a region vmalloc made (none was unmapped since).</summary>
+    public bool IsWholeRegion(int space, ulong start, ulong pages)
+    {
+        for (ulong page = 0; page < pages; page++)
+            if (Lookup(space, start + page * PageSize) is not { Mapping.Kind: MappingKind.Region, Mapping.Size: PageSize })
                 return false;
         return true;
     }
@@ -120,8 +159,8 @@ public sealed record ApiState
 
     public ApiState Unmapped(int space, ulong virtualBase) =>
         IsSharedKernel(virtualBase)
-            ? this with { KernelMappings = KernelMappings.Remove(virtualBase) }
-            : this with { UserMappings = UserMappings.SetItem(space, UserMappings[space].Remove(virtualBase)) };
+            ? this with { SharedMappings = SharedMappings.Remove(virtualBase) }
+            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].Remove(virtualBase)) };
 
     public ApiState RegionAllocated(Region region, IReadOnlyList<ulong> frames)
     {
@@ -148,6 +187,33 @@ public sealed record ApiState
         return state with { Regions = regions };
     }
 
+    /// <summary>
+    /// A region some of whose pages were unmapped since vmalloc becomes one region per run of pages it still
+    /// maps, so that each run can be freed on its own; a region with no page left is forgotten.
+    /// </summary>
+    public ApiState RegionSplitAtHoles(Region region)
+    {
+        var runs = new List<Region>();
+        ulong runStart = 0, runPages = 0;
+        for (ulong page = 0; page < region.Pages; page++)
+        {
+            ulong virt = region.Start + page * PageSize;
+            if (IsWholeRegion(region.Space, virt, 1))
+            {
+                runStart = runPages == 0 ? virt : runStart;
+                runPages++;
+                continue;
+            }
+            if (runPages > 0)
+                runs.Add(region with { Start = runStart, Pages = runPages });
+            runPages = 0;
+        }
+        if (runPages > 0)
+            runs.Add(region with { Start = runStart, Pages = runPages });
+        int index = Regions.IndexOf(region);
+        return this with { Regions = Regions.RemoveAt(index).InsertRange(index, runs) };
+    }
+
     private IEnumerable<Region> Trim(Region region, int space, ulong start, ulong last)
     {
         bool sameSpace = region.Space == space || (IsSharedKernel(region.Start) && IsSharedKernel(start));
@@ -162,13 +228,35 @@ public sealed record ApiState
             yield return region with { Start = last + 1, Pages = (region.Last - last) / PageSize };
     }
 
-    private bool IsSharedKernel(ulong virt) => SharedKernelHalf && IsKernel(virt);
+    private bool IsSharedKernel(ulong virt) => IsShared(virt);
 
     private ImmutableSortedDictionary<ulong, Mapping> MapOf(int space, ulong virt) =>
-        IsSharedKernel(virt) ? KernelMappings : UserMappings[space];
+        IsSharedKernel(virt) ? SharedMappings : SpaceMappings[space];
 
     private ApiState With(int space, ulong virtualBase, Mapping mapping) =>
         IsSharedKernel(virtualBase)
-            ? this with { KernelMappings = KernelMappings.SetItem(virtualBase, mapping) }
-            : this with { UserMappings = UserMappings.SetItem(space, UserMappings[space].SetItem(virtualBase, mapping)) };
+            ? this with { SharedMappings = SharedMappings.SetItem(virtualBase, mapping) }
+            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].SetItem(virtualBase, mapping)) };
+
+    /// <summary>Two address-ordered maps as one address-ordered sequence (a space's own pages and the shared slots interleave).</summary>
+    private static IEnumerable<KeyValuePair<ulong, Mapping>> Merge(
+        ImmutableSortedDictionary<ulong, Mapping> first, ImmutableSortedDictionary<ulong, Mapping> second)
+    {
+        using var a = first.GetEnumerator();
+        using var b = second.GetEnumerator();
+        bool hasA = a.MoveNext(), hasB = b.MoveNext();
+        while (hasA || hasB)
+        {
+            if (hasA && (!hasB || a.Current.Key < b.Current.Key))
+            {
+                yield return a.Current;
+                hasA = a.MoveNext();
+            }
+            else
+            {
+                yield return b.Current;
+                hasB = b.MoveNext();
+            }
+        }
+    }
 }

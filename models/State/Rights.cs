@@ -10,15 +10,19 @@ public enum Rights : ulong
     Exec = 4,
 }
 
-/// <summary>Who put a mapping there: the client through mm_map_single, vmalloc, or the kernel's direct map.</summary>
+/// <summary>
+/// Who put a mapping there: the client through mm_map_single, vmalloc, the kernel's direct map (a page that
+/// translates 0xFFFFFF0000000000 + p to p), or another mapping the kernel half held at boot.
+/// </summary>
 public enum MappingKind
 {
     Client,
     Region,
     DirectMap,
+    Boot,
 }
 
-/// <summary>What the model says one virtual page (4 KiB or 2 MiB) maps to.</summary>
+/// <summary>What the model says one virtual page (4 KiB, 2 MiB or 1 GiB) maps to.</summary>
 public readonly record struct Mapping(ulong Phys, ulong Size, Rights Rights, MappingKind Kind)
 {
     public override string ToString() => $"{Kind} -> 0x{Phys:X} ({Size / 1024} KiB, {Rights})";

@@ -8,11 +8,6 @@ namespace Mmspec.SpecTests.Adapters;
 /// <summary>The reference kernel behind the port. It reaches only the reference's spec-shaped edge, MmApi.</summary>
 public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess
 {
-    public const Capabilities ReferenceCapabilities =
-        Capabilities.DirectMapLargePages | Capabilities.SharedKernelHalf | Capabilities.PanicsOnMisuse | Capabilities.ReferenceDecisions;
-
-    public virtual Capabilities Capabilities => ReferenceCapabilities;
-
     public ulong RamSize => api.Kernel.Ram.Size;
 
     public IRamAccess Ram => this;

@@ -28,10 +28,11 @@ public static class Audit
             foreach (ulong page in tables.Keys)
                 ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
             (OwnershipMap owned, (string Clause, string Message)? conflict) =
-                OwnershipMap.Build(ctx.Model, tables.Select(pair => (pair.Key, pair.Value)));
+                OwnershipMap.Build(ctx.Model, tables.Select(pair => (pair.Key, pair.Value)), ctx.Implementation.RamSize);
             if (conflict is { } found)
                 ctx.Fail(found.Clause, found.Message);
             ctx.Owned = owned;
+            ctx.OwnedFromAllocator = owned.Owners.Keys.Count(ctx.FreeAtBaseline.Contains);
         }
         catch (MalformedPageTableException malformed)
         {
@@ -49,7 +50,7 @@ public static class Audit
     private static string DamageClause(string damage) => damage.StartsWith("heap", StringComparison.Ordinal) ? "HEAP-04" : "PHYS-01";
 
     private static IEnumerable<int> SpacesSeeing(SequenceContext ctx, int space, ulong virt) =>
-        ctx.Model.SharedKernelHalf && AddressSpaceLayout.IsKernel(virt) ? Enumerable.Range(0, ctx.Roots.Length) : [space];
+        ctx.Model.IsShared(virt) ? Enumerable.Range(0, ctx.Roots.Length) : [space];
 
     private static void CompareTranslation(SequenceContext ctx, RamView ram, int space, ulong virt, string clause)
     {
@@ -89,16 +90,17 @@ public static class Audit
     {
         if (leaf.VirtualBase != expectedBase || leaf.Bytes != mapping.Size || leaf.PhysicalBase != mapping.Phys)
             ctx.Fail(clause, $"space{space} 0x{expectedBase:X}: the page tables hold {leaf}; the model says {mapping}");
-        Permissions rights = leaf.Permissions;
-        bool directMap = mapping.Kind == MappingKind.DirectMap;
-        if (directMap && !ctx.Strict)
-        {
-            ctx.Check(!rights.User, "DMAP-01", $"space{space} 0x{expectedBase:X}: the direct map is reachable from user mode ({leaf})");
+        Rights actual = BootState.RightsOf(leaf.Permissions);
+        if (actual == mapping.Rights)
             return;
-        }
-        var actual = (rights.User ? Rights.User : 0) | (rights.Writable ? Rights.Write : 0) | (rights.Executable ? Rights.Exec : 0);
-        if (actual != mapping.Rights)
-            ctx.Fail(directMap ? "DMAP-D07" : "MAP-04",
-                $"space{space} 0x{expectedBase:X}: effective permissions through all levels are {rights}, but the mapping was made with {mapping.Rights}");
+        // Boot mappings keep the rights observed at boot; the direct map must stay supervisor-only.
+        string changed = mapping.Kind switch
+        {
+            MappingKind.DirectMap when actual.HasFlag(Rights.User) => "DMAP-01",
+            MappingKind.DirectMap or MappingKind.Boot => "DMAP-10",
+            _ => "MAP-04",
+        };
+        string made = mapping.Kind is MappingKind.DirectMap or MappingKind.Boot ? "it had at boot" : "the mapping was made with";
+        ctx.Fail(changed, $"space{space} 0x{expectedBase:X}: effective permissions through all levels are {leaf.Permissions}, but {made} {mapping.Rights}");
     }
 }

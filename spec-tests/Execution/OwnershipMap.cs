@@ -18,8 +18,11 @@ public sealed class OwnershipMap
 
     public string? OwnerOf(ulong page) => Owners.GetValueOrDefault(page);
 
-    /// <summary>Heap blocks share pages with each other; every other kind of owner must be alone on its page.</summary>
-    public static (OwnershipMap Map, (string Clause, string Message)? Conflict) Build(ApiState model, IEnumerable<(ulong Page, string Owner)> tables)
+    /// <summary>
+    /// Heap blocks share pages with each other; every other kind of owner must be alone on its page. A block
+    /// outside the direct map of RAM (the spec does not say where the heap lives) owns no page the suite can see.
+    /// </summary>
+    public static (OwnershipMap Map, (string Clause, string Message)? Conflict) Build(ApiState model, IEnumerable<(ulong Page, string Owner)> tables, ulong ramSize)
     {
         var owners = new Dictionary<ulong, string>();
         (string, string)? conflict = null;
@@ -45,10 +48,19 @@ public sealed class OwnershipMap
         foreach ((ulong pointer, ulong size) in model.HeapBlocks)
         {
             ulong phys = pointer - AddressSpaceLayout.KernelBase;
+            if (!HeapBlockInRam(pointer, size, ramSize))
+                continue;
             ulong last = phys + Math.Max(size, 1) - 1;
             for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); page <= last; page += AddressSpaceLayout.PageSize)
                 Claim(page, $"heap block 0x{pointer:X}", "HEAP-03", shareable: true);
         }
         return (new OwnershipMap(owners.ToImmutableDictionary()), conflict);
+    }
+
+    /// <summary>Whether the block lies, whole, in the direct map of RAM, where the suite can reach it.</summary>
+    public static bool HeapBlockInRam(ulong pointer, ulong size, ulong ramSize)
+    {
+        ulong phys = pointer - AddressSpaceLayout.KernelBase;
+        return pointer >= AddressSpaceLayout.KernelBase && phys < ramSize && ramSize - phys >= Math.Max(size, 1);
     }
 }

@@ -9,7 +9,7 @@ namespace Mmspec.SpecTests.Execution;
 /// Everything one sequence shares while it runs: the implementation, the model's view of the state, the
 /// record of calls, and what the audit learned after the previous step.
 /// </summary>
-public sealed class SequenceContext
+public sealed partial class SequenceContext
 {
     public const int SpaceCount = 2;
 
@@ -17,8 +17,7 @@ public sealed class SequenceContext
     {
         Implementation = implementation;
         Profile = profile;
-        Capabilities caps = implementation.Capabilities;
-        Model = ApiState.Initial(SpaceCount, caps.HasFlag(Capabilities.SharedKernelHalf), caps.HasFlag(Capabilities.DirectMapLargePages));
+        Model = ApiState.Boot(SpaceCount, []); // replaced by what setup observes of the boot state
         Patterns = new PatternBook(implementation.Ram);
     }
 
@@ -27,8 +26,6 @@ public sealed class SequenceContext
     public Profile Profile { get; }
 
     public bool Strict => Profile == Profile.Strict;
-
-    public Capabilities Capabilities => Implementation.Capabilities;
 
     public ApiState Model { get; set; }
 
@@ -46,10 +43,19 @@ public sealed class SequenceContext
     /// <summary>Pages known to be in use after the previous step (client, regions, heap, tables).</summary>
     public OwnershipMap Owned { get; set; } = OwnershipMap.Empty;
 
-    /// <summary>Pages the machine could hand out when the sequence began, and tables it had then.</summary>
-    public int BaselineFreePages { get; set; }
+    /// <summary>Pages the machine could hand out when the sequence began, and the pages in use then (boot tables).</summary>
+    public int BaselineFreePages => FreeAtBaseline.Count;
 
     public int BaselineTablePages { get; set; }
+
+    /// <summary>
+    /// The pages the baseline drain was handed. A page in use that is not among them never came from the
+    /// allocator (a boot table, a private table pool), so it does not count against the free pages.
+    /// </summary>
+    public IReadOnlySet<ulong> FreeAtBaseline { get; set; } = new HashSet<ulong>();
+
+    /// <summary>Pages in use after the previous step that the allocator handed out (see <see cref="FreeAtBaseline"/>).</summary>
+    public int OwnedFromAllocator { get; set; }
 
     /// <summary>Pointers kfree'd and not handed out again: a second kfree of one is a double free.</summary>
     public HashSet<ulong> FreedPointers { get; } = [];
@@ -58,8 +64,8 @@ public sealed class SequenceContext
 
     public ulong RamPages => Implementation.RamSize / AddressSpaceLayout.PageSize;
 
-    /// <summary>Pages believed free: what the baseline had, less what is in use now beyond the boot tables.</summary>
-    public int EstimatedFreePages => BaselineFreePages - (Owned.Count - BaselineTablePages);
+    /// <summary>Pages believed free: what the baseline had, less what is in use now that came from the allocator.</summary>
+    public int EstimatedFreePages => BaselineFreePages - OwnedFromAllocator;
 
     /// <summary>
     /// Whether running out of memory is believable for a request needing <paramref name="pages"/> pages.
@@ -80,8 +86,13 @@ public sealed class SequenceContext
             Fail(clause, message.ToStringAndClear());
     }
 
-    public void Fail(string clause, string message, string? expected = null) =>
+    public void Fail(string clause, string message, string? expected = null)
+    {
+        // The default profile is what every implementation must do: a choice the spec leaves open is never a verdict there.
+        if (!Strict && ClauseCatalogue.Load().TryGet(clause, out Clause? known) && known.IsImplementationDefined)
+            throw new InvalidOperationException($"mmspec bug: the default profile reported implementation-defined clause {clause}: {message}");
         throw new ViolationException(new Violation(clause, message, Step, expected));
+    }
 
     /// <summary>
     /// A check on the value the step's call returned: <paramref name="expected"/> is the C condition it had to
@@ -150,6 +161,31 @@ public sealed class SequenceContext
         }
         foreach (ulong page in pages)
             Trace.Add(new CallRecord(Step, ApiCall.FreePage(page), CallEnd.Returned, default));
+    }
+
+    /// <summary>
+    /// A call the spec allows to panic (a reading a clause names): a panic is recorded and gives null, and the
+    /// audit after the step checks that it changed nothing. A crash is still a violation of <paramref name="clause"/>.
+    /// </summary>
+    public CallOutcome? CallMayPanic(string clause, ApiCall call)
+    {
+        try
+        {
+            CallOutcome outcome = call.Invoke(Implementation, Spaces);
+            Trace.Add(new CallRecord(Step, call, CallEnd.Returned, outcome));
+            return outcome;
+        }
+        catch (ImplementationPanicException panic)
+        {
+            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panic.Reason));
+            return null;
+        }
+        catch (Exception crash) when (crash is not ViolationException)
+        {
+            Trace.Add(new CallRecord(Step, call, CallEnd.Crashed, default, crash.GetType().Name));
+            Fail(clause, $"{call} crashed: {crash.GetType().Name}: {crash.Message}");
+            throw;
+        }
     }
 
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mmspec.Models.Mmu;
 using Mmspec.Models.State;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Port;
@@ -51,17 +52,37 @@ public static class SequenceRunner
     {
         for (int space = 0; space < ctx.Spaces.Length; space++)
         {
-            ulong handle = Guarded(ctx, "DMAP-04", "creating an address space on a fresh machine", ctx.Implementation.CreateSpace);
+            ulong handle = ctx.Guarded("DMAP-04", "creating an address space on a fresh machine", ctx.Implementation.CreateSpace);
             ctx.Check(handle != AddressSpaceLayout.Naddr, "DMAP-04", "a fresh machine could not create an address space");
             ctx.Spaces[space] = handle;
-            ctx.Roots[space] = Guarded(ctx, "DMAP-04", "reading the root of a fresh address space", () => ctx.Implementation.SpaceRoot(handle));
+            ctx.Roots[space] = ctx.Guarded("DMAP-04", "reading the root of a fresh address space", () => ctx.Implementation.SpaceRoot(handle));
         }
+        ObserveBoot(ctx);
         Audit.AfterStep(ctx, "DMAP-04");
         ctx.BaselineTablePages = ctx.Owned.Count;
-        List<ulong> all = DrainFreePages(ctx, "PHYS-06");
-        GiveBack(ctx, "PHYS-06", all);
-        ctx.BaselineFreePages = all.Count;
+        List<ulong> all = ctx.DrainFreePages("PHYS-06");
+        ctx.GiveBack("PHYS-06", all);
+        ctx.FreeAtBaseline = all.ToHashSet();
+        ctx.OwnedFromAllocator = ctx.Owned.Owners.Keys.Count(ctx.FreeAtBaseline.Contains);
         ctx.Trace.Clear();
+    }
+
+    /// <summary>The kernel half the implementation built becomes the model's starting state (see <see cref="BootState"/>).</summary>
+    private static void ObserveBoot(SequenceContext ctx)
+    {
+        try
+        {
+            ctx.Model = BootState.Observe(new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize), ctx.Roots);
+        }
+        catch (MalformedPageTableException malformed)
+        {
+            ctx.Fail("DMAP-04", $"at boot, the page tables hold a malformed entry: {malformed.Message}");
+        }
+        catch (WalkOutsideRamException outside)
+        {
+            ctx.Fail("DMAP-04", $"at boot, the page tables point outside RAM: {outside.Message}");
+        }
+        BootState.CheckDirectMap(ctx);
     }
 
     /// <summary>
@@ -112,49 +133,15 @@ public static class SequenceRunner
         release();
         Audit.AfterStep(ctx, clause);
         int expected = ctx.EstimatedFreePages;
-        List<ulong> free = DrainFreePages(ctx, clause);
+        List<ulong> free = ctx.DrainFreePages(clause);
         int allowance = ctx.Strict ? 0 : HeapCacheAllowance;
         ctx.Check(free.Count >= expected - allowance, clause,
             $"after {what}, only {free.Count} pages could be allocated; {expected} should be free (the pages free at the start, less tables still in use): {expected - free.Count} page(s) leaked");
         ctx.Check(free.Count <= expected, "PHYS-01",
             $"after {what}, {free.Count} pages could be allocated, more than the {expected} that should be free: a page in use was handed out");
-        GiveBack(ctx, clause, free);
+        ctx.GiveBack(clause, free);
     }
 
     /// <summary>Default profile: a heap may keep a few pages cached after its last block is freed.</summary>
     public const int HeapCacheAllowance = 8;
-
-    /// <summary>Counts free pages the only way a black box allows: allocating until MM_NADDR.</summary>
-    private static List<ulong> DrainFreePages(SequenceContext ctx, string clause)
-    {
-        int beyondRam = (int)Math.Min(ctx.RamPages + 1, int.MaxValue);
-        List<ulong> pages = Guarded(ctx, clause, "allocating every free page to count them",
-            () => ctx.Implementation.AllocatePagesUntilExhausted(beyondRam).ToList());
-        ctx.Check(pages.Count < beyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
-        return pages;
-    }
-
-    private static void GiveBack(SequenceContext ctx, string clause, List<ulong> pages) =>
-        Guarded(ctx, clause, "freeing the pages allocated to count them", () =>
-        {
-            ctx.Implementation.FreePages(pages);
-            return 0;
-        });
-
-    /// <summary>
-    /// Calls the suite makes for itself, outside the recorded steps: a panic, crash or hang there is still a
-    /// verdict on the implementation, never an exception out of the runner.
-    /// </summary>
-    private static T Guarded<T>(SequenceContext ctx, string clause, string what, Func<T> calls)
-    {
-        try
-        {
-            return calls();
-        }
-        catch (Exception crash) when (crash is not ViolationException)
-        {
-            ctx.Fail(clause, $"{what} failed: {crash.GetType().Name}: {crash.Message}");
-            throw;
-        }
-    }
 }

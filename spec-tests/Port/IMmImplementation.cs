@@ -7,8 +7,6 @@ namespace Mmspec.SpecTests.Port;
 /// </summary>
 public interface IMmImplementation : IDisposable
 {
-    Capabilities Capabilities { get; }
-
     /// <summary>Bytes of simulated RAM, starting at physical address 0.</summary>
     ulong RamSize { get; }
 

@@ -31,7 +31,7 @@ public sealed class DirectMapProperty : ISpecProperty
     public PropertyResult Check(IImplementationFactory implementation, RunSettings settings)
     {
         var clock = Stopwatch.StartNew();
-        using IMmImplementation machine = implementation.Create(SequenceRunner.DefaultRamSize);
+        using IMmImplementation machine = implementation.Create(settings.RamSize);
         ulong[] spaces = [machine.CreateSpace(), machine.CreateSpace()];
         int checks = 0;
         Violation? violation = null;
@@ -48,14 +48,15 @@ public sealed class DirectMapProperty : ISpecProperty
         ulong virt = machine.MM_VIRTUALIZE(phys);
         var lookup = ApiCall.MapGet(0, virt, wantFlags: false);
         var trace = new[] { new CallRecord(1, lookup, CallEnd.Returned, lookup.Invoke(machine, spaces)) };
-        var replay = new ReplayRecipe($"DirectMapProperty.Replay(factory, 0x{phys:X}UL)", DrainsFreePages: false);
-        return new PropertyResult(Id, Verdict.Failed, tests, checks, clock.Elapsed, new Failure(settings.Seed, violation, [$"p = 0x{phys:X}"], trace, shrinks, replay));
+        var replay = new ReplayRecipe($"DirectMapProperty.Replay(factory, 0x{phys:X}UL, 0x{settings.RamSize:X}UL)", DrainsFreePages: false);
+        return new PropertyResult(Id, Verdict.Failed, tests, checks, clock.Elapsed,
+            new Failure(settings.Seed, violation, [$"p = 0x{phys:X}"], trace, shrinks, replay, settings.RamSize));
     }
 
     /// <summary>The property for one physical address, on a fresh machine: what a reproducer calls.</summary>
-    public static Violation? Replay(IImplementationFactory implementation, ulong phys)
+    public static Violation? Replay(IImplementationFactory implementation, ulong phys, ulong ramSize = SequenceRunner.DefaultRamSize)
     {
-        using IMmImplementation machine = implementation.Create(SequenceRunner.DefaultRamSize);
+        using IMmImplementation machine = implementation.Create(ramSize);
         return CheckOne(machine, [machine.CreateSpace(), machine.CreateSpace()], phys);
     }
 

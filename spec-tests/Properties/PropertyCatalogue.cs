@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Sequences;
 using G = Mmspec.SpecTests.Sequences.OperationGenerators;
 
@@ -14,7 +15,7 @@ public static class PropertyCatalogue
     public const int MaxSteps = 150;
 
     /// <summary>Clauses the audit after every step can report, whatever the step was.</summary>
-    private static readonly string[] AuditClauses = ["PHYS-01", "PHYS-05", "PHYS-06", "HEAP-03", "HEAP-04", "DMAP-01", "DMAP-04", "MAP-04", "MAP-02", "MAP-06", "VM-06", "MAP-D05", "DMAP-D07"];
+    private static readonly string[] AuditClauses = ["PHYS-01", "PHYS-05", "PHYS-06", "HEAP-03", "HEAP-04", "DMAP-01", "DMAP-04", "MAP-04", "MAP-02", "MAP-06", "VM-06", "DMAP-10", "DMAP-11", "MAP-18", "MAP-D05", "DMAP-D07"];
 
     public static IReadOnlyList<ISpecProperty> All { get; } =
     [
@@ -33,6 +34,8 @@ public static class PropertyCatalogue
         OneStep("heap.alignment", "kmalloc on a fresh machine: 16-byte aligned blocks inside RAM for sizes from 0 bytes to 16 MiB", G.Kmalloc),
         OneStep("phys.alignment", "Physical allocation on a fresh machine: page-aligned pages and runs inside RAM", G.AllocPage, G.AllocContiguous),
         OneStep("vmfind.bounds", "vmfind on fresh spaces: inside [from, to), aligned, free, and MM_NADDR only when nothing fits", G.VmFind),
+        Build("boot.layout", "Strict: the kernel half at boot is the reference's (shared slots, 512 direct-map pages of 2 MiB)", 1,
+            [(1, Gen.Constant<Operation>(new CheckBootLayout()))], Profile.Strict),
     ];
 
     public static ISpecProperty Find(string id) =>
@@ -48,12 +51,12 @@ public static class PropertyCatalogue
     private static StatefulProperty OneStep(string id, string title, params Gen<Operation>[] steps) =>
         Build(id, title, 1, steps.Select(step => (1, step)).ToArray());
 
-    private static StatefulProperty Build(string id, string title, int maxSteps, (int Weight, Gen<Operation> Step)[] mix)
+    private static StatefulProperty Build(string id, string title, int maxSteps, (int Weight, Gen<Operation> Step)[] mix, Profile minimumProfile = Profile.Default)
     {
         Gen<Operation> step = Gen.Frequency(mix.Select(entry => (entry.Weight, entry.Step)).ToArray());
         // Every step kind is sampled to learn the clauses it can report: a kind's clauses do not depend on its arguments.
         var clauses = mix.SelectMany(entry => entry.Step.Sample(64, 1)).SelectMany(op => op.Clauses)
             .Concat(AuditClauses).Distinct().Order(StringComparer.Ordinal).ToList();
-        return new StatefulProperty(id, title, step, maxSteps, clauses);
+        return new StatefulProperty(id, title, step, maxSteps, clauses, minimumProfile);
     }
 }

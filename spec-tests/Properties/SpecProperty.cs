@@ -4,10 +4,17 @@ using Mmspec.SpecTests.Port;
 
 namespace Mmspec.SpecTests.Properties;
 
-/// <summary>How a property run is driven: the seed makes it reproducible, MaxTest bounds its work.</summary>
-public sealed record RunSettings(Profile Profile, ulong Seed = RunSettings.DefaultSeed, int MaxTest = 100)
+/// <summary>
+/// How a property run is driven: the seed makes it reproducible, MaxTest bounds its work, RamSize is the RAM
+/// of each machine (stateful sequences draw a size a little below it, see <see cref="SequenceRam"/>).
+/// </summary>
+public sealed record RunSettings(Profile Profile, ulong Seed = RunSettings.DefaultSeed, int MaxTest = 100, ulong RamSize = SequenceRunner.DefaultRamSize)
 {
     public const ulong DefaultSeed = 0x6D6D_7370_6563;
+
+    public const ulong MinRamSize = 2UL << 20;
+
+    public const ulong MaxRamSize = 1UL << 30;
 }
 
 public enum Verdict
@@ -25,10 +32,11 @@ public enum Verdict
 public sealed record ReplayRecipe(string CSharp, bool DrainsFreePages);
 
 /// <summary>A failure, shrunk: the violated clause, the minimal steps and the calls they made.</summary>
-public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<string> Steps, IReadOnlyList<CallRecord> Trace, int Shrinks, ReplayRecipe Replay)
+public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<string> Steps, IReadOnlyList<CallRecord> Trace, int Shrinks, ReplayRecipe Replay,
+    ulong RamSize = SequenceRunner.DefaultRamSize)
 {
     public string Describe() =>
-        $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), {Steps.Count} step(s) after {Shrinks} shrink(s):\n"
+        $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), RAM 0x{RamSize:X} bytes, {Steps.Count} step(s) after {Shrinks} shrink(s):\n"
         + string.Join("\n", Trace.Select(call => $"    {call}"));
 }
 

@@ -13,7 +13,7 @@ namespace Mmspec.SpecTests.Properties;
 /// Random sequences of calls drawn from a mix of step generators, each run on a fresh machine against the
 /// model and the MMU (see <see cref="SequenceRunner"/>), shrunk to a minimal sequence on failure.
 /// </summary>
-public sealed class StatefulProperty(string id, string title, Gen<Operation> step, int maxSteps, IReadOnlyList<string> clauses) : ISpecProperty
+public sealed class StatefulProperty(string id, string title, Gen<Operation> step, int maxSteps, IReadOnlyList<string> clauses, Profile minimumProfile = Profile.Default) : ISpecProperty
 {
     public string Id { get; } = id;
 
@@ -21,31 +21,32 @@ public sealed class StatefulProperty(string id, string title, Gen<Operation> ste
 
     public IReadOnlyList<string> Clauses { get; } = clauses;
 
-    public Profile MinimumProfile => Profile.Default;
+    public Profile MinimumProfile { get; } = minimumProfile;
 
     public PropertyResult Check(IImplementationFactory implementation, RunSettings settings)
     {
         var clock = Stopwatch.StartNew();
         long steps = 0;
-        Arbitrary<List<Operation>> sequences = Arb.From(OperationGenerators.Sequence(step, maxSteps), OperationGenerators.Shrink);
-        (bool failed, List<Operation>? minimal, int tests, int shrinks) = FsCheckDriver.Run(sequences, sequence =>
+        Arbitrary<SequenceRam> sequences = Arb.From(SequenceRam.Generator(OperationGenerators.Sequence(step, maxSteps)), SequenceRam.Shrink);
+        (bool failed, SequenceRam? minimal, int tests, int shrinks) = FsCheckDriver.Run(sequences, sequence =>
         {
-            SequenceResult result = SequenceRunner.Run(implementation, settings.Profile, sequence);
+            SequenceResult result = SequenceRunner.Run(implementation, settings.Profile, sequence.Steps, sequence.RamSize(settings));
             steps += result.StepsApplied;
             if (!result.Passed)
                 throw new ViolationException(result.Violation!);
         }, settings.Seed, settings.MaxTest);
         if (!failed)
             return new PropertyResult(Id, Verdict.Passed, tests, steps, clock.Elapsed);
-        SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal!);
+        ulong ram = minimal!.RamSize(settings);
+        SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal.Steps, ram);
         Violation violation = replay.Violation ?? new Violation("?", "the shrunk sequence passed when run again: the implementation is not deterministic", 0);
-        var failure = new Failure(settings.Seed, violation, minimal!.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal!));
+        var failure = new Failure(settings.Seed, violation, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram);
         return new PropertyResult(Id, Verdict.Failed, tests, steps, clock.Elapsed, failure);
     }
 
-    private static ReplayRecipe ReplayOf(IReadOnlyList<Operation> sequence)
+    private static ReplayRecipe ReplayOf(IReadOnlyList<Operation> sequence, ulong ramSize)
     {
         string steps = string.Join(",\n", sequence.Select(step => "    " + CSharpLiteral.Of(step)));
-        return new ReplayRecipe($"SequenceRunner.Run(factory, profile,\n[\n{steps},\n]).Violation", DrainsFreePages: true);
+        return new ReplayRecipe($"SequenceRunner.Run(factory, profile,\n[\n{steps},\n], ramSize: {CSharpLiteral.Of(ramSize)}).Violation", DrainsFreePages: true);
     }
 }

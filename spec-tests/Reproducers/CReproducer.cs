@@ -22,7 +22,7 @@ public static partial class CReproducer
         foreach (string line in violation.Message.Split('\n'))
             c.AppendLine($" * {line.Replace("*/", "* /", StringComparison.Ordinal)}");
         c.AppendLine(" *");
-        c.AppendLine($" * Start from a fresh machine with {SequenceRunner.DefaultRamSize >> 20} MiB of RAM. Values asserted before the failing call are the");
+        c.AppendLine($" * Start from a fresh machine with 0x{failure.RamSize:X} bytes ({failure.RamSize / 4096} pages) of RAM. Values asserted before the failing call are the");
         c.AppendLine(" * ones the implementation returned in the recorded run; the failing call asserts what the spec requires.");
         c.AppendLine(" */");
         c.AppendLine("#include <assert.h>");
@@ -39,7 +39,7 @@ public static partial class CReproducer
         if (failure.Replay.DrainsFreePages)
         {
             c.AppendLine("    /* ...then it counts free pages: every page allocated, then freed in the same order */");
-            c.AppendLine($"    static uintptr_t drained[{SequenceRunner.DefaultRamSize / 4096}];");
+            c.AppendLine($"    static uintptr_t drained[{failure.RamSize / 4096 + 1}]; /* one more than RAM has pages: the last holds MM_NADDR */");
             c.AppendLine("    size_t count = 0;");
             c.AppendLine("    while ((drained[count] = mm_phys_alloc_page()) != MM_NADDR)");
             c.AppendLine("        count++;");

@@ -88,7 +88,7 @@ public static class OperationGenerators
         from range in Range
         from pages in RegionPages
         from flags in Flags
-        select (Operation)new VmAlloc(space, range, pages, range.From.IsKernel ? flags & ~Rights.User : flags);
+        select (Operation)new VmAlloc(space, range, pages, flags);
 
     public static readonly Gen<Operation> VmAllocRemaining =
         from space in Space

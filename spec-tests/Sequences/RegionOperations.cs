@@ -62,21 +62,24 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
 {
     public override string Clause => "VM-05";
 
-    public override IReadOnlyList<string> Clauses => ["VM-04", "VM-05", "VM-06", "VM-07", "VM-D04", "VM-D05", "VM-D06"];
+    public override IReadOnlyList<string> Clauses => ["VM-04", "VM-05", "VM-06", "VM-07", "VM-11", "VM-D04", "VM-D05", "VM-D06"];
 
     public override bool Apply(SequenceContext ctx)
     {
         if (!RegionChecks.Applies(ctx, Range, Pages))
             return false;
-        bool userOnly = Flags.HasFlag(Rights.User);
-        if (userOnly && Range.From.IsKernel && !ctx.Strict)
-            return false;
         (ulong from, ulong to) = Range.Resolve();
+        bool user = Flags.HasFlag(Rights.User);
+        // MM_PAGE_USER over a window reaching kernel space: refusing, placing the region in the window's user part,
+        // or mapping it in kernel space as asked or supervisor-only are all readings (VM-11); the reference
+        // searches user space only (VM-D04).
+        bool userInKernel = user && to - 1 >= AddressSpaceLayout.KernelBase;
         var call = ApiCall.VmAlloc(Space, from, to, Pages, (ulong)Flags);
         ulong result = ctx.Call(Clause, call).Value;
-        RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly, allowExhaustion: true);
+        RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly: user && ctx.Strict, allowExhaustion: true, mayRefuse: userInKernel && !ctx.Strict);
         if (result == AddressSpaceLayout.Naddr)
             return true;
+        Rights rights = Flags;
         var ram = new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize);
         var frames = new List<ulong>();
         for (ulong page = 0; page < Pages; page++)
@@ -85,6 +88,12 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
             Translation translation = Mmu.Lookup(ram, ctx.Roots[Space], virt);
             ctx.Check(translation.IsOk, "VM-05", $"{call}: page 0x{virt:X} of the region is not mapped ({(translation.IsOk ? "" : translation.Fault.ToString())})");
             ulong frame = translation.Leaf.PhysicalBase;
+            if (page == 0 && user && AddressSpaceLayout.IsKernel(result) && !ctx.Strict)
+            {
+                rights = BootState.RightsOf(translation.Leaf.Permissions);
+                ctx.Check(rights == Flags || rights == (Flags & ~Rights.User), "VM-11",
+                    $"{call}: the region's first page 0x{virt:X} is mapped {translation.Leaf.Permissions}; in kernel space it may be mapped with {Flags} or without MM_PAGE_USER");
+            }
             ctx.Check(translation.Leaf.Size == PageSize.Size4KiB && frame < ctx.Implementation.RamSize, "VM-06", $"{call}: page 0x{virt:X} maps {translation.Leaf}, not a 4 KiB page of RAM");
             ctx.Check(ctx.Owned.OwnerOf(frame) is null && !frames.Contains(frame), "VM-06",
                 $"{call}: page 0x{virt:X} maps physical page 0x{frame:X}, which is already {ctx.Owned.OwnerOf(frame) ?? "used by this region"}");
@@ -93,7 +102,7 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
             frames.Add(frame);
             ctx.Touch(Space, virt);
         }
-        ctx.Model = ctx.Model.RegionAllocated(new Region(Space, result, Pages, Flags), frames);
+        ctx.Model = ctx.Model.RegionAllocated(new Region(Space, result, Pages, rights), frames);
         foreach (ulong frame in frames)
             ctx.Patterns.MarkPage(frame);
         return true;
@@ -135,7 +144,7 @@ public sealed record VmFree(int Which, FreeExtent Extent) : Operation
 {
     public override string Clause => "VM-08";
 
-    public override IReadOnlyList<string> Clauses => ["VM-08", "VM-09", "VM-D07", "VM-D08"];
+    public override IReadOnlyList<string> Clauses => ["VM-08", "VM-09", "VM-10", "VM-D07", "VM-D08"];
 
     public override bool Apply(SequenceContext ctx)
     {
@@ -153,9 +162,22 @@ public sealed record VmFree(int Which, FreeExtent Extent) : Operation
             || AddressSpaceLayout.Segments.All(s => !(s.First <= start && region.Last + AddressSpaceLayout.PageSize <= s.Last))))
             return false;
         var call = ApiCall.VmFree(region.Space, start, pages);
-        int result = (int)ctx.Call(Clause, call).Value;
-        if (ctx.Strict)
-            ctx.CheckResult(result == 0, "r == 0", "VM-D07", $"{call} returned {result}; expected 0");
+        bool holes = !ctx.Model.IsWholeRegion(region.Space, start, pages);
+        if (holes && !ctx.Strict)
+        {
+            // Pages unmapped since vmalloc: skipping them or panicking before changing anything are both readings (VM-10).
+            if (ctx.CallMayPanic(Clause, call) is null)
+            {
+                ctx.Model = ctx.Model.RegionSplitAtHoles(region); // what is left can still be freed, run by run
+                return true;
+            }
+        }
+        else
+        {
+            int result = (int)ctx.Call(Clause, call).Value;
+            if (ctx.Strict)
+                ctx.CheckResult(result == 0, "r == 0", "VM-D07", $"{call} returned {result}; expected 0");
+        }
         for (ulong page = 0; page < pages; page++)
         {
             ulong virt = start + page * AddressSpaceLayout.PageSize;
@@ -190,14 +212,14 @@ internal static class RegionChecks
     /// </summary>
     private static bool Unaligned(SearchRange range) => !AddressSpaceLayout.IsPageAligned(range.Resolve().From) || !AddressSpaceLayout.IsPageAligned(range.Resolve().To);
 
-    public static void CheckPlacement(SequenceContext ctx, ApiCall call, int space, SearchRange range, ulong pages, ulong result, bool userOnly, bool allowExhaustion)
+    public static void CheckPlacement(SequenceContext ctx, ApiCall call, int space, SearchRange range, ulong pages, ulong result, bool userOnly, bool allowExhaustion, bool mayRefuse = false)
     {
         ulong? lowest = range.LowestFit(ctx.Model, space, pages, userOnly);
         if (result == AddressSpaceLayout.Naddr)
         {
             bool exhausted = allowExhaustion && ctx.ExhaustionPlausible(pages + 3);
             bool refusedUnaligned = !ctx.Strict && Unaligned(range);
-            ctx.CheckResult(lowest is null || exhausted || refusedUnaligned, $"r == 0x{lowest:X}", "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
+            ctx.CheckResult(lowest is null || exhausted || refusedUnaligned || mayRefuse, $"r == 0x{lowest:X}", "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
             return;
         }
         (ulong from, ulong to) = range.Resolve();

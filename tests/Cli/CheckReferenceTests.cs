@@ -70,4 +70,31 @@ public sealed class CheckReferenceTests
         Assert.Contains(reports.Clauses, clause => clause.GetProperty("kind").GetString() == "implementation-defined");
         Assert.DoesNotContain(reports.Clauses, clause => ReportFiles.Verdict(clause) is "fail" or "untested");
     }
+
+    [Theory]
+    [InlineData("5M", 5UL << 20)]
+    [InlineData("2048K", 2UL << 20)]
+    [InlineData("16781312", 16781312UL)]
+    public void Ram_size_is_taken_as_given_and_reported(string ram, ulong bytes)
+    {
+        using var scratch = new ScratchDirectory();
+        CliRun run = CliRun.Of("check", "--ram", ram, "--max-test", "3", "--report", scratch.Path);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"RAM {bytes >> 10} KiB", run.Stderr);
+        Assert.Equal(bytes, new ReportFiles(scratch.Path).Json.GetProperty("ramSize").GetUInt64());
+    }
+
+    [Fact]
+    public void A_failure_at_another_ram_size_replays_with_it()
+    {
+        using var scratch = new ScratchDirectory();
+        CliRun run = CliRun.Of("check", "--impl", "zoo:umap-wrong-phys", "--ram", "16M", "--report", scratch.Path);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        var reports = new ReportFiles(scratch.Path);
+        Assert.Contains("--ram 16777216`", reports.Markdown);
+        JsonElement failure = reports.Properties.Select(p => p.GetProperty("failure")).First(f => f.ValueKind == JsonValueKind.Object);
+        Assert.InRange(failure.GetProperty("ramSize").GetUInt64(), (16UL << 20) - 63 * 4096, 16UL << 20);
+    }
 }

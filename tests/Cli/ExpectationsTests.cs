@@ -11,7 +11,7 @@ public sealed class ExpectationsTests
     private static readonly ZooMember Member = ZooCatalogue.Find("umap-wrong-phys");
 
     [Theory]
-    [InlineData("MAP-13   # known: mm_umap_single returns the raw entry")]
+    [InlineData("MAP-17   # known: mm_umap_single returns the raw entry")]
     [InlineData("# by property rather than clause\nstateful.mapping\n")]
     public void Listed_failure_is_expected_fail_and_exits_0(string expectations)
     {
@@ -21,17 +21,17 @@ public sealed class ExpectationsTests
             "--expect", file, "--report", scratch["reports"]);
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Matches(@"(?m)^MAP-13\s+expected-fail\s+stateful\.mapping$", run.Stdout);
+        Assert.Matches(@"(?m)^MAP-17\s+expected-fail\s+stateful\.mapping$", run.Stdout);
         Assert.Contains("zoo:umap-wrong-phys: conformant", run.Stdout);
         var reports = new ReportFiles(scratch["reports"]);
         Assert.Equal("conformant", ReportFiles.Verdict(reports.Json));
         JsonElement property = reports.Property(Member.CaughtBy);
         Assert.Equal("expected-fail", ReportFiles.Verdict(property));
-        Assert.Equal("MAP-13", property.GetProperty("failure").GetProperty("clause").GetString());
+        Assert.Equal("MAP-17", property.GetProperty("failure").GetProperty("clause").GetString());
         XElement testCase = reports.Junit.Descendants("testcase").Single(t => (string?)t.Attribute("name") == Member.CaughtBy);
         Assert.Null(testCase.Element("failure"));
-        Assert.StartsWith("expected failure [MAP-13]", (string?)testCase.Element("skipped")?.Attribute("message"));
-        Assert.Contains("Expected failure: MAP-13", reports.Markdown);
+        Assert.StartsWith("expected failure [MAP-17]", (string?)testCase.Element("skipped")?.Attribute("message"));
+        Assert.Contains("Expected failure: MAP-17", reports.Markdown);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class ExpectationsTests
         CliRun run = CliRun.Of("check", "--impl", "zoo:umap-wrong-phys", "--shard", CheckZooTests.ShardHolding(Member.CaughtBy), "--expect", file);
 
         Assert.True(run.ExitCode == 1, run.ToString());
-        Assert.Matches(@"(?m)^MAP-13\s+fail\s+stateful\.mapping$", run.Stdout);
+        Assert.Matches(@"(?m)^MAP-17\s+fail\s+stateful\.mapping$", run.Stdout);
     }
 
     [Fact]

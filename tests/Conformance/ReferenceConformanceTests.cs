@@ -36,6 +36,9 @@ public sealed class ReferenceConformanceTests(ITestOutputHelper output)
     [Theory, PropertyTraits("vmfind.bounds"), InlineData(Profile.Default), InlineData(Profile.Strict)]
     public void Vmfind_bounds(Profile profile) => ReferencePasses("vmfind.bounds", profile);
 
+    [Fact, PropertyTraits("boot.layout")]
+    public void Boot_layout() => ReferencePasses("boot.layout", Profile.Strict);
+
     [Fact]
     public void Every_catalogue_property_has_a_test_here()
     {

@@ -45,8 +45,8 @@ public class ApiStateTests
             $"shared={state.SharedKernelHalf} spaces={state.SpaceCount}",
             "pages: " + string.Join(",", state.ClientPages.Select(p => p.ToString("X"))),
             "blocks: " + string.Join(",", state.HeapBlocks.Select(b => $"{b.Key:X}+{b.Value}")),
-            "kernel: " + string.Join(",", state.KernelMappings.Select(m => $"{m.Key:X}={m.Value}")),
-            .. state.UserMappings.Select((map, space) => $"user {space}: " + string.Join(",", map.Select(m => $"{m.Key:X}={m.Value}"))),
+            "kernel: " + string.Join(",", state.SharedMappings.Select(m => $"{m.Key:X}={m.Value}")),
+            .. state.SpaceMappings.Select((map, space) => $"user {space}: " + string.Join(",", map.Select(m => $"{m.Key:X}={m.Value}"))),
             "regions: " + string.Join(",", state.Regions),
         ]);
 
@@ -61,9 +61,9 @@ public class ApiStateTests
 
         Assert.Equal(shared, state.SharedKernelHalf);
         Assert.Equal(3, state.SpaceCount);
-        Assert.Equal(3, state.UserMappings.Length);
-        Assert.All(state.UserMappings, Assert.Empty);
-        Assert.Empty(state.KernelMappings);
+        Assert.Equal(3, state.SpaceMappings.Length);
+        Assert.All(state.SpaceMappings, Assert.Empty);
+        Assert.Empty(state.SharedMappings);
         Assert.Empty(state.ClientPages);
         Assert.Empty(state.HeapBlocks);
         Assert.Empty(state.Regions);
@@ -80,10 +80,10 @@ public class ApiStateTests
     {
         ApiState state = ApiState.Initial(2, sharedKernelHalf: true, directMapLargePages: true);
 
-        Assert.Equal(512, state.KernelMappings.Count);
+        Assert.Equal(512, state.SharedMappings.Count);
         for (ulong n = 0; n < 512; n++)
-            Assert.Equal(DirectMapPage(n), state.KernelMappings[Kernel + n * Large]);
-        Assert.All(state.UserMappings, Assert.Empty);
+            Assert.Equal(DirectMapPage(n), state.SharedMappings[Kernel + n * Large]);
+        Assert.All(state.SpaceMappings, Assert.Empty);
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public class ApiStateTests
     {
         ApiState state = ApiState.Initial(3, sharedKernelHalf: false, directMapLargePages: true);
 
-        Assert.Empty(state.KernelMappings);
-        foreach (var map in state.UserMappings)
+        Assert.Empty(state.SharedMappings);
+        foreach (var map in state.SpaceMappings)
         {
             Assert.Equal(512, map.Count);
             for (ulong n = 0; n < 512; n++)
@@ -192,8 +192,8 @@ public class ApiStateTests
 
         for (int space = 0; space < 3; space++)
             Assert.Equal((KV, new Mapping(Frame(1), Page, Rights.Write, MappingKind.Client)), Found(state, space, KV));
-        Assert.True(state.KernelMappings.ContainsKey(KV));
-        Assert.All(state.UserMappings, Assert.Empty);
+        Assert.True(state.SharedMappings.ContainsKey(KV));
+        Assert.All(state.SpaceMappings, Assert.Empty);
     }
 
     [Fact]
@@ -204,7 +204,7 @@ public class ApiStateTests
         Assert.Equal(Frame(1), Found(state, 1, KV).Mapping.Phys);
         AssertUnmapped(state, 0, KV);
         AssertUnmapped(state, 2, KV);
-        Assert.Empty(state.KernelMappings);
+        Assert.Empty(state.SharedMappings);
     }
 
     [Fact]
@@ -218,8 +218,8 @@ public class ApiStateTests
         Assert.Equal(Frame(2), Found(state, 0, Kernel).Mapping.Phys);
         AssertUnmapped(state, 1, Kernel - 1);
         Assert.Equal(Frame(2), Found(state, 1, Kernel).Mapping.Phys);
-        Assert.Equal([Kernel - Page], state.UserMappings[0].Keys);
-        Assert.Equal([Kernel], state.KernelMappings.Keys);
+        Assert.Equal([Kernel - Page], state.SpaceMappings[0].Keys);
+        Assert.Equal([Kernel], state.SharedMappings.Keys);
     }
 
     [Fact]
@@ -239,7 +239,7 @@ public class ApiStateTests
 
         Assert.Equal(Frame(1), Found(state, 0, 0xFFFF_8000_0000_0FFF).Mapping.Phys);
         AssertUnmapped(state, 1, 0xFFFF_8000_0000_0000);
-        Assert.Empty(state.KernelMappings);
+        Assert.Empty(state.SharedMappings);
     }
 
     // ---- MappingsOf --------------------------------------------------------------------------
@@ -539,7 +539,7 @@ public class ApiStateTests
     {
         ApiState state = Empty().Mapped(0, U, Frame(1), rights);
 
-        Assert.Equal(new Mapping(Frame(1), Page, rights, MappingKind.Client), state.UserMappings[0][U]);
+        Assert.Equal(new Mapping(Frame(1), Page, rights, MappingKind.Client), state.SpaceMappings[0][U]);
         Assert.Empty(state.ClientPages);
     }
 
@@ -581,7 +581,7 @@ public class ApiStateTests
             Assert.Equal(Kernel + 6 * Large, Found(state, space, Kernel + 7 * Large - 1).Base);
             Assert.Equal(Kernel + 8 * Large, Found(state, space, Kernel + 8 * Large).Base);
         }
-        Assert.Equal(511, state.KernelMappings.Count);
+        Assert.Equal(511, state.SharedMappings.Count);
     }
 
     [Fact]
@@ -629,9 +629,9 @@ public class ApiStateTests
 
         ApiState state = Empty().RegionAllocated(region, [Frame(1), Frame(2)]);
 
-        Assert.Equal([KV, KV + Page], state.KernelMappings.Keys);
+        Assert.Equal([KV, KV + Page], state.SharedMappings.Keys);
         Assert.Equal(Frame(2), Found(state, 1, KV + Page + 0x42).Mapping.Phys);
-        Assert.All(state.UserMappings, Assert.Empty);
+        Assert.All(state.SpaceMappings, Assert.Empty);
     }
 
     [Fact]
@@ -643,7 +643,7 @@ public class ApiStateTests
         ApiState state = Empty().RegionAllocated(first, [Frame(1)]).RegionAllocated(second, [Frame(2), Frame(3)]);
 
         Assert.Equal([first, second], state.Regions);
-        Assert.Equal(3, state.UserMappings[0].Count);
+        Assert.Equal(3, state.SpaceMappings[0].Count);
     }
 
     // ---- RangeFreed --------------------------------------------------------------------------
@@ -670,7 +670,7 @@ public class ApiStateTests
         Assert.Equal(Frame(1), Found(state, 0, U).Mapping.Phys);
         Assert.Equal(Frame(20), Found(state, 1, U + 4 * Page).Mapping.Phys);
         Assert.Equal([Frame(1)], state.ClientPages);
-        Assert.Equal(512, state.KernelMappings.Count);
+        Assert.Equal(512, state.SharedMappings.Count);
     }
 
     [Fact]
@@ -782,7 +782,7 @@ public class ApiStateTests
         for (int space = 0; space < 2; space++)
             for (ulong page = 0; page < 3; page++)
                 AssertUnmapped(state, space, KV + page * Page);
-        Assert.Equal(512, state.KernelMappings.Count);
+        Assert.Equal(512, state.SharedMappings.Count);
     }
 
     /// <summary>
@@ -813,7 +813,7 @@ public class ApiStateTests
             .Mapped(0, KV, Frame(1), Rights.Write)
             .RangeFreed(0, KV - Large, 513);
 
-        Assert.Equal(512, state.KernelMappings.Count);
+        Assert.Equal(512, state.SharedMappings.Count);
         AssertUnmapped(state, 0, KV);
     }
 
@@ -830,7 +830,7 @@ public class ApiStateTests
         Assert.Empty(state.Regions);
         AssertUnmapped(state, 0, TopPage1);
         AssertUnmapped(state, 1, TopPage1);
-        Assert.Equal(512, state.KernelMappings.Count);
+        Assert.Equal(512, state.SharedMappings.Count);
     }
 
     [Fact]
@@ -847,7 +847,7 @@ public class ApiStateTests
         Assert.Empty(state.Regions);
         AssertUnmapped(state, 0, TopPage);
         Assert.Equal([Frame(3)], state.ClientPages);
-        Assert.Equal([TopPage2 - Page], state.KernelMappings.Keys);
+        Assert.Equal([TopPage2 - Page], state.SharedMappings.Keys);
     }
 
     [Fact]
@@ -863,7 +863,7 @@ public class ApiStateTests
         {
             Assert.Empty(freed.Regions);
             AssertUnmapped(freed, 1, ulong.MaxValue);
-            Assert.Empty(freed.KernelMappings);
+            Assert.Empty(freed.SharedMappings);
         }
     }
 

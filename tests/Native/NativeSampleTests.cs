@@ -35,14 +35,6 @@ public sealed class NativeSampleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Sample_declares_the_reference_capabilities()
-    {
-        using var factory = new NativeFactory(NativeBuild.Sample);
-        using IMmImplementation machine = factory.Create(8 << 20);
-        Assert.Equal(ReferenceImplementation.ReferenceCapabilities, machine.Capabilities);
-    }
-
-    [Fact]
     public void A_panic_is_reported_and_the_machine_goes_on()
     {
         using var factory = new NativeFactory(NativeBuild.Sample);

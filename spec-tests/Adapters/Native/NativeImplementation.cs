@@ -68,7 +68,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
-            Capabilities = (Capabilities)(int)Call(NativeOp.Hello, [ramSize], WriteHelloBody()).Flags;
+            Call(NativeOp.Hello, [ramSize], WriteHelloBody()); // its flags (mmspec_capabilities) are no longer read
             budgetLeft = sequenceTimeout;
             log.Unlink(); // the machine has opened it by the time it answers
         }
@@ -112,8 +112,6 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     /// <summary>The process id of the worker running the machine (for diagnostics and tests).</summary>
     public int HostProcessId { get; }
-
-    public Capabilities Capabilities { get; }
 
     public ulong RamSize => ram.Size;
 

@@ -10,7 +10,10 @@ namespace Mmspec.SpecTests.Adapters.Native;
 public sealed class RamPool : IDisposable
 {
     private readonly object gate = new();
-    private readonly Stack<SharedRam> idle = new();
+    /// <summary>Sequences run on a few RAM sizes (see SequenceRam), so a few idle files of each are kept.</summary>
+    private const int MaxIdle = 8;
+
+    private readonly List<SharedRam> idle = [];
     private bool disposed;
 
     public RamPool() => DeleteLeftovers();
@@ -22,13 +25,11 @@ public sealed class RamPool : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            while (idle.Count > 0 && reused is null)
+            int index = idle.FindLastIndex(candidate => candidate.Size == size);
+            if (index >= 0)
             {
-                SharedRam candidate = idle.Pop();
-                if (candidate.Size == size)
-                    reused = candidate;
-                else
-                    candidate.Dispose();
+                reused = idle[index];
+                idle.RemoveAt(index);
             }
         }
         if (reused is null)
@@ -44,8 +45,11 @@ public sealed class RamPool : IDisposable
         {
             if (!disposed)
             {
-                idle.Push(ram);
-                return;
+                idle.Add(ram);
+                if (idle.Count <= MaxIdle)
+                    return;
+                ram = idle[0]; // the least recently returned goes
+                idle.RemoveAt(0);
             }
         }
         ram.Dispose();
@@ -83,8 +87,9 @@ public sealed class RamPool : IDisposable
             if (disposed)
                 return;
             disposed = true;
-            while (idle.Count > 0)
-                idle.Pop().Dispose();
+            foreach (SharedRam ram in idle)
+                ram.Dispose();
+            idle.Clear();
         }
     }
 }

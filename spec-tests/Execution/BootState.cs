@@ -1,0 +1,90 @@
+using Mmspec.Models.Mmu;
+using Mmspec.Models.State;
+using static Mmspec.Models.State.AddressSpaceLayout;
+
+namespace Mmspec.SpecTests.Execution;
+
+/// <summary>
+/// The kernel half as the implementation built it, observed rather than assumed: the spec leaves its page
+/// sizes, its extent and which PML4 slots the spaces share to the implementation. What is observed becomes
+/// the model's starting state; the checks here are only what the spec requires of any boot state.
+/// </summary>
+public static class BootState
+{
+    /// <summary>
+    /// Reads the spaces the setup created: a kernel slot whose PML4 entries point to the same table in every
+    /// space is shared, every other slot is per space. Each kernel-half leaf is a boot mapping; one that
+    /// translates 0xFFFFFF0000000000 + p to p, of whatever page size, is the direct map.
+    /// </summary>
+    public static ApiState Observe(IPhysicalMemory ram, IReadOnlyList<ulong> roots)
+    {
+        IEnumerable<int> shared = KernelSlots.Where(slot => SameTableInEverySpace(ram, roots, slot));
+        ApiState state = ApiState.Boot(roots.Count, shared);
+        for (int space = 0; space < roots.Count; space++)
+            foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, roots[space]))
+            {
+                if (!IsKernel(leaf.VirtualBase) || (space > 0 && state.IsShared(leaf.VirtualBase)))
+                    continue; // the user half must be empty (the census says so); a shared slot is read once
+                MappingKind kind = leaf.PhysicalBase == leaf.VirtualBase - KernelBase ? MappingKind.DirectMap : MappingKind.Boot;
+                state = state.WithBootMapping(space, leaf.VirtualBase, new Mapping(leaf.PhysicalBase, leaf.Bytes, RightsOf(leaf.Permissions), kind));
+            }
+        return state;
+    }
+
+    /// <summary>
+    /// What any boot state must give: the direct map translates every page of [0, min(RAM, 1 GiB)) to itself
+    /// (DMAP-03), in every space, and is reachable from supervisor mode only (DMAP-01). Its page sizes, its
+    /// extent past that and its W/NX bits are the implementation's choice (DMAP-D07 pins the reference's).
+    /// </summary>
+    public static void CheckDirectMap(SequenceContext ctx)
+    {
+        ulong covered = Math.Min(ctx.Implementation.RamSize, DirectMapSize);
+        for (int space = 0; space < ctx.Spaces.Length; space++)
+        {
+            ulong next = 0; // the lowest physical address not yet seen translated to itself
+            foreach ((ulong virt, Mapping mapping) in ctx.Model.MappingsOf(space))
+            {
+                if (mapping.Kind != MappingKind.DirectMap)
+                    continue;
+                ctx.Check(!mapping.Rights.HasFlag(Rights.User), "DMAP-01",
+                    $"at boot, space{space}: the direct map page 0x{virt:X} -> 0x{mapping.Phys:X} ({mapping.Size / 1024} KiB) is reachable from user mode");
+                if (mapping.Phys <= next && mapping.Phys + mapping.Size > next)
+                    next = mapping.Phys + mapping.Size;
+            }
+            if (next < covered)
+            {
+                var found = ctx.Model.Lookup(space, KernelBase + next);
+                string there = found is { } other ? $"maps {other.Mapping}" : "is not mapped";
+                ctx.Fail("DMAP-03",
+                    $"at boot, space{space}: the direct map must translate 0x{KernelBase + next:X} to physical 0x{next:X} (RAM is 0x{ctx.Implementation.RamSize:X} bytes), but that address {there}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Strict: the reference's layout, the whole kernel half shared (DMAP-D06) and the direct map as 512
+    /// supervisor, writable, non-executable 2 MiB pages over exactly the low 1 GiB and nothing else (DMAP-D07).
+    /// </summary>
+    public static void CheckReferenceLayout(SequenceContext ctx)
+    {
+        ctx.Check(ctx.Model.SharedKernelHalf, "DMAP-D06",
+            $"at boot, the spaces share kernel PML4 slot(s) [{string.Join(", ", ctx.Model.SharedSlots)}], not both 510 and 511");
+        var kernel = ctx.Model.MappingsOf(0).Where(entry => IsKernel(entry.Base)).ToList();
+        ctx.Check(kernel.Count == (int)(DirectMapSize / LargePageSize), "DMAP-D07",
+            $"at boot, the kernel half holds {kernel.Count} pages; the reference maps exactly 512 direct-map pages of 2 MiB");
+        foreach ((ulong virt, Mapping mapping) in kernel)
+            ctx.Check(mapping.Kind == MappingKind.DirectMap && mapping.Size == LargePageSize && mapping.Rights == Rights.Write, "DMAP-D07",
+                $"at boot, 0x{virt:X} holds {mapping}; the reference's direct map is 2 MiB pages, supervisor, writable, not executable");
+    }
+
+    private static bool SameTableInEverySpace(IPhysicalMemory ram, IReadOnlyList<ulong> roots, int slot)
+    {
+        ulong first = ram.ReadU64(roots[0] + (ulong)slot * 8);
+        const ulong present = 1, frame = 0x000F_FFFF_FFFF_F000;
+        return (first & present) != 0 && roots.All(root => (ram.ReadU64(root + (ulong)slot * 8) & (present | frame)) == (first & (present | frame)));
+    }
+
+    /// <summary>Effective permissions as the API's flags (MM_PAGE_EXEC: no-execute clear).</summary>
+    public static Rights RightsOf(Permissions permissions) =>
+        (permissions.User ? Rights.User : 0) | (permissions.Writable ? Rights.Write : 0) | (permissions.Executable ? Rights.Exec : 0);
+}

@@ -1,0 +1,55 @@
+using Mmspec.Models.State;
+
+namespace Mmspec.SpecTests.Execution;
+
+/// <summary>The suite's own calls for counting free memory, which a black box allows only by exhaustion.</summary>
+public sealed partial class SequenceContext
+{
+    /// <summary>Counts free pages the only way a black box allows: allocating until MM_NADDR.</summary>
+    public List<ulong> DrainFreePages(string clause)
+    {
+        int beyondRam = (int)Math.Min(RamPages + 1, int.MaxValue);
+        List<ulong> pages = Guarded(clause, "allocating every free page to count them",
+            () => Implementation.AllocatePagesUntilExhausted(beyondRam).ToList());
+        Check(pages.Count < beyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
+        return pages;
+    }
+
+    public void GiveBack(string clause, List<ulong> pages) =>
+        Guarded(clause, "freeing the pages allocated to count them", () =>
+        {
+            Implementation.FreePages(pages);
+            return 0;
+        });
+
+    /// <summary>The first run of <paramref name="count"/> consecutive pages among <paramref name="pages"/>, if any.</summary>
+    public static ulong? FirstRun(IEnumerable<ulong> pages, ulong count)
+    {
+        ulong run = 0, previous = 0;
+        foreach (ulong page in pages.Order())
+        {
+            run = run > 0 && page == previous + AddressSpaceLayout.PageSize ? run + 1 : 1;
+            previous = page;
+            if (run == count)
+                return page - (count - 1) * AddressSpaceLayout.PageSize;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Calls the suite makes for itself, outside the recorded steps: a panic, crash or hang there is still a
+    /// verdict on the implementation, never an exception out of the runner.
+    /// </summary>
+    public T Guarded<T>(string clause, string what, Func<T> calls)
+    {
+        try
+        {
+            return calls();
+        }
+        catch (Exception crash) when (crash is not ViolationException)
+        {
+            Fail(clause, $"{what} failed: {crash.GetType().Name}: {crash.Message}");
+            throw;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Mmspec.Models.State;
+
+namespace Mmspec.Tests.Models;
+
+/// <summary>
+/// The model's view of a boot state it did not choose: kernel slots shared one by one, boot mappings of every
+/// page size, and regions with holes (pages unmapped since vmalloc).
+/// </summary>
+public class ApiStateBootTests
+{
+    private const ulong Page = 0x1000;
+    private const ulong Giant = 0x4000_0000;
+    private const ulong Kernel = 0xFFFF_FF00_0000_0000;
+
+    /// <summary>The first address of PML4 slot 511.</summary>
+    private const ulong Slot511 = 0xFFFF_FF80_0000_0000;
+
+    private const ulong U = 0x40_0000;
+
+    private static Mapping DirectMap(ulong phys, ulong size) => new(phys, size, Rights.Write, MappingKind.DirectMap);
+
+    [Fact]
+    public void Boot_OneGiBDirectMapPages_CoverEveryAddressOfTheirGiB()
+    {
+        ApiState state = ApiState.Boot(2, [510]);
+        for (ulong n = 0; n < 4; n++)
+            state = state.WithBootMapping(0, Kernel + n * Giant, DirectMap(n * Giant, Giant));
+
+        Assert.Equal((Kernel + 2 * Giant, DirectMap(2 * Giant, Giant)), state.Lookup(1, Kernel + 2 * Giant + 0x1234_5678));
+        Assert.Equal(Kernel + 3 * Giant, state.Lookup(0, Kernel + 4 * Giant - 1)?.Base);
+        Assert.Null(state.Lookup(0, Kernel + 4 * Giant));
+        Assert.False(state.IsRangeFree(1, Kernel + Giant - Page, 1));
+        Assert.Equal(Kernel + 4 * Giant, state.LowestFreeRun(0, Kernel, Slot511 - 1, 1));
+    }
+
+    [Fact]
+    public void Boot_SharesOnlyTheSlotsGiven()
+    {
+        ApiState state = ApiState.Boot(2, [510])
+            .Mapped(0, Kernel + Giant, 0x10_0000, Rights.Write)
+            .Mapped(0, Slot511, 0x10_1000, Rights.Write);
+
+        Assert.False(state.SharedKernelHalf);
+        Assert.True(state.IsShared(Kernel));
+        Assert.False(state.IsShared(Slot511));
+        Assert.False(state.IsShared(U));
+        Assert.Equal(0x10_0000UL, state.Lookup(1, Kernel + Giant)?.Mapping.Phys);
+        Assert.Null(state.Lookup(1, Slot511));
+        Assert.Equal(0x10_1000UL, state.Lookup(0, Slot511)?.Mapping.Phys);
+        Assert.Equal([Kernel + Giant], state.SharedMappings.Keys);
+        Assert.Equal([Slot511], state.SpaceMappings[0].Keys);
+    }
+
+    [Fact]
+    public void MappingsOf_InterleavesASpacesOwnSlotsWithTheSharedOnesInAddressOrder()
+    {
+        ApiState state = ApiState.Boot(2, [511])
+            .Mapped(0, Slot511 + Page, 0x10_0000, Rights.Write)
+            .Mapped(0, Kernel + Page, 0x10_1000, Rights.Write)
+            .Mapped(0, U, 0x10_2000, Rights.User)
+            .Mapped(1, Kernel, 0x10_3000, Rights.Write);
+
+        Assert.Equal([U, Kernel + Page, Slot511 + Page], state.MappingsOf(0).Select(m => m.Base));
+        Assert.Equal([Kernel, Slot511 + Page], state.MappingsOf(1).Select(m => m.Base));
+    }
+
+    [Fact]
+    public void Boot_RejectsUserSlotsAndUserAddresses()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ApiState.Boot(2, [255]));
+        Assert.Throws<ArgumentException>(() => ApiState.Boot(2, []).WithBootMapping(0, U, DirectMap(0, Page)));
+        Assert.Throws<ArgumentException>(() => ApiState.Boot(2, []).WithBootMapping(0, Kernel, new Mapping(0, Page, Rights.Write, MappingKind.Client)));
+    }
+
+    [Fact]
+    public void Boot_MappingOtherThanTheDirectMapIsKeptAsBootKind()
+    {
+        ApiState state = ApiState.Boot(1, [510, 511]).WithBootMapping(0, Slot511, new Mapping(0x20_0000, 0x20_0000, Rights.Exec, MappingKind.Boot));
+
+        Assert.True(state.SharedKernelHalf);
+        Assert.Equal(MappingKind.Boot, state.Lookup(0, Slot511 + 0x1F_FFFF)?.Mapping.Kind);
+    }
+
+    [Fact]
+    public void IsWholeRegion_FalseOncePageOfTheRegionIsUnmappedOrMappedByTheClient()
+    {
+        var region = new Region(0, U, 3, Rights.Write);
+        ApiState state = ApiState.Boot(1, []).RegionAllocated(region, [0x10_0000, 0x10_1000, 0x10_2000]);
+
+        Assert.True(state.IsWholeRegion(0, U, 3));
+        ApiState holed = state.Unmapped(0, U + Page);
+        Assert.False(holed.IsWholeRegion(0, U, 3));
+        Assert.True(holed.IsWholeRegion(0, U + 2 * Page, 1));
+        Assert.False(holed.Mapped(0, U + Page, 0x10_5000, Rights.Write).IsWholeRegion(0, U, 3));
+    }
+
+    [Fact]
+    public void RegionSplitAtHoles_LeavesOneRegionPerRunStillMapped()
+    {
+        var region = new Region(0, U, 5, Rights.Write);
+        var other = new Region(0, U + 0x10_0000, 1, Rights.Write);
+        ApiState state = ApiState.Boot(1, [])
+            .RegionAllocated(region, [0x10_0000, 0x10_1000, 0x10_2000, 0x10_3000, 0x10_4000])
+            .RegionAllocated(other, [0x10_5000])
+            .Unmapped(0, U + Page)
+            .Unmapped(0, U + 2 * Page);
+
+        ApiState split = state.RegionSplitAtHoles(region);
+
+        Assert.Equal(
+            [new Region(0, U, 1, Rights.Write), new Region(0, U + 3 * Page, 2, Rights.Write), other],
+            split.Regions);
+    }
+
+    [Fact]
+    public void RegionSplitAtHoles_ForgetsARegionWithNoPageLeft()
+    {
+        var region = new Region(0, U, 2, Rights.Write);
+        ApiState state = ApiState.Boot(1, []).RegionAllocated(region, [0x10_0000, 0x10_1000]).Unmapped(0, U).Unmapped(0, U + Page);
+
+        Assert.Empty(state.RegionSplitAtHoles(region).Regions);
+    }
+}
