@@ -18,10 +18,17 @@ public sealed class ReportDirectory
 
     public string Path { get; }
 
-    /// <exception cref="UsageException">The directory cannot be created.</exception>
+    /// <exception cref="UsageException">The directory cannot be created, or a file cannot be written in it.</exception>
     public static ReportDirectory Prepare(string path)
     {
-        Guard(path, () => Directory.CreateDirectory(path));
+        Guard(path, () =>
+        {
+            Directory.CreateDirectory(path);
+            // An existing directory may still refuse files: find out now, not after the run.
+            string probe = System.IO.Path.Combine(path, $".mmspec-write-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        });
         return new ReportDirectory(path);
     }
 

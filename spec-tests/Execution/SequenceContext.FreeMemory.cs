@@ -22,6 +22,20 @@ public sealed partial class SequenceContext
             return 0;
         });
 
+    /// <summary>
+    /// Evidence against a failed allocation: allocates every free page (and gives them back) and returns the
+    /// first run of <paramref name="pages"/> consecutive ones, with how many were free; null when there is none,
+    /// which includes asking for more pages than were ever free.
+    /// </summary>
+    public (ulong Run, int Free)? FreeRunAfterFailure(string clause, ulong pages)
+    {
+        if (pages > (ulong)BaselineFreePages)
+            return null;
+        List<ulong> free = DrainFreePages(clause);
+        GiveBack(clause, free);
+        return FirstRun(free, pages) is { } run ? (run, free.Count) : null;
+    }
+
     /// <summary>The first run of <paramref name="count"/> consecutive pages among <paramref name="pages"/>, if any.</summary>
     public static ulong? FirstRun(IEnumerable<ulong> pages, ulong count)
     {

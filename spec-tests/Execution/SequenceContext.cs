@@ -123,17 +123,37 @@ public sealed partial class SequenceContext
     /// <summary>Makes a call, records it, and turns a panic or crash the step did not expect into a violation of <paramref name="clause"/>.</summary>
     public CallOutcome Call(string clause, ApiCall call)
     {
+        CallOutcome outcome = Attempt(clause, call, out ImplementationPanicException? panic);
+        if (panic is not null)
+            Fail(clause, $"{call} panicked ({panic.Reason}) on a valid call: {panic.Message}");
+        return outcome;
+    }
+
+    /// <summary>
+    /// A call the spec allows to panic (a reading a clause names): a panic is recorded and gives null, and the
+    /// audit after the step checks that it changed nothing. A crash is still a violation of <paramref name="clause"/>.
+    /// </summary>
+    public CallOutcome? CallMayPanic(string clause, ApiCall call)
+    {
+        CallOutcome outcome = Attempt(clause, call, out ImplementationPanicException? panic);
+        return panic is null ? outcome : null;
+    }
+
+    /// <summary>The call, recorded with how it ended; a crash is a violation of <paramref name="clause"/>, a panic is handed back.</summary>
+    private CallOutcome Attempt(string clause, ApiCall call, out ImplementationPanicException? panic)
+    {
+        panic = null;
         try
         {
             CallOutcome outcome = call.Invoke(Implementation, Spaces);
             Trace.Add(new CallRecord(Step, call, CallEnd.Returned, outcome));
             return outcome;
         }
-        catch (ImplementationPanicException panic)
+        catch (ImplementationPanicException panicked)
         {
-            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panic.Reason));
-            Fail(clause, $"{call} panicked ({panic.Reason}) on a valid call: {panic.Message}");
-            throw;
+            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panicked.Reason));
+            panic = panicked;
+            return default;
         }
         catch (Exception crash) when (crash is not ViolationException)
         {
@@ -161,31 +181,6 @@ public sealed partial class SequenceContext
         }
         foreach (ulong page in pages)
             Trace.Add(new CallRecord(Step, ApiCall.FreePage(page), CallEnd.Returned, default));
-    }
-
-    /// <summary>
-    /// A call the spec allows to panic (a reading a clause names): a panic is recorded and gives null, and the
-    /// audit after the step checks that it changed nothing. A crash is still a violation of <paramref name="clause"/>.
-    /// </summary>
-    public CallOutcome? CallMayPanic(string clause, ApiCall call)
-    {
-        try
-        {
-            CallOutcome outcome = call.Invoke(Implementation, Spaces);
-            Trace.Add(new CallRecord(Step, call, CallEnd.Returned, outcome));
-            return outcome;
-        }
-        catch (ImplementationPanicException panic)
-        {
-            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panic.Reason));
-            return null;
-        }
-        catch (Exception crash) when (crash is not ViolationException)
-        {
-            Trace.Add(new CallRecord(Step, call, CallEnd.Crashed, default, crash.GetType().Name));
-            Fail(clause, $"{call} crashed: {crash.GetType().Name}: {crash.Message}");
-            throw;
-        }
     }
 
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>

@@ -24,7 +24,10 @@ public static class SequenceRunner
     public static SequenceResult Run(IImplementationFactory factory, Profile profile, IReadOnlyList<Operation> steps, ulong ramSize = DefaultRamSize)
     {
         var clock = Stopwatch.StartNew();
-        using IMmImplementation implementation = factory.Create(ramSize);
+        (IMmImplementation? booted, Violation? bootFailure) = Boot(factory, ramSize);
+        if (booted is null)
+            return new SequenceResult(bootFailure, [], 0, clock.Elapsed);
+        using IMmImplementation implementation = booted;
         var ctx = new SequenceContext(implementation, profile);
         int applied = 0;
         try
@@ -45,6 +48,20 @@ public static class SequenceRunner
         catch (ViolationException violation)
         {
             return new SequenceResult(violation.Violation, ctx.Trace, applied, clock.Elapsed);
+        }
+    }
+
+    /// <summary>A fresh machine; booting is the implementation's code too (mmspec_init), so its panic, crash or hang is a verdict.</summary>
+    private static (IMmImplementation? Machine, Violation? Failure) Boot(IImplementationFactory factory, ulong ramSize)
+    {
+        try
+        {
+            return (factory.Create(ramSize), null);
+        }
+        catch (Exception boot) when (boot is ImplementationPanicException or ImplementationCrashedException)
+        {
+            string how = boot is ImplementationPanicException panic ? $"panicked ({panic.Reason})" : "crashed";
+            return (null, new Violation("DMAP-04", $"at boot, booting a fresh machine with 0x{ramSize:X} bytes of RAM {how}: {boot.Message}", 0));
         }
     }
 

@@ -13,7 +13,7 @@ public static class FsCheckDriver
 {
     private const ulong Gamma = 0x9E3779B97F4A7C15;
 
-    /// <summary>The minimal failing input, or default when the property held for every test.</summary>
+    /// <summary>The minimal failing input (with how many shrinks succeeded), or default when the property held for every test.</summary>
     public static (bool Failed, T? Counterexample, int Tests, int Shrinks) Run<T>(Arbitrary<T> inputs, Action<T> property, ulong seed, int maxTest)
     {
         var runner = new CapturingRunner();
@@ -25,7 +25,7 @@ public static class FsCheckDriver
         Check.One(config, Prop.ForAll(inputs, property));
         return runner.Result switch
         {
-            TestResult.Failed failed => (true, (T)failed.Item3.Head, failed.Item1.NumberOfTests, failed.Item7),
+            TestResult.Failed failed => (true, (T)failed.Item3.Head, failed.Item1.NumberOfTests, failed.Item1.NumberOfShrinks),
             TestResult.Passed passed => (false, default, passed.Item1.NumberOfTests, 0),
             _ => throw new InvalidOperationException($"FsCheck ended without a verdict: {runner.Result}"),
         };

@@ -28,19 +28,28 @@ public sealed class StatefulProperty(string id, string title, Gen<Operation> ste
         var clock = Stopwatch.StartNew();
         long steps = 0;
         Arbitrary<SequenceRam> sequences = Arb.From(SequenceRam.Generator(OperationGenerators.Sequence(step, maxSteps)), SequenceRam.Shrink);
+        SequenceResult? lastFailure = null; // the minimal sequence's own run: FsCheck's last failing call
         (bool failed, SequenceRam? minimal, int tests, int shrinks) = FsCheckDriver.Run(sequences, sequence =>
         {
             SequenceResult result = SequenceRunner.Run(implementation, settings.Profile, sequence.Steps, sequence.RamSize(settings));
             steps += result.StepsApplied;
-            if (!result.Passed)
-                throw new ViolationException(result.Violation!);
+            if (result.Passed)
+                return;
+            lastFailure = result;
+            throw new ViolationException(result.Violation!);
         }, settings.Seed, settings.MaxTest);
         if (!failed)
             return new PropertyResult(Id, Verdict.Passed, tests, steps, clock.Elapsed);
         ulong ram = minimal!.RamSize(settings);
         SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal.Steps, ram);
-        Violation violation = replay.Violation ?? new Violation("?", "the shrunk sequence passed when run again: the implementation is not deterministic", 0);
-        var failure = new Failure(settings.Seed, violation, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram);
+        if (replay.Passed)
+        {
+            // Never thrown away: the run that failed is the evidence, marked as one that a replay did not repeat
+            // (a nondeterministic implementation, or interference from outside such as a killed host).
+            Violation seen = lastFailure!.Violation!;
+            replay = lastFailure with { Violation = seen with { Message = $"{seen.Message} (did not reproduce on replay: the same sequence then passed)" } };
+        }
+        var failure = new Failure(settings.Seed, replay.Violation!, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram);
         return new PropertyResult(Id, Verdict.Failed, tests, steps, clock.Elapsed, failure);
     }
 

@@ -52,13 +52,9 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
     /// </summary>
     private static void CheckNoFreeRun(SequenceContext ctx, ulong count)
     {
-        if (count > (ulong)ctx.BaselineFreePages)
-            return; // more than were ever free: no run can exist
-        List<ulong> free = ctx.DrainFreePages("PHYS-04");
-        ctx.GiveBack("PHYS-04", free);
-        if (SequenceContext.FirstRun(free, count) is { } run)
+        if (ctx.FreeRunAfterFailure("PHYS-04", count) is ({ } run, int free))
             ctx.CheckResult(false, "r != MM_NADDR", "PHYS-04", count == 1
-                ? $"returned MM_NADDR, but right after it mm_phys_alloc_page() still handed out {free.Count} page(s), e.g. 0x{run:X}"
+                ? $"returned MM_NADDR, but right after it mm_phys_alloc_page() still handed out {free} page(s), e.g. 0x{run:X}"
                 : $"returned MM_NADDR, but right after it the {count} pages 0x{run:X}..0x{run + count * AddressSpaceLayout.PageSize - 1:X} could each be allocated: a free run existed");
     }
 

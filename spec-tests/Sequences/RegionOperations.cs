@@ -108,8 +108,13 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
         return true;
     }
 
-    public override IEnumerable<Operation> Simpler() =>
-        Pages > 1 || Flags != Rights.Write ? [this with { Pages = Math.Max(1, Pages / 2) }, this with { Flags = Rights.Write }] : [];
+    public override IEnumerable<Operation> Simpler()
+    {
+        if (Pages > 1)
+            yield return this with { Pages = Pages / 2 };
+        if (Flags != Rights.Write)
+            yield return this with { Flags = Rights.Write };
+    }
 
     private static bool IsZero(SequenceContext ctx, ulong frame)
     {

@@ -2,6 +2,7 @@ using Mmspec.SpecTests.Adapters;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;
+using Mmspec.SpecTests.Properties;
 using Mmspec.SpecTests.Sequences;
 using Mmspec.Zoo;
 
@@ -24,6 +25,29 @@ public sealed class RunnerRobustnessTests
     public void The_same_sequence_passes_on_the_reference()
     {
         Assert.True(SequenceRunner.Run(new ReferenceFactory(), Profile.Default, [new Kmalloc(16)]).Passed);
+    }
+
+    [Fact]
+    public void A_panic_while_booting_a_later_machine_is_a_violation_at_boot()
+    {
+        var factory = new PanicsAtBoot(fromMachine: 2);
+        PropertyResult result = PropertyCatalogue.Find("heap.alignment").Check(factory, new RunSettings(Profile.Default));
+
+        Assert.Equal(Verdict.Failed, result.Verdict);
+        Assert.Equal("DMAP-04", result.Failure!.Violation.Clause);
+        Assert.Contains("at boot, booting a fresh machine with 0x800000 bytes of RAM panicked (BootFailed)", result.Failure.Violation.Message);
+    }
+
+    /// <summary>Its mmspec_init panics from the given machine on, as a kernel whose boot depends on leftover state would.</summary>
+    private sealed class PanicsAtBoot(int fromMachine) : IImplementationFactory
+    {
+        private readonly ReferenceFactory inner = new("panics-at-boot");
+        private int created;
+
+        public string Name => "panics-at-boot";
+
+        public IMmImplementation Create(ulong ramSize) =>
+            ++created < fromMachine ? inner.Create(ramSize) : throw new ImplementationPanicException("BootFailed", "kernel panic (BootFailed) in mmspec_init: no memory map");
     }
 
     private sealed class CrashesAfter(IMmImplementation inner, int allocations) : PortDecorator(inner)
