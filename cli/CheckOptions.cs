@@ -40,9 +40,24 @@ public sealed record CheckOptions
 
     public RunSettings Settings => new(Profile, Seed, MaxTest, RamSize);
 
-    /// <summary>The options that change what a run does, as they go on a command line that replays it.</summary>
-    public string ReplayOptions =>
-        $"--profile {ProfileName(Profile)} --seed {Seed} --max-test {MaxTest}" + (RamSize == SequenceRunner.DefaultRamSize ? "" : $" --ram {RamSize}");
+    /// <summary>The command line that replays this run against <paramref name="implementation"/>: every option that changes what it does, shell-quoted.</summary>
+    public string ReplayCommand(string implementation)
+    {
+        var words = new List<string> { "check", "--impl", implementation, "--profile", ProfileName(Profile), "--seed", $"{Seed}", "--max-test", $"{MaxTest}" };
+        if (RamSize != SequenceRunner.DefaultRamSize)
+            words.AddRange(["--ram", $"{RamSize}"]);
+        if (CallTimeout is { } call)
+            words.AddRange(["--call-timeout", call.TotalSeconds.ToString(CultureInfo.InvariantCulture)]);
+        if (SequenceTimeout is { } sequence)
+            words.AddRange(["--sequence-timeout", sequence.TotalSeconds.ToString(CultureInfo.InvariantCulture)]);
+        return string.Join(' ', words.Select(ShellQuoted));
+    }
+
+    /// <summary>A word as a POSIX shell reads it back unchanged: as is when it is plain, else in single quotes.</summary>
+    public static string ShellQuoted(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "_-+=.,:/@%".Contains(c))
+            ? word
+            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>A RAM size in bytes, or with a binary K, M or G suffix (5M, 1G); a multiple of 4 KiB from 2 MiB to 1 GiB.</summary>
     public static ulong ParseRamSize(string text)

@@ -55,7 +55,7 @@ public static class MarkdownReport
         md.AppendLine($"> {Escape(failure.Violation.Message)}");
         md.AppendLine();
         md.AppendLine($"Step {failure.Violation.Step} of {failure.Steps.Count} after {failure.Shrinks} shrink(s). Replay: "
-                      + $"`dotnet run --project cli -- check --impl {outcome.Implementation.Name} {outcome.Options.ReplayOptions}`");
+                      + $"`dotnet run --project cli -- {outcome.Options.ReplayCommand(outcome.Implementation.Name)}`");
         md.AppendLine();
         md.AppendLine("```c");
         foreach (CallRecord call in failure.Trace)

@@ -66,6 +66,11 @@ EXPORT uintptr_t mm_phys_alloc_contiguous(size_t count)
 #ifdef MMSPEC_BUG_CONTIGUOUS_ABORT
     assert(count <= 512); /* "cannot happen" in a kernel that never asked for more than 2 MiB */
 #endif
+#ifdef MMSPEC_BUG_PANIC_TEXT_CONTROLS
+    /* a kernel whose panic message is coloured for its serial console, with a bell and a stray byte */
+    if (count > 1)
+        kpanic("ContiguousUnsupported", "\x1b[1;31mno contiguous allocator\x1b[0m\a (count %zu)\x01", count);
+#endif
     if (count == 0 || count > free_frames)
         return MM_NADDR;
     size_t run_start = 0, run = 0;

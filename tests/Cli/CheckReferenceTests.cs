@@ -85,6 +85,17 @@ public sealed class CheckReferenceTests
         Assert.Equal(bytes, new ReportFiles(scratch.Path).Json.GetProperty("ramSize").GetUInt64());
     }
 
+    [Theory]
+    [InlineData("zoo:umap-wrong-phys", "zoo:umap-wrong-phys")]
+    [InlineData("native:/home/me/my kernel/libmm.so", "'native:/home/me/my kernel/libmm.so'")]
+    [InlineData("native:/tmp/it's.so", "'native:/tmp/it'\\''s.so'")]
+    public void The_replay_command_keeps_every_option_and_quotes_for_the_shell(string implementation, string quoted)
+    {
+        var options = new CheckOptions { Seed = 7, MaxTest = 20, RamSize = 5UL << 20, CallTimeout = TimeSpan.FromSeconds(0.5), SequenceTimeout = TimeSpan.FromSeconds(60) };
+        Assert.Equal($"check --impl {quoted} --profile default --seed 7 --max-test 20 --ram 5242880 --call-timeout 0.5 --sequence-timeout 60",
+            options.ReplayCommand(implementation));
+    }
+
     [Fact]
     public void A_failure_at_another_ram_size_replays_with_it()
     {

@@ -22,6 +22,21 @@ public sealed class CheckNativeTests
     }
 
     [Fact]
+    public void Control_characters_in_a_panic_text_are_escaped_in_every_report()
+    {
+        using var scratch = new ScratchDirectory();
+        CliRun run = CliRun.Of("check", "--impl", $"native:{NativeBuild.ZooMember("panic-text-controls")}", "--max-test", "20", "--report", scratch.Path);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("\\x1B[1;31mno contiguous allocator", run.Stdout);
+        Assert.DoesNotContain('\x1B', run.Stdout);
+        var reports = new ReportFiles(scratch.Path);
+        Assert.Contains("\\x07", reports.Markdown);
+        Assert.Contains(reports.Junit.Descendants("failure"), failure => ((string?)failure.Attribute("message") ?? failure.Value).Contains("\\x1B", StringComparison.Ordinal));
+        Assert.True(Directory.EnumerateFiles(scratch["repro"]).Any());
+    }
+
+    [Fact]
     public void Check_with_a_short_call_timeout_reports_a_hang_and_its_replay_keeps_the_timeout()
     {
         string reports = Path.Combine(Path.GetTempPath(), $"mmspec-hang-{Guid.NewGuid():N}");

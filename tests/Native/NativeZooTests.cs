@@ -28,6 +28,7 @@ public sealed class NativeZooTests(ITestOutputHelper output)
     [InlineData("vmfind-hang", "vmfind.bounds", "VM-", "host hung: no reply within")]
     [InlineData("kmalloc-large-panics", "heap.alignment", "HEAP-", "panicked (HeapLargeUnsupported)")]
     [InlineData("free-scribbles-next", "stateful.physical", "PHYS-01", "lost the pattern")]
+    [InlineData("panic-text-controls", "stateful.physical", "PHYS-", "no contiguous allocator\\x1B[0m\\x07")]
     // ordinary
     [InlineData("vmfind-inclusive-to", "vmfind.bounds", "VM-01", null)]
     [InlineData("umap-returns-entry", "stateful.mapping", "MAP-1", null)]

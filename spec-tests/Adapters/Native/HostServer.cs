@@ -92,7 +92,7 @@ public sealed class HostServer : IDisposable
                 return;
             lock (stderrTail)
             {
-                stderrTail.Enqueue(line.Data);
+                stderrTail.Enqueue(ForeignText.Printable(line.Data));
                 while (stderrTail.Count > 8)
                     stderrTail.Dequeue();
             }

@@ -30,7 +30,7 @@ internal sealed class MachineLog : IDisposable
             file.Position = length - count;
             file.ReadExactly(bytes);
             string[] lines = System.Text.Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            return string.Join(" | ", lines.TakeLast(TailLines));
+            return ForeignText.Printable(string.Join(" | ", lines.TakeLast(TailLines)));
         }
         catch (IOException)
         {

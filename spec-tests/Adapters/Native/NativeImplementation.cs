@@ -260,8 +260,8 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             case NativeProtocol.StatusOk:
                 return (result, flags);
             case NativeProtocol.StatusPanic:
-                string text = Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes,
-                    Math.Min((int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText));
+                string text = ForeignText.Printable(Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes,
+                    Math.Min((int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText)));
                 int colon = text.IndexOf(':');
                 string reason = colon > 0 ? text[..colon].Trim() : text;
                 throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {NativeProtocol.Describe(op, a)}: {text}");
