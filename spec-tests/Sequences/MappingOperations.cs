@@ -111,8 +111,8 @@ public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Opera
         if ((!canonical || Size > 1) && !ctx.Strict)
             return false;
         var call = ApiCall.Unmap(Space, virt, Size);
-        ulong result = ctx.Call(Clause, call).Value;
         var found = canonical ? ctx.Model.Lookup(Space, virt) : null;
+        ulong result = ctx.Call(ClauseOfCall(found, virt), call).Value;
         if (canonical)
             ctx.Touch(Space, virt);
         if (found is not { } mapping || Size > 1)
@@ -148,4 +148,14 @@ public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Opera
     }
 
     public override IEnumerable<Operation> Simpler() => Size != 1 ? [this with { Size = 1 }] : [];
+
+    /// <summary>The clause a panic or crash of the call breaks: the one that says what this call must do.</summary>
+    private string ClauseOfCall((ulong Base, Mapping Mapping)? found, ulong virt) => found switch
+    {
+        _ when Size > 1 => "MAP-D07",
+        null => "MAP-12",
+        { Mapping.Size: AddressSpaceLayout.PageSize } => "MAP-11",
+        _ when Size == 1 => "MAP-14",
+        { Base: var pageBase } => pageBase == virt ? "MAP-13" : "MAP-17",
+    };
 }

@@ -38,6 +38,25 @@ public sealed class RunnerRobustnessTests
         Assert.Contains("at boot, booting a fresh machine with 0x800000 bytes of RAM panicked (BootFailed)", result.Failure.Violation.Message);
     }
 
+    [Theory]
+    [InlineData(Area.DirectMap, 0, 0u, "MAP-13")]
+    [InlineData(Area.DirectMap, 0, 1u, "MAP-14")]
+    [InlineData(Area.UserLow, 0, 1u, "MAP-12")]
+    public void A_panic_on_a_valid_unmap_is_blamed_on_the_clause_of_that_call(Area area, int index, uint size, string clause)
+    {
+        var factory = new DecoratedFactory("umap-panics", inner => new UnmapPanics(inner));
+        SequenceResult result = SequenceRunner.Run(factory, Profile.Default, [new UnmapSingle(0, new AddressPick(area, index), size)]);
+
+        Assert.Equal(clause, result.Violation?.Clause);
+        Assert.Contains("panicked (UnmapUnsupported) on a valid call", result.Violation!.Message);
+    }
+
+    private sealed class UnmapPanics(IMmImplementation inner) : PortDecorator(inner)
+    {
+        public override ulong mm_umap_single(ulong space, ulong virt, uint size) =>
+            throw new ImplementationPanicException("UnmapUnsupported", "kernel panic (UnmapUnsupported): not in this kernel");
+    }
+
     /// <summary>Its mmspec_init panics from the given machine on, as a kernel whose boot depends on leftover state would.</summary>
     private sealed class PanicsAtBoot(int fromMachine) : IImplementationFactory
     {

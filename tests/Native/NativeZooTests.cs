@@ -99,6 +99,8 @@ public sealed class NativeZooTests(ITestOutputHelper output)
         var hang = Assert.Throws<ImplementationCrashedException>(() => machine.vmfind(space, 0x400000, 0x800000, 5));
         Assert.True(hang.Hung);
         Assert.Contains("vmfind(", hang.Message, StringComparison.Ordinal);
-        Assert.InRange(clock.Elapsed, HangTimeout, HangTimeout + TimeSpan.FromSeconds(5));
+        // The watchdog's timer counts whole milliseconds and may fire a little before this stopwatch says the
+        // timeout is up (seen once under load: ~0.42 s total); what matters is that it waited, then gave up.
+        Assert.InRange(clock.Elapsed, HangTimeout - TimeSpan.FromMilliseconds(50), HangTimeout + TimeSpan.FromSeconds(5));
     }
 }
