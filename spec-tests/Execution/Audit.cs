@@ -32,7 +32,6 @@ public static class Audit
             if (conflict is { } found)
                 ctx.Fail(found.Clause, found.Message);
             ctx.Owned = owned;
-            ctx.OwnedFromAllocator = owned.Owners.Keys.Count(ctx.FreeAtBaseline.Contains);
         }
         catch (MalformedPageTableException malformed)
         {

@@ -41,7 +41,18 @@ public sealed partial class SequenceContext
     public List<(int Space, ulong Virt)> Touched { get; } = [];
 
     /// <summary>Pages known to be in use after the previous step (client, regions, heap, tables).</summary>
-    public OwnershipMap Owned { get; set; } = OwnershipMap.Empty;
+    public OwnershipMap Owned
+    {
+        get => owned;
+        set
+        {
+            owned = value;
+            OwnedFromAllocator = value.Owners.Keys.Count(FreeAtBaseline.Contains);
+        }
+    }
+
+    private OwnershipMap owned = OwnershipMap.Empty;
+    private IReadOnlySet<ulong> freeAtBaseline = new HashSet<ulong>();
 
     /// <summary>Pages the machine could hand out when the sequence began, and the pages in use then (boot tables).</summary>
     public int BaselineFreePages => FreeAtBaseline.Count;
@@ -52,10 +63,18 @@ public sealed partial class SequenceContext
     /// The pages the baseline drain was handed. A page in use that is not among them never came from the
     /// allocator (a boot table, a private table pool), so it does not count against the free pages.
     /// </summary>
-    public IReadOnlySet<ulong> FreeAtBaseline { get; set; } = new HashSet<ulong>();
+    public IReadOnlySet<ulong> FreeAtBaseline
+    {
+        get => freeAtBaseline;
+        set
+        {
+            freeAtBaseline = value;
+            Owned = owned; // counts again against the new baseline
+        }
+    }
 
-    /// <summary>Pages in use after the previous step that the allocator handed out (see <see cref="FreeAtBaseline"/>).</summary>
-    public int OwnedFromAllocator { get; set; }
+    /// <summary>Pages in use after the previous step that the allocator handed out (see <see cref="FreeAtBaseline"/>); kept with <see cref="Owned"/>.</summary>
+    public int OwnedFromAllocator { get; private set; }
 
     /// <summary>Pointers kfree'd and not handed out again: a second kfree of one is a double free.</summary>
     public HashSet<ulong> FreedPointers { get; } = [];

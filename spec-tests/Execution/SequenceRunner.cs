@@ -80,7 +80,6 @@ public static class SequenceRunner
         List<ulong> all = ctx.DrainFreePages("PHYS-06");
         ctx.GiveBack("PHYS-06", all);
         ctx.FreeAtBaseline = all.ToHashSet();
-        ctx.OwnedFromAllocator = ctx.Owned.Owners.Keys.Count(ctx.FreeAtBaseline.Contains);
         ctx.Trace.Clear();
     }
 
