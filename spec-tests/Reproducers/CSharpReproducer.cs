@@ -38,6 +38,7 @@ public static partial class CSharpReproducer
         cs.AppendLine($"    public void Seed_{failure.Seed}_{Identifier(failure.Violation.Clause)}()");
         cs.AppendLine("    {");
         cs.AppendLine($"        IImplementationFactory factory = {factoryExpression};");
+        cs.AppendLine("        using var hosts = factory as System.IDisposable; // a native factory keeps a host process and RAM files");
         cs.AppendLine($"        Profile profile = Profile.{settings.Profile};");
         cs.AppendLine($"        Violation? violation = {Indent(failure.Replay.CSharp, "        ")};");
         cs.AppendLine("        Assert.True(violation is null, violation?.ToString());");
