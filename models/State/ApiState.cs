@@ -158,7 +158,7 @@ public sealed record ApiState
         With(space, virt, new Mapping(phys, PageSize, rights, kind));
 
     public ApiState Unmapped(int space, ulong virtualBase) =>
-        IsSharedKernel(virtualBase)
+        IsShared(virtualBase)
             ? this with { SharedMappings = SharedMappings.Remove(virtualBase) }
             : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].Remove(virtualBase)) };
 
@@ -216,7 +216,7 @@ public sealed record ApiState
 
     private IEnumerable<Region> Trim(Region region, int space, ulong start, ulong last)
     {
-        bool sameSpace = region.Space == space || (IsSharedKernel(region.Start) && IsSharedKernel(start));
+        bool sameSpace = region.Space == space || (IsShared(region.Start) && IsShared(start));
         if (!sameSpace || region.Last < start || region.Start > last)
         {
             yield return region;
@@ -228,13 +228,11 @@ public sealed record ApiState
             yield return region with { Start = last + 1, Pages = (region.Last - last) / PageSize };
     }
 
-    private bool IsSharedKernel(ulong virt) => IsShared(virt);
-
     private ImmutableSortedDictionary<ulong, Mapping> MapOf(int space, ulong virt) =>
-        IsSharedKernel(virt) ? SharedMappings : SpaceMappings[space];
+        IsShared(virt) ? SharedMappings : SpaceMappings[space];
 
     private ApiState With(int space, ulong virtualBase, Mapping mapping) =>
-        IsSharedKernel(virtualBase)
+        IsShared(virtualBase)
             ? this with { SharedMappings = SharedMappings.SetItem(virtualBase, mapping) }
             : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].SetItem(virtualBase, mapping)) };
 
