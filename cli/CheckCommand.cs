@@ -53,8 +53,10 @@ public static class CheckCommand
         {
             ISpecProperty property = units[i];
             console.PropertyStarted(i + 1, units.Count, property);
-            PropertyResult result = property.Check(implementation.Factory, options.Settings);
-            var outcome = new PropertyOutcome(property, result, ClauseVerdicts.ForProperty(property, result, expectations));
+            // An expected clause never stops its property: the property goes on looking for the next bug.
+            RunSettings settings = options.Settings with { ExpectedClauses = expectations.ClausesExpectedIn(property, catalogue) };
+            PropertyResult result = property.Check(implementation.Factory, settings);
+            PropertyOutcome outcome = ClauseVerdicts.ForProperty(property, result, expectations);
             console.PropertyFinished(i + 1, units.Count, outcome);
             properties.Add(outcome);
         }

@@ -26,6 +26,12 @@ public sealed record CheckOptions
 
     public Shard Shard { get; init; } = Shard.Whole;
 
+    /// <summary>
+    /// Failures of clauses not expected that stop one property (<c>--max-failures</c>); by default every distinct
+    /// clause a property breaks is found, each with its own shrunk sequence.
+    /// </summary>
+    public int MaxFailures { get; init; } = RunSettings.MaxFailuresBound;
+
     /// <summary>Where report.json, junit.xml, report.md and repro/ go; null for console only.</summary>
     public string? ReportDirectory { get; init; }
 
@@ -38,7 +44,7 @@ public sealed record CheckOptions
     /// <summary>Native only: how long one sequence's calls may take together (null: the factory's default).</summary>
     public TimeSpan? SequenceTimeout { get; init; }
 
-    public RunSettings Settings => new(Profile, Seed, MaxTest, RamSize);
+    public RunSettings Settings => new(Profile, Seed, MaxTest, RamSize, MaxFailures);
 
     /// <summary>The command line that replays this run against <paramref name="implementation"/>: every option that changes what it does, shell-quoted.</summary>
     public string ReplayCommand(string implementation)
@@ -46,6 +52,8 @@ public sealed record CheckOptions
         var words = new List<string> { "check", "--impl", implementation, "--profile", ProfileName(Profile), "--seed", $"{Seed}", "--max-test", $"{MaxTest}" };
         if (RamSize != SequenceRunner.DefaultRamSize)
             words.AddRange(["--ram", $"{RamSize}"]);
+        if (MaxFailures != RunSettings.MaxFailuresBound)
+            words.AddRange(["--max-failures", $"{MaxFailures}"]);
         if (CallTimeout is { } call)
             words.AddRange(["--call-timeout", call.TotalSeconds.ToString(CultureInfo.InvariantCulture)]);
         if (SequenceTimeout is { } sequence)
@@ -96,6 +104,11 @@ public sealed record CheckOptions
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxTest) && maxTest >= 1
             ? maxTest
             : throw new UsageException($"--max-test '{text}': expected a whole number of tests per property, at least 1");
+
+    public static int ParseMaxFailures(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max >= 1 && max <= RunSettings.MaxFailuresBound
+            ? max
+            : throw new UsageException($"--max-failures '{text}': expected a whole number of failures per property from 1 to {RunSettings.MaxFailuresBound}");
 
     /// <summary>A positive number of seconds, decimals allowed (0.5), at most a day.</summary>
     public static TimeSpan ParseSeconds(string option, string text) =>

@@ -14,8 +14,8 @@ public sealed record CheckOutcome(
     /// <summary>The gate: no failure the expectations file does not excuse.</summary>
     public bool Conformant => Properties.All(property => property.Verdict != PropertyVerdict.Fail);
 
-    public IEnumerable<PropertyOutcome> Failures =>
-        Properties.Where(property => property.Verdict is PropertyVerdict.Fail or PropertyVerdict.ExpectedFail);
+    /// <summary>Every failure of the run, expected or not, property by property in the order found.</summary>
+    public IEnumerable<FoundFailure> Failures => Properties.SelectMany(property => property.Failures);
 
     public int Count(ClauseVerdict verdict) => Clauses.Count(clause => clause.Verdict == verdict);
 

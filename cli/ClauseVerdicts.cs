@@ -4,20 +4,26 @@ using Mmspec.SpecTests.Properties;
 namespace Mmspec.Cli;
 
 /// <summary>
-/// Turns property results into verdicts. A property stops at its first violation, so one failure says
-/// nothing about the other clauses that property checks: they pass only if another property checked them
-/// to the end, and are otherwise untested.
+/// Turns property results into verdicts. A property that failed cut short every sequence that broke a clause,
+/// so its failures say nothing about the other clauses it checks: they pass only if another property checked
+/// them to the end, and are otherwise untested.
 /// </summary>
 public static class ClauseVerdicts
 {
-    public static PropertyVerdict ForProperty(ISpecProperty property, PropertyResult result, Expectations expectations) => result.Verdict switch
+    /// <summary>The property's verdict: it fails when any of its failures is not expected.</summary>
+    public static PropertyOutcome ForProperty(ISpecProperty property, PropertyResult result, Expectations expectations)
     {
-        Verdict.Passed => PropertyVerdict.Pass,
-        Verdict.NotApplicable => PropertyVerdict.NotApplicable,
-        _ when expectations.Expects(property.Id) || result.Failure is { } failure && expectations.Expects(failure.Violation.Clause)
-            => PropertyVerdict.ExpectedFail,
-        _ => PropertyVerdict.Fail,
-    };
+        List<FoundFailure> failures = result.Failures
+            .Select(failure => new FoundFailure(result.Only(failure), expectations.Expects(property, failure.Violation.Clause))).ToList();
+        PropertyVerdict verdict = result.Verdict switch
+        {
+            Verdict.Passed => PropertyVerdict.Pass,
+            Verdict.NotApplicable => PropertyVerdict.NotApplicable,
+            _ when failures.All(found => found.Expected) => PropertyVerdict.ExpectedFail,
+            _ => PropertyVerdict.Fail,
+        };
+        return new PropertyOutcome(property, result, verdict, failures);
+    }
 
     /// <summary>
     /// One verdict per clause of the profile, in catalogue order, then one for any other clause a failure
@@ -26,7 +32,7 @@ public static class ClauseVerdicts
     public static IReadOnlyList<ClauseOutcome> ForClauses(ClauseCatalogue catalogue, Profile profile, IReadOnlyList<PropertyOutcome> properties)
     {
         IEnumerable<string> inProfile = catalogue.InProfile(profile).Select(clause => clause.Id);
-        IEnumerable<string> elsewhere = properties.Select(p => p.Failure?.Violation.Clause).OfType<string>();
+        IEnumerable<string> elsewhere = properties.SelectMany(p => p.Failures).Select(found => found.Clause);
         return inProfile.Concat(elsewhere).Distinct(StringComparer.Ordinal)
             .Select(id => Decide(id, catalogue.TryGet(id, out Clause? clause) ? clause.Kind : null, properties))
             .ToList();
@@ -47,14 +53,14 @@ public static class ClauseVerdicts
     {
         List<string> coveredBy = properties.Where(p => p.Verdict != PropertyVerdict.NotApplicable && p.Property.Clauses.Contains(id))
             .Select(p => p.Id).ToList();
-        List<PropertyOutcome> broke = properties.Where(p => p.Failure?.Violation.Clause == id).ToList();
+        List<FoundFailure> broke = properties.SelectMany(p => p.Failures).Where(found => found.Clause == id).ToList();
         if (broke.Count > 0)
         {
             // One failure nobody expected is enough to fail the clause.
-            PropertyOutcome? unexpected = broke.FirstOrDefault(p => p.Verdict == PropertyVerdict.Fail);
+            FoundFailure? unexpected = broke.FirstOrDefault(found => !found.Expected);
             return unexpected is not null
-                ? new ClauseOutcome(id, kind, ClauseVerdict.Fail, unexpected.Id, coveredBy)
-                : new ClauseOutcome(id, kind, ClauseVerdict.ExpectedFail, broke[0].Id, coveredBy);
+                ? new ClauseOutcome(id, kind, ClauseVerdict.Fail, unexpected.PropertyId, coveredBy)
+                : new ClauseOutcome(id, kind, ClauseVerdict.ExpectedFail, broke[0].PropertyId, coveredBy);
         }
         if (coveredBy.Count == 0)
             return new ClauseOutcome(id, kind, ClauseVerdict.NotApplicable, null, coveredBy);

@@ -25,7 +25,7 @@ public sealed class ConsoleReporter(TextWriter stdout, TextWriter stderr)
     public void PropertyFinished(int position, int units, PropertyOutcome outcome)
     {
         PropertyResult result = outcome.Result;
-        string broke = result.Failure is { } failure ? $" [{failure.Violation.Clause}]" : "";
+        string broke = outcome.Failures.Count > 0 ? $" [{string.Join(", ", outcome.Failures.Select(Label))}]" : "";
         stderr.WriteLine($"[{position}/{units}] {outcome.Id}: {VerdictNames.Of(outcome.Verdict)}{broke} after {result.Tests} test(s), "
                          + $"{result.Steps} step(s) in {Seconds(result.Elapsed)} ({Seconds(clock.Elapsed)} elapsed)");
     }
@@ -41,11 +41,10 @@ public sealed class ConsoleReporter(TextWriter stdout, TextWriter stderr)
         stdout.WriteLine($"clauses: {outcome.Clauses.Count} ({outcome.ClauseTotals()})");
         stdout.WriteLine($"properties: {outcome.Properties.Count} ({outcome.PropertyTotals()}) in {Seconds(outcome.Wall)}");
 
-        foreach (PropertyOutcome failed in outcome.Failures)
+        foreach (FoundFailure found in outcome.Failures)
         {
             stdout.WriteLine();
-            string label = failed.Verdict == PropertyVerdict.ExpectedFail ? "EXPECTED FAILURE" : "FAILURE";
-            stdout.WriteLine($"{label} {failed.Id}: {failed.Failure!.Describe()}");
+            stdout.WriteLine($"{(found.Expected ? "EXPECTED FAILURE" : "FAILURE")} {found.PropertyId}: {found.Failure.Describe()}");
         }
 
         if (outcome.StaleExpectations.Count > 0)
@@ -57,6 +56,8 @@ public sealed class ConsoleReporter(TextWriter stdout, TextWriter stderr)
         stdout.WriteLine($"{outcome.Implementation.Name}: {VerdictNames.Gate(outcome.Conformant)}"
                          + (outcome.Conformant ? "" : $" ({Properties(outcome.Count(PropertyVerdict.Fail))} failed)"));
     }
+
+    private static string Label(FoundFailure found) => found.Expected ? $"{found.Clause} expected" : found.Clause;
 
     public void ReportsWritten(string directory) => stderr.WriteLine($"reports written to {directory}");
 

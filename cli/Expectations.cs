@@ -1,4 +1,5 @@
 using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Properties;
 
 namespace Mmspec.Cli;
 
@@ -30,6 +31,15 @@ public sealed class Expectations
     public IReadOnlyList<ExpectedFailure> Entries { get; }
 
     public bool Expects(string id) => byId.ContainsKey(id);
+
+    /// <summary>Whether a failure of <paramref name="clause"/> in <paramref name="property"/> is excused: by its clause, or by the whole property.</summary>
+    public bool Expects(ISpecProperty property, string clause) => Expects(property.Id) || Expects(clause);
+
+    /// <summary>The clauses whose failures must not stop <paramref name="property"/>: all of them when the property itself is expected to fail.</summary>
+    public IReadOnlySet<string> ClausesExpectedIn(ISpecProperty property, ClauseCatalogue clauses) =>
+        Expects(property.Id)
+            ? clauses.All.Select(clause => clause.Id).ToHashSet(StringComparer.Ordinal)
+            : byId.Keys.ToHashSet(StringComparer.Ordinal);
 
     /// <exception cref="UsageException">The file is missing or unreadable, or names an ID that is neither a clause nor a property.</exception>
     public static Expectations Load(string path, ClauseCatalogue clauses, IEnumerable<string> propertyIds)

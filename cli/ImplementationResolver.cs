@@ -35,7 +35,7 @@ public static class ImplementationResolver
 
     private static ResolvedImplementation ResolveZoo(string name)
     {
-        ZooMember member = ZooCatalogue.All.FirstOrDefault(m => m.Name == name)
+        ZooMember member = ZooCatalogue.All.Concat(ZooCatalogue.Combinations).FirstOrDefault(m => m.Name == name)
             ?? throw new UsageException($"--impl zoo:{name}: no zoo member named '{name}' (list them with: mmspec zoo)");
         return new ResolvedImplementation(member.Factory.Name, member.Factory, $"Mmspec.Zoo.ZooCatalogue.Find(\"{member.Name}\").Factory");
     }

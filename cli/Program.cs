@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using Mmspec.SpecTests.Adapters.Native;
 using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Properties;
 using Mmspec.Zoo;
 
 namespace Mmspec.Cli;
@@ -77,6 +78,13 @@ public static class Program
             DefaultValueFactory = _ => new CheckOptions().RamSize,
             CustomParser = Parser(CheckOptions.ParseRamSize),
         };
+        var maxFailures = new Option<int>("--max-failures")
+        {
+            Description = $"Stop a property after this many failures of clauses not expected (default: every distinct clause it breaks, up to {RunSettings.MaxFailuresBound}); expected clauses never stop it",
+            HelpName = "n",
+            DefaultValueFactory = _ => RunSettings.MaxFailuresBound,
+            CustomParser = Parser(CheckOptions.ParseMaxFailures),
+        };
         var shard = new Option<Shard>("--shard")
         {
             Description = "Run part i of n (1-based): n jobs with --shard 1/n ... n/n together run exactly one whole run",
@@ -110,7 +118,7 @@ public static class Program
 
         var check = new Command("check", "Run the property catalogue against an implementation; exit 0 conformant, 1 nonconformant, 2 usage error")
         {
-            impl, profile, seed, maxTest, ram, shard, report, expect, callTimeout, sequenceTimeout,
+            impl, profile, seed, maxTest, ram, maxFailures, shard, report, expect, callTimeout, sequenceTimeout,
         };
         check.SetAction(parsed => CheckCommand.Run(new CheckOptions
         {
@@ -119,6 +127,7 @@ public static class Program
             Seed = parsed.GetValue(seed),
             MaxTest = parsed.GetValue(maxTest),
             RamSize = parsed.GetValue(ram),
+            MaxFailures = parsed.GetValue(maxFailures),
             Shard = parsed.GetValue(shard),
             ReportDirectory = parsed.GetValue(report),
             ExpectationsFile = parsed.GetValue(expect),

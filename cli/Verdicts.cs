@@ -67,12 +67,23 @@ public static class VerdictNames
     };
 }
 
-/// <summary>A property as run: its result and the verdict after expectations.</summary>
-public sealed record PropertyOutcome(ISpecProperty Property, PropertyResult Result, PropertyVerdict Verdict)
+/// <summary>A property as run: its result, every failure it found, and the verdict after expectations.</summary>
+public sealed record PropertyOutcome(ISpecProperty Property, PropertyResult Result, PropertyVerdict Verdict, IReadOnlyList<FoundFailure> Failures)
 {
     public string Id => Property.Id;
+}
 
-    public Failure? Failure => Result.Failure;
+/// <summary>One failure a property found (as a result of its own, which is what a reproducer renders), and whether it was expected.</summary>
+public sealed record FoundFailure(PropertyResult Result, bool Expected)
+{
+    public string PropertyId => Result.PropertyId;
+
+    public Failure Failure => Result.Failure!;
+
+    public string Clause => Failure.Violation.Clause;
+
+    /// <summary>Unique in a run (a property reports each clause once): names the failure's reproducer files.</summary>
+    public string Key => $"{PropertyId}.{Clause}";
 }
 
 /// <summary>A clause's verdict, the property that decided it, and every property run that checks it.</summary>

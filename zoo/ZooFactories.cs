@@ -41,10 +41,10 @@ public sealed class KernelVariantFactory(string name, Func<MachineOptions, Memor
     public IMmImplementation Create(ulong ramSize) => new ReferenceImplementation(new MmApi(kernel(new MachineOptions(ramSize))));
 }
 
-/// <summary>A reference machine seen through a port decorator that changes one call.</summary>
-public sealed class DecoratedFactory(string name, Func<IMmImplementation, IMmImplementation> decorate) : IImplementationFactory
+/// <summary>A machine (the reference unless <paramref name="over"/> says otherwise) seen through a port decorator that changes one call.</summary>
+public sealed class DecoratedFactory(string name, Func<IMmImplementation, IMmImplementation> decorate, IImplementationFactory? over = null) : IImplementationFactory
 {
-    private readonly ReferenceFactory inner = new(name);
+    private readonly IImplementationFactory inner = over ?? new ReferenceFactory(name);
 
     public string Name { get; } = name;
 

@@ -36,22 +36,27 @@ public static class JsonReport
             Totals: new Totals(
                 Enum.GetValues<ClauseVerdict>().ToDictionary(v => VerdictNames.Of(v), v => outcome.Count(v)),
                 Enum.GetValues<PropertyVerdict>().ToDictionary(v => VerdictNames.Of(v), v => outcome.Count(v))),
-            Properties: outcome.Properties.Select(p => Property(p, reproducers.GetValueOrDefault(p.Id))).ToList(),
+            MaxFailures: outcome.Options.MaxFailures,
+            Properties: outcome.Properties.Select(p => Property(p, reproducers)).ToList(),
             Clauses: outcome.Clauses.Select(c => new ClauseEntry(c.Id, c.Kind is { } kind ? VerdictNames.Of(kind) : null, VerdictNames.Of(c.Verdict), c.DecidedBy, c.CoveredBy)).ToList(),
             ExpectationsFile: outcome.Expectations.Source,
             StaleExpectations: outcome.StaleExpectations.Select(s => new StaleEntry(s.Entry.Id, s.Entry.Line, s.Message)).ToList());
         return JsonSerializer.Serialize(report, Options) + "\n";
     }
 
-    private static PropertyEntry Property(PropertyOutcome outcome, FailureReproducers? reproducers)
+    private static PropertyEntry Property(PropertyOutcome outcome, IReadOnlyDictionary<string, FailureReproducers> reproducers)
     {
         PropertyResult result = outcome.Result;
+        List<FailureEntry> failures = outcome.Failures.Select(found => Failure(found, reproducers.GetValueOrDefault(found.Key))).ToList();
         return new PropertyEntry(outcome.Id, outcome.Property.Title, VerdictNames.Of(outcome.Verdict), result.Tests, result.Steps,
-            Seconds(result.Elapsed), outcome.Property.Clauses, result.Failure is { } failure ? Failure(failure, reproducers) : null);
+            Seconds(result.Elapsed), outcome.Property.Clauses, result.Completed, failures.FirstOrDefault(), failures);
     }
 
-    private static FailureEntry Failure(Failure failure, FailureReproducers? reproducers) => new(
+    private static FailureEntry Failure(FoundFailure found, FailureReproducers? reproducers) => Failure(found.Failure, found.Expected, reproducers);
+
+    private static FailureEntry Failure(Failure failure, bool expected, FailureReproducers? reproducers) => new(
         Clause: failure.Violation.Clause,
+        Expected: expected,
         Message: failure.Violation.Message,
         Step: failure.Violation.Step,
         Seed: failure.Seed,
@@ -66,18 +71,21 @@ public static class JsonReport
 
     private sealed record Report(
         string Implementation, string Profile, ulong Seed, string SeedHex, int MaxTest, ulong RamSize, string Shard, string Verdict, bool Conformant,
-        double ElapsedSeconds, Totals Totals, IReadOnlyList<PropertyEntry> Properties, IReadOnlyList<ClauseEntry> Clauses,
+        double ElapsedSeconds, Totals Totals, int MaxFailures, IReadOnlyList<PropertyEntry> Properties, IReadOnlyList<ClauseEntry> Clauses,
         string? ExpectationsFile, IReadOnlyList<StaleEntry> StaleExpectations);
 
     private sealed record Totals(IReadOnlyDictionary<string, int> Clauses, IReadOnlyDictionary<string, int> Properties);
 
+    /// <param name="Completed">The property ran all its tests; false when it stopped at --max-failures.</param>
+    /// <param name="Failure">The first of <paramref name="Failures"/>, for readers that expect one.</param>
     private sealed record PropertyEntry(
-        string Id, string Title, string Verdict, int Tests, long Steps, double ElapsedSeconds, IReadOnlyList<string> Clauses, FailureEntry? Failure);
+        string Id, string Title, string Verdict, int Tests, long Steps, double ElapsedSeconds, IReadOnlyList<string> Clauses, bool Completed,
+        FailureEntry? Failure, IReadOnlyList<FailureEntry> Failures);
 
     /// <param name="Steps">The shrunk sequence as generated steps.</param>
     /// <param name="Trace">The calls the shrunk sequence made, with what the implementation returned.</param>
     private sealed record FailureEntry(
-        string Clause, string Message, int Step, ulong Seed, ulong RamSize, int Shrinks, IReadOnlyList<string> Steps, IReadOnlyList<CallEntry> Trace,
+        string Clause, bool Expected, string Message, int Step, ulong Seed, ulong RamSize, int Shrinks, IReadOnlyList<string> Steps, IReadOnlyList<CallEntry> Trace,
         string Description, ReproducerEntry? Reproducers);
 
     private sealed record CallEntry(int Step, string Call, string Returned, string Text);

@@ -39,17 +39,20 @@ public static class JunitReport
             new XAttribute("name", property.Id),
             new XAttribute("classname", implementation),
             new XAttribute("time", Seconds(property.Result.Elapsed)));
-        string? description = property.Failure?.Describe();
+        List<FoundFailure> unexpected = property.Failures.Where(found => !found.Expected).ToList();
         switch (property.Verdict)
         {
             case PropertyVerdict.Fail:
+                // One failure element (CI systems show the first), naming every clause the property broke.
+                string description = string.Join("\n\n", unexpected.Select(found => found.Failure.Describe()));
                 testCase.Add(new XElement("failure",
-                    new XAttribute("message", description!),
-                    new XAttribute("type", property.Failure!.Violation.Clause),
+                    new XAttribute("message", unexpected[0].Failure.Describe()),
+                    new XAttribute("type", string.Join(",", unexpected.Select(found => found.Clause))),
                     description));
                 break;
             case PropertyVerdict.ExpectedFail:
-                testCase.Add(new XElement("skipped", new XAttribute("message", $"expected failure {description}")));
+                testCase.Add(new XElement("skipped", new XAttribute("message",
+                    string.Join("\n\n", property.Failures.Select(found => $"expected failure {found.Failure.Describe()}")))));
                 break;
             case PropertyVerdict.NotApplicable:
                 testCase.Add(new XElement("skipped", new XAttribute("message", "not applicable to this implementation")));

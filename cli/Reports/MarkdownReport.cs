@@ -1,5 +1,6 @@
 using System.Text;
 using Mmspec.SpecTests.Execution;
+using Mmspec.SpecTests.Properties;
 
 namespace Mmspec.Cli.Reports;
 
@@ -31,8 +32,8 @@ public static class MarkdownReport
             md.AppendLine();
         }
 
-        foreach (PropertyOutcome failed in outcome.Failures)
-            AppendFailure(md, failed, outcome, reproducers.GetValueOrDefault(failed.Id));
+        foreach (FoundFailure found in outcome.Failures)
+            AppendFailure(md, found, outcome, reproducers.GetValueOrDefault(found.Key));
 
         md.AppendLine("### Clauses");
         md.AppendLine();
@@ -46,11 +47,10 @@ public static class MarkdownReport
         return md.ToString();
     }
 
-    private static void AppendFailure(StringBuilder md, PropertyOutcome failed, CheckOutcome outcome, FailureReproducers? reproducers)
+    private static void AppendFailure(StringBuilder md, FoundFailure found, CheckOutcome outcome, FailureReproducers? reproducers)
     {
-        var failure = failed.Failure!;
-        string kind = failed.Verdict == PropertyVerdict.ExpectedFail ? "Expected failure" : "Failure";
-        md.AppendLine($"### {kind}: {failure.Violation.Clause} broken in `{failed.Id}`");
+        Failure failure = found.Failure;
+        md.AppendLine($"### {(found.Expected ? "Expected failure" : "Failure")}: {failure.Violation.Clause} broken in `{found.PropertyId}`");
         md.AppendLine();
         md.AppendLine($"> {Escape(failure.Violation.Message)}");
         md.AppendLine();

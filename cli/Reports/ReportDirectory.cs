@@ -1,3 +1,4 @@
+using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Properties;
 
 namespace Mmspec.Cli.Reports;
@@ -35,7 +36,7 @@ public sealed class ReportDirectory
     public void Write(CheckOutcome outcome)
     {
         Dictionary<string, FailureReproducers> reproducers = outcome.Failures
-            .ToDictionary(failed => failed.Id, failed => FailureReproducers.For(failed, outcome));
+            .ToDictionary(found => found.Key, found => FailureReproducers.For(found, outcome));
         Guard(Path, () =>
         {
             RemoveEarlierReproducers();
@@ -53,16 +54,21 @@ public sealed class ReportDirectory
     }
 
     // A directory reused across runs must not keep the reproducer of a failure this run no longer has.
-    // Only files named after catalogue properties are touched: anything else in repro/ is the user's.
+    // Only files named as check names them (<property>.<clause>.c/.cs) are touched: anything else in repro/ is the user's.
     private void RemoveEarlierReproducers()
     {
         if (!Directory.Exists(In("repro")))
             return;
-        foreach (string id in PropertyCatalogue.All.Select(property => property.Id))
-        {
-            File.Delete(In($"repro/{id}.c"));
-            File.Delete(In($"repro/{id}.cs"));
-        }
+        foreach (string file in Directory.EnumerateFiles(In("repro")))
+            if (IsReproducerName(System.IO.Path.GetFileName(file)))
+                File.Delete(file);
+    }
+
+    private static bool IsReproducerName(string name)
+    {
+        string stem = name.EndsWith(".cs", StringComparison.Ordinal) ? name[..^3] : name.EndsWith(".c", StringComparison.Ordinal) ? name[..^2] : "";
+        return PropertyCatalogue.All.Any(property => stem.StartsWith(property.Id + ".", StringComparison.Ordinal)
+                                                     && ClauseCatalogue.Load().Contains(stem[(property.Id.Length + 1)..]));
     }
 
     private string In(string relative) => System.IO.Path.Combine(Path, relative);

@@ -72,7 +72,11 @@ public static class SequenceRunner
             ulong handle = ctx.Guarded("DMAP-04", "creating an address space on a fresh machine", ctx.Implementation.CreateSpace);
             ctx.Check(handle != AddressSpaceLayout.Naddr, "DMAP-04", "a fresh machine could not create an address space");
             ctx.Spaces[space] = handle;
-            ctx.Roots[space] = ctx.Guarded("DMAP-04", "reading the root of a fresh address space", () => ctx.Implementation.SpaceRoot(handle));
+            ulong root = ctx.Guarded("DMAP-04", "reading the root of a fresh address space", () => ctx.Implementation.SpaceRoot(handle));
+            // The suite walks the tables from here: a root that is no page of RAM is the port's fault, found before any walk.
+            ctx.Check(root % AddressSpaceLayout.PageSize == 0 && root < ctx.Implementation.RamSize, "MAP-18",
+                $"at boot, mmspec_space_root(space{space}) = 0x{root:X}: a space's root must be a page-aligned page table inside RAM (0x{ctx.Implementation.RamSize:X} bytes)");
+            ctx.Roots[space] = root;
         }
         ObserveBoot(ctx);
         Audit.AfterStep(ctx, "DMAP-04");

@@ -7,14 +7,22 @@ namespace Mmspec.SpecTests.Properties;
 /// <summary>
 /// How a property run is driven: the seed makes it reproducible, MaxTest bounds its work, RamSize is the RAM
 /// of each machine (stateful sequences draw a size a little below it, see <see cref="SequenceRam"/>).
+/// A property stops once it has found <paramref name="MaxFailures"/> failures of clauses not in
+/// <paramref name="ExpectedClauses"/>; a failure of an expected clause never stops it (see <see cref="FailureSearch"/>).
 /// </summary>
-public sealed record RunSettings(Profile Profile, ulong Seed = RunSettings.DefaultSeed, int MaxTest = 100, ulong RamSize = SequenceRunner.DefaultRamSize)
+public sealed record RunSettings(Profile Profile, ulong Seed = RunSettings.DefaultSeed, int MaxTest = 100, ulong RamSize = SequenceRunner.DefaultRamSize,
+    int MaxFailures = 1, IReadOnlySet<string>? ExpectedClauses = null)
 {
     public const ulong DefaultSeed = 0x6D6D_7370_6563;
 
     public const ulong MinRamSize = 2UL << 20;
 
     public const ulong MaxRamSize = 1UL << 30;
+
+    /// <summary>The most failures one property reports: every distinct clause a property checks fits well below it.</summary>
+    public const int MaxFailuresBound = 64;
+
+    public bool Expects(string clause) => ExpectedClauses?.Contains(clause) == true;
 }
 
 public enum Verdict
@@ -40,7 +48,21 @@ public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<stri
         + string.Join("\n", Trace.Select(call => $"    {call}"));
 }
 
-public sealed record PropertyResult(string PropertyId, Verdict Verdict, int Tests, long Steps, TimeSpan Elapsed, Failure? Failure = null);
+/// <summary>
+/// What a property found: every failure, each of a distinct clause with its own shrunk sequence, in the order
+/// found. <paramref name="Completed"/> says the search ran all its tests (the clauses it did not break were
+/// checked); false when it stopped at <see cref="RunSettings.MaxFailures"/>.
+/// </summary>
+public sealed record PropertyResult(string PropertyId, Verdict Verdict, int Tests, long Steps, TimeSpan Elapsed, IReadOnlyList<Failure> Failures, bool Completed)
+{
+    public static PropertyResult Passed(string id, int tests, long steps, TimeSpan elapsed) => new(id, Verdict.Passed, tests, steps, elapsed, [], true);
+
+    /// <summary>The first failure found, or null when the property held.</summary>
+    public Failure? Failure => Failures.Count > 0 ? Failures[0] : null;
+
+    /// <summary>This result narrowed to one of its failures, as a reproducer renders it.</summary>
+    public PropertyResult Only(Failure failure) => this with { Failures = [failure] };
+}
 
 /// <summary>One property of the catalogue: what it checks (clauses) and how to check it on any implementation.</summary>
 public interface ISpecProperty

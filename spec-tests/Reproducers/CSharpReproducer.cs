@@ -16,7 +16,7 @@ public static partial class CSharpReproducer
     public static string Render(PropertyResult result, RunSettings settings, string factoryExpression)
     {
         Failure failure = result.Failure ?? throw new ArgumentException("the property passed: nothing to reproduce", nameof(result));
-        string name = Identifier(result.PropertyId);
+        string name = ClassName(result);
         var cs = new StringBuilder();
         cs.AppendLine($"// mmspec reproducer: property {result.PropertyId}, profile {settings.Profile}, seed {failure.Seed}.");
         foreach (string line in failure.Violation.ToString().Split('\n'))
@@ -49,7 +49,10 @@ public static partial class CSharpReproducer
 
     /// <summary>The class and method the reproducer declares, for a harness that compiles and runs it.</summary>
     public static (string Class, string Method) EntryPoint(PropertyResult result) =>
-        ($"{Namespace}.Reproduce_{Identifier(result.PropertyId)}", $"Seed_{result.Failure!.Seed}_{Identifier(result.Failure.Violation.Clause)}");
+        ($"{Namespace}.Reproduce_{ClassName(result)}", $"Seed_{result.Failure!.Seed}_{Identifier(result.Failure.Violation.Clause)}");
+
+    // Property and clause: the reproducers of every failure of a run compile together in one project.
+    private static string ClassName(PropertyResult result) => $"{Identifier(result.PropertyId)}_{Identifier(result.Failure!.Violation.Clause)}";
 
     private static string Indent(string code, string indent) => code.Replace("\n", "\n" + indent, StringComparison.Ordinal);
 

@@ -62,8 +62,8 @@ public sealed class CheckZooTests
         string csharp = reproducers.GetProperty("csharp").GetString()!;
         Assert.Contains(clause, c);
         Assert.Contains("[Fact]", csharp);
-        Assert.Equal(c, File.ReadAllText(scratch[$"repro/{member.CaughtBy}.c"]));
-        Assert.Equal(csharp, File.ReadAllText(scratch[$"repro/{member.CaughtBy}.cs"]));
+        Assert.Equal(c, File.ReadAllText(scratch[$"repro/{member.CaughtBy}.{clause}.c"]));
+        Assert.Equal(csharp, File.ReadAllText(scratch[$"repro/{member.CaughtBy}.{clause}.cs"]));
 
         XElement testCase = reports.Junit.Descendants("testcase").Single(t => (string?)t.Attribute("name") == member.CaughtBy);
         Assert.Equal($"zoo:{name}", (string?)testCase.Attribute("classname"));
@@ -99,14 +99,15 @@ public sealed class CheckZooTests
         using var scratch = new ScratchDirectory();
         string shard = ShardHolding(member.CaughtBy);
         Assert.Equal(1, CliRun.Of("check", "--impl", "zoo:umap-wrong-phys", "--shard", shard, "--report", scratch.Path).ExitCode);
-        Assert.True(File.Exists(scratch[$"repro/{member.CaughtBy}.c"]));
+        string stem = $"repro/{member.CaughtBy}.{ReproducerClause(scratch.Path, member.CaughtBy)}";
+        Assert.True(File.Exists(scratch[stem + ".c"]));
         string mine = scratch.Write("repro/notes.txt", "kept: not a file check writes");
 
         CliRun run = CliRun.Of("check", "--shard", shard, "--max-test", "5", "--report", scratch.Path);
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.False(File.Exists(scratch[$"repro/{member.CaughtBy}.c"]));
-        Assert.False(File.Exists(scratch[$"repro/{member.CaughtBy}.cs"]));
+        Assert.False(File.Exists(scratch[stem + ".c"]));
+        Assert.False(File.Exists(scratch[stem + ".cs"]));
         Assert.True(File.Exists(mine));
     }
 
@@ -117,13 +118,17 @@ public sealed class CheckZooTests
         using var scratch = new ScratchDirectory();
         CliRun run = CliRun.Of("check", "--impl", "zoo:umap-wrong-phys", "--shard", ShardHolding(member.CaughtBy), "--report", scratch.Path);
         Assert.True(run.ExitCode == 1, run.ToString());
-        string source = File.ReadAllText(scratch[$"repro/{member.CaughtBy}.cs"]);
+        string source = File.ReadAllText(scratch[$"repro/{member.CaughtBy}.{ReproducerClause(scratch.Path, member.CaughtBy)}.cs"]);
 
         Assert.IsType<Xunit.Sdk.TrueException>(RunReproducer(source));
         string onReference = source.Replace("Mmspec.Zoo.ZooCatalogue.Find(\"umap-wrong-phys\").Factory", "new ReferenceFactory()");
         Assert.NotEqual(source, onReference);
         Assert.Null(RunReproducer(onReference));
     }
+
+    /// <summary>The clause of the property's first failure in the reports: reproducer files are named after both.</summary>
+    private static string ReproducerClause(string reports, string propertyId) =>
+        new ReportFiles(reports).Property(propertyId).GetProperty("failure").GetProperty("clause").GetString()!;
 
     private static Exception? RunReproducer(string source)
     {

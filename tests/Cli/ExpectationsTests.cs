@@ -11,7 +11,7 @@ public sealed class ExpectationsTests
     private static readonly ZooMember Member = ZooCatalogue.Find("umap-wrong-phys");
 
     [Theory]
-    [InlineData("MAP-17   # known: mm_umap_single returns the raw entry")]
+    [InlineData("MAP-17   # known: mm_umap_single returns the raw entry\nMAP-11\nMAP-13  # the same bug, seen by other sequences")]
     [InlineData("# by property rather than clause\nstateful.mapping\n")]
     public void Listed_failure_is_expected_fail_and_exits_0(string expectations)
     {
@@ -73,5 +73,46 @@ public sealed class ExpectationsTests
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.DoesNotContain("trim it", run.Stdout);
+    }
+
+    /// <summary>umap-wrong-phys breaks the umap clauses, map-get-drops-offset the lookup ones: both in stateful.mapping.</summary>
+    private static readonly ZooMember TwoBugs = ZooCatalogue.Find("umap-wrong-phys+map-get-drops-offset");
+
+    [Fact]
+    public void An_expected_clause_does_not_hide_a_second_bug_of_the_same_property()
+    {
+        using var scratch = new ScratchDirectory();
+        string file = scratch.Write("expect.txt", "# the umap bug is known\nMAP-11\nMAP-13\nMAP-17\n");
+        CliRun run = CliRun.Of("check", "--impl", $"zoo:{TwoBugs.Name}", "--shard", CheckZooTests.ShardHolding(TwoBugs.CaughtBy),
+            "--expect", file, "--report", scratch["reports"]);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        var reports = new ReportFiles(scratch["reports"]);
+        JsonElement property = reports.Property(TwoBugs.CaughtBy);
+        Assert.Equal("fail", ReportFiles.Verdict(property));
+        JsonElement[] failures = property.GetProperty("failures").EnumerateArray().ToArray();
+        string[] unexpected = failures.Where(f => !f.GetProperty("expected").GetBoolean()).Select(f => f.GetProperty("clause").GetString()!).ToArray();
+        Assert.NotEmpty(unexpected);
+        Assert.All(unexpected, clause => Assert.Contains(clause, new[] { "MAP-07", "DMAP-05" }));
+        Assert.Contains(failures, f => f.GetProperty("expected").GetBoolean());
+        foreach (string clause in unexpected)
+        {
+            Assert.Matches($"(?m)^{clause}\\s+fail\\s+{TwoBugs.CaughtBy}$", run.Stdout);
+            Assert.True(File.Exists(scratch[$"reports/repro/{TwoBugs.CaughtBy}.{clause}.c"]));
+        }
+    }
+
+    [Fact]
+    public void Max_failures_1_stops_each_property_at_its_first_failure_nobody_expected()
+    {
+        using var scratch = new ScratchDirectory();
+        CliRun run = CliRun.Of("check", "--impl", $"zoo:{TwoBugs.Name}", "--shard", CheckZooTests.ShardHolding(TwoBugs.CaughtBy),
+            "--max-failures", "1", "--report", scratch.Path);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        JsonElement property = new ReportFiles(scratch.Path).Property(TwoBugs.CaughtBy);
+        Assert.Single(property.GetProperty("failures").EnumerateArray());
+        Assert.False(property.GetProperty("completed").GetBoolean());
+        Assert.Contains("--max-failures 1", new ReportFiles(scratch.Path).Markdown);
     }
 }

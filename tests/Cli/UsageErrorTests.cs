@@ -11,6 +11,8 @@ public sealed class UsageErrorTests
     [InlineData("check --shard 0/2", "--shard '0/2'")]
     [InlineData("check --shard 1/0", "--shard '1/0'")]
     [InlineData("check --shard half", "--shard 'half'")]
+    [InlineData("check --max-failures 0", "--max-failures '0'")]
+    [InlineData("check --max-failures 65", "--max-failures '65'")]
     [InlineData("check --seed 12x", "--seed '12x'")]
     [InlineData("check --seed", "--seed")]
     [InlineData("check --max-test 0", "--max-test '0'")]
