@@ -11,8 +11,9 @@ namespace Mmspec.Cli;
 /// </summary>
 public static class CheckCommand
 {
-    public static int Run(CheckOptions options, TextWriter stdout, TextWriter stderr)
+    public static int Run(CheckOptions options, TextWriter stdout, TextWriter stderr, Interruption? interruption = null)
     {
+        interruption ??= Interruption.None;
         try
         {
             // Everything the user can get wrong is checked before the first property runs.
@@ -25,13 +26,15 @@ public static class CheckCommand
             ReportDirectory? reports = options.ReportDirectory is { } directory ? ReportDirectory.Prepare(directory) : null;
 
             var console = new ConsoleReporter(stdout, stderr);
-            CheckOutcome outcome = Check(implementation, options, catalogue, expectations, console);
+            CheckOutcome outcome = Check(implementation, options, catalogue, expectations, console, interruption);
             console.Summary(outcome);
             if (reports is not null)
             {
                 reports.Write(outcome);
                 console.ReportsWritten(reports.Path);
             }
+            if (outcome.Interrupted is not null)
+                return interruption.ExitCode;
             return outcome.Conformant ? ExitCodes.Conformant : ExitCodes.Nonconformant;
         }
         catch (UsageException mistake)
@@ -42,19 +45,19 @@ public static class CheckCommand
     }
 
     private static CheckOutcome Check(ResolvedImplementation implementation, CheckOptions options, ClauseCatalogue catalogue,
-                                      Expectations expectations, ConsoleReporter console)
+                                      Expectations expectations, ConsoleReporter console, Interruption interruption)
     {
         var wall = Stopwatch.StartNew();
         IReadOnlyList<ISpecProperty> units = WorkPlan.Units(options.Profile, options.Shard);
         int unitsInRun = WorkPlan.Units(options.Profile).Count;
         console.Starting(implementation, options, units.Count, unitsInRun);
         var properties = new List<PropertyOutcome>();
-        for (int i = 0; i < units.Count; i++)
+        for (int i = 0; i < units.Count && interruption.Signal is null; i++)
         {
             ISpecProperty property = units[i];
             console.PropertyStarted(i + 1, units.Count, property);
             // An expected clause never stops its property: the property goes on looking for the next bug.
-            RunSettings settings = options.Settings with { ExpectedClauses = expectations.ClausesExpectedIn(property, catalogue) };
+            RunSettings settings = options.Settings with { ExpectedClauses = expectations.ClausesExpectedIn(property, catalogue), Stop = interruption.Token };
             PropertyResult result = property.Check(implementation.Factory, settings);
             PropertyOutcome outcome = ClauseVerdicts.ForProperty(property, result, expectations);
             console.PropertyFinished(i + 1, units.Count, outcome);
@@ -62,6 +65,10 @@ public static class CheckCommand
         }
         IReadOnlyList<ClauseOutcome> clauses = ClauseVerdicts.ForClauses(catalogue, options.Profile, properties);
         IReadOnlyList<StaleExpectation> stale = ClauseVerdicts.Stale(expectations, properties, clauses);
-        return new CheckOutcome(implementation, options, unitsInRun, properties, clauses, expectations, stale, wall.Elapsed);
+        return new CheckOutcome(implementation, options, unitsInRun, properties, clauses, expectations, stale, wall.Elapsed)
+        {
+            Interrupted = interruption.Signal,
+            UnitsPlanned = units.Count,
+        };
     }
 }

@@ -11,8 +11,14 @@ public sealed record CheckOutcome(
     IReadOnlyList<StaleExpectation> StaleExpectations,
     TimeSpan Wall)
 {
-    /// <summary>The gate: no failure the expectations file does not excuse.</summary>
-    public bool Conformant => Properties.All(property => property.Verdict != PropertyVerdict.Fail);
+    /// <summary>The signal that stopped the run early ("SIGINT"), or null when it ran to the end.</summary>
+    public string? Interrupted { get; init; }
+
+    /// <summary>The properties this run (or shard) was to run; fewer ran when it was interrupted.</summary>
+    public int UnitsPlanned { get; init; }
+
+    /// <summary>The gate: no failure the expectations file does not excuse, and the run not cut short.</summary>
+    public bool Conformant => Interrupted is null && Properties.All(property => property.Verdict != PropertyVerdict.Fail);
 
     /// <summary>Every failure of the run, expected or not, property by property in the order found.</summary>
     public IEnumerable<FoundFailure> Failures => Properties.SelectMany(property => property.Failures);
@@ -26,6 +32,6 @@ public sealed record CheckOutcome(
         string.Join(", ", Enum.GetValues<ClauseVerdict>().Select(verdict => $"{Count(verdict)} {VerdictNames.Of(verdict)}"));
 
     public string PropertyTotals() =>
-        string.Join(", ", Enum.GetValues<PropertyVerdict>().Where(v => v != PropertyVerdict.NotApplicable || Count(v) > 0)
+        string.Join(", ", Enum.GetValues<PropertyVerdict>().Where(v => v is not (PropertyVerdict.NotApplicable or PropertyVerdict.Interrupted) || Count(v) > 0)
             .Select(verdict => $"{Count(verdict)} {VerdictNames.Of(verdict)}"));
 }

@@ -17,6 +17,7 @@ public static class ClauseVerdicts
             .Select(failure => new FoundFailure(result.Only(failure), expectations.Expects(property, failure.Violation.Clause))).ToList();
         PropertyVerdict verdict = result.Verdict switch
         {
+            Verdict.Passed when result.Interrupted => PropertyVerdict.Interrupted,
             Verdict.Passed => PropertyVerdict.Pass,
             Verdict.NotApplicable => PropertyVerdict.NotApplicable,
             _ when failures.All(found => found.Expected) => PropertyVerdict.ExpectedFail,

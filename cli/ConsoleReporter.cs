@@ -53,7 +53,9 @@ public sealed class ConsoleReporter(TextWriter stdout, TextWriter stderr)
             stdout.WriteLine(stale.Message);
 
         stdout.WriteLine();
-        stdout.WriteLine($"{outcome.Implementation.Name}: {VerdictNames.Gate(outcome.Conformant)}"
+        if (outcome.Interrupted is { } signal)
+            stdout.WriteLine($"interrupted by {signal}: {outcome.Properties.Count} of {Properties(outcome.UnitsPlanned)} ran (the last only in part); the verdicts above cover what ran");
+        stdout.WriteLine($"{outcome.Implementation.Name}: {VerdictNames.Gate(outcome)}"
                          + (outcome.Conformant ? "" : $" ({Properties(outcome.Count(PropertyVerdict.Fail))} failed)"));
     }
 

@@ -13,11 +13,15 @@ namespace Mmspec.Cli;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
-
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static int Main(string[] args)
     {
-        ParseResult parsed = BuildRoot(stdout, stderr).Parse(args);
+        using Interruption interruption = Interruption.FromSignals();
+        return Run(args, Console.Out, Console.Error, interruption);
+    }
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Interruption? interruption = null)
+    {
+        ParseResult parsed = BuildRoot(stdout, stderr, interruption ?? Interruption.None).Parse(args);
         if (parsed.Errors.Count > 0)
         {
             string reasons = string.Join("; ", parsed.Errors.Select(error => error.Message.ReplaceLineEndings(" ").Trim()).Distinct());
@@ -36,15 +40,15 @@ public static class Program
         }
     }
 
-    private static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
+    private static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr, Interruption interruption)
     {
         var root = new RootCommand("mmspec: conformance checks for the memory-management API of ../shared/spec/memory-management.rst");
-        root.Subcommands.Add(BuildCheck(stdout, stderr));
+        root.Subcommands.Add(BuildCheck(stdout, stderr, interruption));
         root.Subcommands.Add(BuildZoo(stdout));
         return root;
     }
 
-    private static Command BuildCheck(TextWriter stdout, TextWriter stderr)
+    private static Command BuildCheck(TextWriter stdout, TextWriter stderr, Interruption interruption)
     {
         var impl = new Option<string>("--impl")
         {
@@ -133,7 +137,7 @@ public static class Program
             ExpectationsFile = parsed.GetValue(expect),
             CallTimeout = parsed.GetValue(callTimeout),
             SequenceTimeout = parsed.GetValue(sequenceTimeout),
-        }, stdout, stderr));
+        }, stdout, stderr, interruption));
         return check;
     }
 

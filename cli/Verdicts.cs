@@ -31,6 +31,9 @@ public enum PropertyVerdict
 
     /// <summary>The property declared itself inapplicable to the implementation.</summary>
     NotApplicable,
+
+    /// <summary>A signal stopped the run while the property ran, before it broke anything.</summary>
+    Interrupted,
 }
 
 /// <summary>The one spelling of each verdict, shared by the console and every report.</summary>
@@ -52,10 +55,13 @@ public static class VerdictNames
         PropertyVerdict.Fail => "fail",
         PropertyVerdict.ExpectedFail => "expected-fail",
         PropertyVerdict.NotApplicable => "not-applicable",
+        PropertyVerdict.Interrupted => "interrupted",
         _ => throw new ArgumentOutOfRangeException(nameof(verdict), verdict, null),
     };
 
-    public static string Gate(bool conformant) => conformant ? "conformant" : "nonconformant";
+    /// <summary>The run's verdict: a failure found before a signal still makes it nonconformant.</summary>
+    public static string Gate(CheckOutcome outcome) =>
+        outcome.Conformant ? "conformant" : outcome.Count(PropertyVerdict.Fail) == 0 && outcome.Interrupted is not null ? "interrupted" : "nonconformant";
 
     /// <summary>As clauses.md spells the kind in a clause heading.</summary>
     public static string Of(ClauseKind kind) => kind switch

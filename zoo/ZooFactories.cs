@@ -92,7 +92,7 @@ public class PortDecorator(IMmImplementation inner) : IMmImplementation
 
     public ulong CreateSpace() => Inner.CreateSpace();
 
-    public ulong SpaceRoot(ulong space) => Inner.SpaceRoot(space);
+    public virtual ulong SpaceRoot(ulong space) => Inner.SpaceRoot(space);
 
     public void Dispose()
     {

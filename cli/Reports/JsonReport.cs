@@ -30,8 +30,9 @@ public static class JsonReport
             MaxTest: outcome.Options.MaxTest,
             RamSize: outcome.Options.RamSize,
             Shard: outcome.Options.Shard.ToString(),
-            Verdict: VerdictNames.Gate(outcome.Conformant),
+            Verdict: VerdictNames.Gate(outcome),
             Conformant: outcome.Conformant,
+            Interrupted: outcome.Interrupted,
             ElapsedSeconds: Seconds(outcome.Wall),
             Totals: new Totals(
                 Enum.GetValues<ClauseVerdict>().ToDictionary(v => VerdictNames.Of(v), v => outcome.Count(v)),
@@ -71,7 +72,7 @@ public static class JsonReport
 
     private sealed record Report(
         string Implementation, string Profile, ulong Seed, string SeedHex, int MaxTest, ulong RamSize, string Shard, string Verdict, bool Conformant,
-        double ElapsedSeconds, Totals Totals, int MaxFailures, IReadOnlyList<PropertyEntry> Properties, IReadOnlyList<ClauseEntry> Clauses,
+        string? Interrupted, double ElapsedSeconds, Totals Totals, int MaxFailures, IReadOnlyList<PropertyEntry> Properties, IReadOnlyList<ClauseEntry> Clauses,
         string? ExpectationsFile, IReadOnlyList<StaleEntry> StaleExpectations);
 
     private sealed record Totals(IReadOnlyDictionary<string, int> Clauses, IReadOnlyDictionary<string, int> Properties);

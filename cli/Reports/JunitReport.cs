@@ -18,14 +18,15 @@ public static class JunitReport
             new XAttribute("tests", outcome.Properties.Count),
             new XAttribute("failures", outcome.Count(PropertyVerdict.Fail)),
             new XAttribute("errors", 0),
-            new XAttribute("skipped", outcome.Count(PropertyVerdict.ExpectedFail) + outcome.Count(PropertyVerdict.NotApplicable)),
+            new XAttribute("skipped", outcome.Count(PropertyVerdict.ExpectedFail) + outcome.Count(PropertyVerdict.NotApplicable) + outcome.Count(PropertyVerdict.Interrupted)),
             new XAttribute("time", Seconds(outcome.Wall)),
             new XElement("properties",
                 Property("implementation", implementation),
                 Property("profile", CheckOptions.ProfileName(outcome.Options.Profile)),
                 Property("seed", outcome.Options.Seed.ToString(CultureInfo.InvariantCulture)),
                 Property("max-test", outcome.Options.MaxTest.ToString(CultureInfo.InvariantCulture)),
-                Property("shard", outcome.Options.Shard.ToString())),
+                Property("shard", outcome.Options.Shard.ToString()),
+                Property("interrupted", outcome.Interrupted ?? "")),
             outcome.Properties.Select(property => TestCase(property, implementation)));
         if (outcome.StaleExpectations.Count > 0)
             suite.Add(new XElement("system-out", string.Join("\n", outcome.StaleExpectations.Select(stale => stale.Message))));
@@ -53,6 +54,9 @@ public static class JunitReport
             case PropertyVerdict.ExpectedFail:
                 testCase.Add(new XElement("skipped", new XAttribute("message",
                     string.Join("\n\n", property.Failures.Select(found => $"expected failure {found.Failure.Describe()}")))));
+                break;
+            case PropertyVerdict.Interrupted:
+                testCase.Add(new XElement("skipped", new XAttribute("message", "interrupted before it ran to the end")));
                 break;
             case PropertyVerdict.NotApplicable:
                 testCase.Add(new XElement("skipped", new XAttribute("message", "not applicable to this implementation")));

@@ -16,9 +16,11 @@ public static class MarkdownReport
         var md = new StringBuilder();
         CheckOptions options = outcome.Options;
         md.AppendLine($"## mmspec check: `{outcome.Implementation.Name}` · profile `{CheckOptions.ProfileName(options.Profile)}` · "
-                      + $"seed `{options.Seed}` · **{VerdictNames.Gate(outcome.Conformant)}**");
+                      + $"seed `{options.Seed}` · **{VerdictNames.Gate(outcome)}**");
         md.AppendLine();
         md.AppendLine($"max-test {options.MaxTest} · shard {options.Shard} · {outcome.Wall.TotalSeconds:F1} s  ");
+        if (outcome.Interrupted is { } signal)
+            md.AppendLine($"**Interrupted by {signal}**: {outcome.Properties.Count} of {outcome.UnitsPlanned} properties ran, the last only in part  ");
         md.AppendLine($"Properties: {outcome.Properties.Count} ({outcome.PropertyTotals()})  ");
         md.AppendLine($"Clauses: {outcome.Clauses.Count} ({outcome.ClauseTotals()})");
         md.AppendLine();
@@ -54,7 +56,7 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine($"> {Escape(failure.Violation.Message)}");
         md.AppendLine();
-        md.AppendLine($"Step {failure.Violation.Step} of {failure.Steps.Count} after {failure.Shrinks} shrink(s). Replay: "
+        md.AppendLine($"{char.ToUpperInvariant(failure.Where[0])}{failure.Where[1..]}. Replay: "
                       + $"`dotnet run --project cli -- {outcome.Options.ReplayCommand(outcome.Implementation.Name)}`");
         md.AppendLine();
         md.AppendLine("```c");

@@ -81,6 +81,9 @@ public sealed partial class SequenceContext
 
     public int Step { get; set; }
 
+    /// <summary>Set when the teardown's count of free pages came up short: the violation is a leak, which <see cref="LeakTrace"/> can trace to its step.</summary>
+    public bool LeakAtTeardown { get; set; }
+
     public ulong RamPages => Implementation.RamSize / AddressSpaceLayout.PageSize;
 
     /// <summary>Pages believed free: what the baseline had, less what is in use now that came from the allocator.</summary>

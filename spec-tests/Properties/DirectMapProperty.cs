@@ -55,7 +55,7 @@ public sealed class DirectMapProperty : ISpecProperty
                 return;
             lastFailure = check;
             throw new ViolationException(violation);
-        }, settings.Seed, settings.MaxTest);
+        }, settings.Seed, settings.MaxTest, settings.Stop);
         if (!failed)
             return new SearchRound(null, tests, checks);
         ulong phys = drawn % reach;

@@ -24,19 +24,24 @@ public static class FailureSearch
         {
             SearchRound round = search(masked);
             steps += round.Steps;
-            if (round.Failure is not { } failure)
+            if (round.Failure is { } failure)
+            {
+                failures.Add(failure);
+                // Each round masks one clause more, so the search ends after at most as many rounds as there are clauses.
+                if (!masked.Add(failure.Violation.Clause))
+                    throw new InvalidOperationException($"mmspec bug: {propertyId} reported {failure.Violation.Clause} while it was masked");
+            }
+            if (settings.Stop.IsCancellationRequested)
+                return Result(round.Tests, completed: false) with { Interrupted = true };
+            if (round.Failure is null)
                 return Result(round.Tests, completed: true);
-            failures.Add(failure);
-            // Each round masks one clause more, so the search ends after at most as many rounds as there are clauses.
-            if (!masked.Add(failure.Violation.Clause))
-                throw new InvalidOperationException($"mmspec bug: {propertyId} reported {failure.Violation.Clause} while it was masked");
             int unexpected = failures.Count(found => !settings.Expects(found.Violation.Clause));
             if (unexpected >= Math.Min(settings.MaxFailures, RunSettings.MaxFailuresBound) || failures.Count >= RunSettings.MaxFailuresBound)
                 return Result(round.Tests, completed: false);
         }
 
         PropertyResult Result(int tests, bool completed) => failures.Count == 0
-            ? PropertyResult.Passed(propertyId, tests, steps, clock.Elapsed)
+            ? PropertyResult.Passed(propertyId, tests, steps, clock.Elapsed) with { Completed = completed }
             : new PropertyResult(propertyId, Verdict.Failed, tests, steps, clock.Elapsed, failures, completed);
     }
 }

@@ -13,8 +13,13 @@ public static class FsCheckDriver
 {
     private const ulong Gamma = 0x9E3779B97F4A7C15;
 
-    /// <summary>The minimal failing input (with how many shrinks succeeded), or default when the property held for every test.</summary>
-    public static (bool Failed, T? Counterexample, int Tests, int Shrinks) Run<T>(Arbitrary<T> inputs, Action<T> property, ulong seed, int maxTest)
+    /// <summary>
+    /// The minimal failing input (with how many shrinks succeeded), or default when the property held for every test.
+    /// Once <paramref name="stop"/> is requested every further call fails at once without running, which ends the
+    /// tests; the answer is then the last input that really failed (shrunk as far as it got), if any.
+    /// </summary>
+    public static (bool Failed, T? Counterexample, int Tests, int Shrinks) Run<T>(Arbitrary<T> inputs, Action<T> property, ulong seed, int maxTest,
+                                                                                   CancellationToken stop = default)
     {
         var runner = new CapturingRunner();
         Config config = Config.Default
@@ -22,9 +27,23 @@ public static class FsCheckDriver
             .WithQuietOnSuccess(true)
             .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed, Gamma), FSharpOption<int>.None)))
             .WithRunner(runner);
-        Check.One(config, Prop.ForAll(inputs, property));
+        (bool Seen, T? Input, int Shrinks) genuine = (false, default, 0);
+        Check.One(config, Prop.ForAll(inputs, (T input) =>
+        {
+            stop.ThrowIfCancellationRequested();
+            try
+            {
+                property(input);
+            }
+            catch when (!stop.IsCancellationRequested)
+            {
+                genuine = (true, input, genuine.Seen ? genuine.Shrinks + 1 : 0);
+                throw;
+            }
+        }));
         return runner.Result switch
         {
+            TestResult.Failed failed when stop.IsCancellationRequested => (genuine.Seen, genuine.Input, failed.Item1.NumberOfTests, genuine.Shrinks),
             TestResult.Failed failed => (true, (T)failed.Item3.Head, failed.Item1.NumberOfTests, failed.Item1.NumberOfShrinks),
             TestResult.Passed passed => (false, default, passed.Item1.NumberOfTests, 0),
             _ => throw new InvalidOperationException($"FsCheck ended without a verdict: {runner.Result}"),

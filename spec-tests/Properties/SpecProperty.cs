@@ -10,8 +10,9 @@ namespace Mmspec.SpecTests.Properties;
 /// A property stops once it has found <paramref name="MaxFailures"/> failures of clauses not in
 /// <paramref name="ExpectedClauses"/>; a failure of an expected clause never stops it (see <see cref="FailureSearch"/>).
 /// </summary>
+/// <param name="Stop">Requested (e.g. on SIGINT): the property ends after the sequence it is running, marked interrupted.</param>
 public sealed record RunSettings(Profile Profile, ulong Seed = RunSettings.DefaultSeed, int MaxTest = 100, ulong RamSize = SequenceRunner.DefaultRamSize,
-    int MaxFailures = 1, IReadOnlySet<string>? ExpectedClauses = null)
+    int MaxFailures = 1, IReadOnlySet<string>? ExpectedClauses = null, CancellationToken Stop = default)
 {
     public const ulong DefaultSeed = 0x6D6D_7370_6563;
 
@@ -44,16 +45,28 @@ public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<stri
     ulong RamSize = SequenceRunner.DefaultRamSize)
 {
     public string Describe() =>
-        $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), RAM 0x{RamSize:X} bytes, {Steps.Count} step(s) after {Shrinks} shrink(s):\n"
+        $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), RAM 0x{RamSize:X} bytes, {Where}:\n"
         + string.Join("\n", Trace.Select(call => $"    {call}"));
+
+    /// <summary>A violation at step 0 happened while the suite set the machine up, before the sequence's first step.</summary>
+    public bool AtBoot => Violation.Step == 0;
+
+    /// <summary>Where in the run the violation is, as the reports say it.</summary>
+    public string Where => AtBoot
+        ? "at boot (mmspec_init, creating the address spaces, the first count of free pages), before any step"
+        : Violation.Step > Steps.Count
+            ? $"at teardown, after the {Steps.Count} step(s) ({Shrinks} shrink(s))"
+            : $"step {Violation.Step} of {Steps.Count} after {Shrinks} shrink(s)";
 }
 
 /// <summary>
 /// What a property found: every failure, each of a distinct clause with its own shrunk sequence, in the order
-/// found. <paramref name="Completed"/> says the search ran all its tests (the clauses it did not break were
-/// checked); false when it stopped at <see cref="RunSettings.MaxFailures"/>.
+/// found. <paramref name="Completed"/> says the search ran all its tests; false when it stopped at
+/// <see cref="RunSettings.MaxFailures"/> or was <paramref name="Interrupted"/> (<see cref="RunSettings.Stop"/>), in which case
+/// a verdict of passed only says that nothing broke in the tests that ran.
 /// </summary>
-public sealed record PropertyResult(string PropertyId, Verdict Verdict, int Tests, long Steps, TimeSpan Elapsed, IReadOnlyList<Failure> Failures, bool Completed)
+public sealed record PropertyResult(string PropertyId, Verdict Verdict, int Tests, long Steps, TimeSpan Elapsed, IReadOnlyList<Failure> Failures, bool Completed,
+    bool Interrupted = false)
 {
     public static PropertyResult Passed(string id, int tests, long steps, TimeSpan elapsed) => new(id, Verdict.Passed, tests, steps, elapsed, [], true);
 

@@ -39,7 +39,7 @@ public sealed class StatefulProperty(string id, string title, Gen<Operation> ste
                 return;
             lastFailure = result;
             throw new ViolationException(result.Violation!);
-        }, settings.Seed, settings.MaxTest);
+        }, settings.Seed, settings.MaxTest, settings.Stop);
         if (!failed)
             return new SearchRound(null, tests, steps);
         ulong ram = minimal!.RamSize(settings);
@@ -51,6 +51,9 @@ public sealed class StatefulProperty(string id, string title, Gen<Operation> ste
             Violation seen = lastFailure!.Violation!;
             replay = lastFailure with { Violation = seen with { Message = $"{seen.Message} (did not reproduce on replay: the same sequence then {Ended(replay)})" } };
         }
+        SequenceResult traced = LeakTrace.Attribute(implementation, settings.Profile, minimal.Steps, ram, replay);
+        if (!masked.Contains(traced.Violation!.Clause))
+            replay = traced;
         return new SearchRound(new Failure(settings.Seed, replay.Violation!, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram), tests, steps);
     }
 

@@ -7,7 +7,7 @@ namespace Mmspec.SpecTests.Sequences;
 /// <summary>mm_phys_alloc_page, or mm_phys_alloc_contiguous(count) when count is given.</summary>
 public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
 {
-    public override string Clause => "PHYS-01";
+    public override string Clause => Contiguous ? "PHYS-03" : "PHYS-01";
 
     public override IReadOnlyList<string> Clauses => ["PHYS-01", "PHYS-02", "PHYS-03", "PHYS-04", "PHYS-05", "DMAP-08", "PHYS-D01", "PHYS-D02", "PHYS-D03"];
 

@@ -1,3 +1,4 @@
+using Mmspec.Models.State;
 using Mmspec.SpecTests.Adapters;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Execution;
@@ -49,6 +50,62 @@ public sealed class RunnerRobustnessTests
 
         Assert.Equal(clause, result.Violation?.Clause);
         Assert.Contains("panicked (UnmapUnsupported) on a valid call", result.Violation!.Message);
+    }
+
+    [Theory]
+    [InlineData(8UL, "0x")]             // unaligned: inside the root page
+    [InlineData(1UL << 52, "0x1")]      // beyond any physical address the walk can hold
+    public void A_root_that_is_no_page_of_RAM_is_a_verdict_not_an_error(ulong offset, string shown)
+    {
+        var factory = new DecoratedFactory("bad-root", inner => new RootMovedBy(inner, offset));
+        SequenceResult result = SequenceRunner.Run(factory, Profile.Default, [new Kmalloc(16)]);
+
+        Assert.Equal("MAP-18", result.Violation?.Clause);
+        Assert.Contains($"at boot, mmspec_space_root(space0) = {shown}", result.Violation!.Message);
+        Assert.Equal(0, result.Violation.Step);
+    }
+
+    [Fact]
+    public void A_crash_in_a_direct_map_lookup_is_a_verdict_and_shrinking_boots_a_fresh_machine()
+    {
+        var factory = new DecoratedFactory("map-get-crashes-high", inner => new MapGetCrashesAbove(inner, 4UL << 20));
+        PropertyResult result = PropertyCatalogue.Find("directmap.roundtrip").Check(factory, new RunSettings(Profile.Default));
+
+        Assert.Equal(Verdict.Failed, result.Verdict);
+        Failure failure = result.Failure!;
+        Assert.Equal("DMAP-05", failure.Violation.Clause);
+        Assert.Contains("crashed: host crashed: SIGSEGV", failure.Violation.Message);
+        // The replay ran on a machine booted after the crash, not on the dead one.
+        Assert.DoesNotContain("did not reproduce", failure.Violation.Message);
+        ulong phys = Convert.ToUInt64(Assert.Single(failure.Steps)["p = 0x".Length..], 16);
+        Assert.True(phys >= 4UL << 20, failure.Steps[0]);
+        Assert.Equal(CallEnd.Crashed, failure.Trace[^1].End);
+    }
+
+    [Fact]
+    public void A_panic_at_boot_of_the_direct_map_machine_is_a_violation_at_boot()
+    {
+        PropertyResult result = PropertyCatalogue.Find("directmap.roundtrip").Check(new PanicsAtBoot(fromMachine: 1), new RunSettings(Profile.Default));
+
+        Failure failure = result.Failure!;
+        Assert.Equal("DMAP-04", failure.Violation.Clause);
+        Assert.Equal(0, failure.Violation.Step);
+        Assert.Contains("at boot, booting a fresh machine with 0x800000 bytes of RAM panicked (BootFailed)", failure.Violation.Message);
+        Assert.Equal(["at boot"], failure.Steps);
+    }
+
+    private sealed class RootMovedBy(IMmImplementation inner, ulong offset) : PortDecorator(inner)
+    {
+        public override ulong SpaceRoot(ulong space) => base.SpaceRoot(space) + offset;
+    }
+
+    /// <summary>Segfaults looking up any direct-map address at or above a physical bound, as a native port would.</summary>
+    private sealed class MapGetCrashesAbove(IMmImplementation inner, ulong bound) : PortDecorator(inner)
+    {
+        public override ulong mm_map_get(ulong space, ulong virt) =>
+            virt - AddressSpaceLayout.KernelBase >= bound && virt >= AddressSpaceLayout.KernelBase
+                ? throw new ImplementationCrashedException("host crashed: SIGSEGV", signal: "SIGSEGV")
+                : base.mm_map_get(space, virt);
     }
 
     private sealed class UnmapPanics(IMmImplementation inner) : PortDecorator(inner)
