@@ -47,6 +47,12 @@ public sealed class ConsoleReporter(TextWriter stdout, TextWriter stderr)
             stdout.WriteLine($"{(found.Expected ? "EXPECTED FAILURE" : "FAILURE")} {found.PropertyId}: {found.Failure.Describe()}");
         }
 
+        if (outcome.Failures.Any())
+        {
+            stdout.WriteLine();
+            stdout.WriteLine($"replay: {Invocation.Command} {outcome.Options.ReplayCommand(outcome.Implementation.Name)}");
+        }
+
         if (outcome.StaleExpectations.Count > 0)
             stdout.WriteLine();
         foreach (StaleExpectation stale in outcome.StaleExpectations)

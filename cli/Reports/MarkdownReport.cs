@@ -7,7 +7,8 @@ namespace Mmspec.Cli.Reports;
 /// <summary>
 /// report.md: a summary to paste into a pull request. One header line says what was checked and the
 /// verdict; the clause table follows; each failure gets its shrunk sequence as C and both reproducers,
-/// folded, so the page stays short until someone wants the code.
+/// folded, so the page stays short until someone wants the code. It holds no timings, so a run's page is the same
+/// byte for byte whenever the same seed is run again.
 /// </summary>
 public static class MarkdownReport
 {
@@ -18,7 +19,8 @@ public static class MarkdownReport
         md.AppendLine($"## mmspec check: `{outcome.Implementation.Name}` · profile `{CheckOptions.ProfileName(options.Profile)}` · "
                       + $"seed `{options.Seed}` · **{VerdictNames.Gate(outcome)}**");
         md.AppendLine();
-        md.AppendLine($"max-test {options.MaxTest} · shard {options.Shard} · {outcome.Wall.TotalSeconds:F1} s  ");
+        // No timings here: the same seed gives the same page, byte for byte (report.json and junit.xml have them).
+        md.AppendLine($"max-test {options.MaxTest} · RAM {options.RamSize >> 10} KiB · shard {options.Shard}  ");
         if (outcome.Interrupted is { } signal)
             md.AppendLine($"**Interrupted by {signal}**: {outcome.Properties.Count} of {outcome.UnitsPlanned} properties ran, the last only in part  ");
         md.AppendLine($"Properties: {outcome.Properties.Count} ({outcome.PropertyTotals()})  ");
@@ -57,7 +59,7 @@ public static class MarkdownReport
         md.AppendLine($"> {Escape(failure.Violation.Message)}");
         md.AppendLine();
         md.AppendLine($"{char.ToUpperInvariant(failure.Where[0])}{failure.Where[1..]}. Replay: "
-                      + $"`dotnet run --project cli -- {outcome.Options.ReplayCommand(outcome.Implementation.Name)}`");
+                      + $"`{Invocation.Command} {outcome.Options.ReplayCommand(outcome.Implementation.Name)}`");
         md.AppendLine();
         md.AppendLine("```c");
         foreach (CallRecord call in failure.Trace)
