@@ -1,6 +1,5 @@
 using Mmspec.SpecTests.Adapters;
 using Mmspec.SpecTests.Adapters.Native;
-using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;
 using Mmspec.Zoo;
 
@@ -41,8 +40,10 @@ public static class ImplementationResolver
     }
 
     /// <summary>
-    /// A native library is loaded once in a host before anything runs, so that a missing file, a missing host
-    /// or a library that does not load is a configuration error (exit 2), not a conformance failure.
+    /// A native library is loaded in its host server before anything runs, so that a missing file, a host that
+    /// cannot be run or a library that does not load (not a shared object, a missing symbol) is a configuration
+    /// error (exit 2), not a conformance failure. No machine is booted here: mmspec_init is the implementation's
+    /// code, so its panic, crash or hang is a verdict of the run (DMAP-04 at boot), not a reason to refuse it.
     /// </summary>
     private static ResolvedImplementation ResolveNative(string path, TimeSpan? callTimeout, TimeSpan? sequenceTimeout)
     {
@@ -55,15 +56,13 @@ public static class ImplementationResolver
         try
         {
             factory = new NativeFactory(library, callTimeout: callTimeout, sequenceTimeout: sequenceTimeout);
-            using (factory.Create(SequenceRunner.DefaultRamSize))
-            {
-            }
+            factory.Start();
             string literal = library.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
             string timeouts = (callTimeout is { } call ? $", callTimeout: System.TimeSpan.FromSeconds({Seconds(call)})" : "")
                 + (sequenceTimeout is { } sequence ? $", sequenceTimeout: System.TimeSpan.FromSeconds({Seconds(sequence)})" : "");
             return new ResolvedImplementation(factory.Name, factory, $"new Mmspec.SpecTests.Adapters.Native.NativeFactory(\"{literal}\"{timeouts})");
         }
-        catch (Exception failure) when (failure is FileNotFoundException or ImplementationCrashedException or IOException or InvalidOperationException)
+        catch (Exception failure) when (failure is IOException or InvalidOperationException) // FileNotFound and UnusableHost are IOExceptions
         {
             factory?.Dispose();
             throw new UsageException($"--impl native:{path}: cannot be loaded: {failure.Message.ReplaceLineEndings(" ")}");

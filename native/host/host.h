@@ -66,8 +66,25 @@ struct implementation {
 
 extern struct implementation impl;
 
+/*
+ * A worker's messages to the server on its control socket, one byte each: CONTROL_LOG carries the fd of
+ * the machine's log (the server writes the worker's output there), CONTROL_DONE says the machine ended and
+ * the worker waits for the next, CONTROL_RETIRED that it ended and the worker is leaving: it has served its
+ * last machine, or the machine left processes behind (the server then kills the worker's process group).
+ */
+#define CONTROL_LOG 'l'
+#define CONTROL_DONE 'd'
+#define CONTROL_RETIRED 'r'
+
+/* A machine's log keeps at most LOG_MAX bytes: when more come, the oldest go, all but the last LOG_KEEP. */
+#define LOG_MAX (1u << 20)
+#define LOG_KEEP (LOG_MAX / 2)
+
 /* One machine on connection fd; returns 0 when the suite closed it, else the exit code for a protocol failure. */
-int run_machine(int fd);
+int run_machine(int fd, int control);
+
+/* Sends one control byte and, with it, a copy of fd; returns 0, or -1 once the peer is gone. */
+int send_fd(int control, char byte, int fd);
 
 /* The library's writable data: saved once after dlopen, written back before each machine. */
 int snapshot_take(void *library);

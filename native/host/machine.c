@@ -1,7 +1,7 @@
 /*
  * One machine, served by a worker on one connection. Its first request, HELLO,
  * names the machine's RAM (a shared-memory file the suite created and sized) and its log file; the
- * machine maps the RAM, sends its own stdout and stderr to the log, calls mmspec_init and serves
+ * machine maps the RAM, hands the log to the server (which writes there what the worker prints), calls mmspec_init and serves
  * requests, strictly alternating with the answers, until the suite closes the connection.
  *
  * A panic through the hook longjmps back to the command loop and is reported. A crash or a hang is
@@ -203,9 +203,10 @@ static void *map_ram(const char *path, size_t size)
 
 /*
  * HELLO: arg0 = RAM bytes, body = the RAM file's path and the log file's path, each NUL-terminated.
- * Returns 0 once the RAM is mapped and the log in place; a malformed HELLO is a protocol mismatch.
+ * Returns 0 once the RAM is mapped and the log handed to the server; a malformed HELLO is a protocol
+ * mismatch.
  */
-static int attach(const uint64_t *args, uint32_t body_length)
+static int attach(const uint64_t *args, uint32_t body_length, int control)
 {
     const char *ram_path = (const char *)body;
     size_t ram_path_length = strnlen(ram_path, body_length);
@@ -217,13 +218,17 @@ static int attach(const uint64_t *args, uint32_t body_length)
     if (args[0] == 0 || args[0] % MM_PAGE_SIZE)
         return -1;
 
-    /* Whatever the implementation prints goes to the machine's log, quoted by the suite when it dies. */
-    int log = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (log < 0 || null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(log, STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0)
+    /*
+     * Whatever the implementation prints goes down the worker's output pipe to the server, which keeps
+     * the latest of it in this log (at most LOG_MAX bytes): the suite quotes its tail when the machine dies.
+     */
+    int log = open(log_path, O_RDWR | O_CLOEXEC);
+    if (log < 0)
         return -1;
+    int handed = send_fd(control, CONTROL_LOG, log);
     close(log);
-    close(null_fd);
+    if (handed < 0)
+        return -1;
 
     void *ram = map_ram(ram_path, (size_t)args[0]);
     if (ram == NULL)
@@ -233,7 +238,7 @@ static int attach(const uint64_t *args, uint32_t body_length)
     return 0;
 }
 
-int run_machine(int fd)
+int run_machine(int fd, int control)
 {
     channel = fd;
     int attached = 0, init_panicked = 0;
@@ -254,7 +259,7 @@ int run_machine(int fd)
         if (op == OP_EXIT)
             return 0;
         if (!attached) {
-            if (op != OP_HELLO || attach(args, body_length) < 0)
+            if (op != OP_HELLO || attach(args, body_length, control) < 0)
                 return 6;
             attached = 1;
             struct mmspec_env env = { .ram_base = (void *)ram_base, .ram_size = ram_size, .panic = panic_hook };

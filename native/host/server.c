@@ -12,7 +12,17 @@
  * When a machine ends, for any reason, the server writes one last answer on its connection,
  * ST_ENDED with the wait status (0 when the machine simply ended): that is how the suite learns
  * that a machine died of SIGSEGV rather than just closing. When the suite goes away (end of file on
- * stdin), the server kills every worker and exits.
+ * stdin, or SIGTERM, SIGINT or SIGHUP), the server kills every worker and exits.
+ *
+ * Nothing an implementation starts outlives its machine: each worker leads a process group of its
+ * own, which whatever the implementation forks inherits, and the server kills the whole group when
+ * the worker dies (crashed, or killed by the suite for a hang), retires, or the server shuts down.
+ * A machine that ends normally but leaves processes behind (the worker is a child subreaper, so even
+ * orphaned descendants are its children and one waitpid tells) retires its worker the same way.
+ *
+ * A worker's stdout and stderr are a pipe to the server, which copies what comes into the log file
+ * of the worker's current machine and keeps at most its last LOG_MAX bytes there, so that a library
+ * printing megabytes a call cannot fill /dev/shm.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -26,6 +36,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,12 +48,22 @@ struct implementation impl;
 #define WORKERS_MAX 64 /* the suite has one or two machines alive per library at a time */
 #define MACHINES_PER_WORKER 100
 
-/* connection: the machine it serves (the server's copy, for the last answer), IDLE or RETIRED. */
+/*
+ * connection: the machine it serves (the server's copy, for the last answer), IDLE or RETIRED.
+ * output: the read end of the worker's stdout and stderr (-1 once every writer has closed it);
+ * log: the current machine's log (-1 between machines), holding log_size bytes.
+ */
 #define IDLE (-1)
 #define RETIRED (-2) /* served its last machine and is exiting: never given another */
-static struct { pid_t pid; int control; int connection; } workers[WORKERS_MAX];
+static struct { pid_t pid; int control; int connection; int output; int log; size_t log_size; } workers[WORKERS_MAX];
 static int worker_count;
-static int child_signal_pipe[2] = { -1, -1 };
+static int signal_pipe[2] = { -1, -1 }; /* SIGNAL_CHILD or SIGNAL_STOP, written by the signal handlers */
+
+#define SIGNAL_CHILD 'c'
+#define SIGNAL_STOP 's'
+
+#define OUTPUT_CHUNK (64 * 1024)      /* one read of a worker's output; well under LOG_KEEP */
+#define OUTPUT_DRAIN (4u * LOG_MAX)   /* the most read at a machine's end: all it wrote is in the pipe by then */
 
 void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
 void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
@@ -116,18 +137,17 @@ static int listen_on(const char *name)
     return fd;
 }
 
-static void on_child(int signal)
+static void on_signal(int signal)
 {
-    (void)signal;
     int saved = errno;
-    ssize_t ignored = write(child_signal_pipe[1], "c", 1);
+    char what = signal == SIGCHLD ? SIGNAL_CHILD : SIGNAL_STOP;
+    ssize_t ignored = write(signal_pipe[1], &what, 1);
     (void)ignored;
     errno = saved;
 }
 
-static int send_fd(int control, int fd)
+int send_fd(int control, char byte, int fd)
 {
-    char byte = 'm';
     struct iovec data = { .iov_base = &byte, .iov_len = 1 };
     union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control_data;
     memset(&control_data, 0, sizeof control_data);
@@ -140,10 +160,10 @@ static int send_fd(int control, int fd)
     return sendmsg(control, &message, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-static int receive_fd(int control)
+/* One control byte into *byte, and the fd sent with it (-1 if none); returns -1 once the peer is gone. */
+static int receive_fd(int control, char *byte)
 {
-    char byte;
-    struct iovec data = { .iov_base = &byte, .iov_len = 1 };
+    struct iovec data = { .iov_base = byte, .iov_len = 1 };
     union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control_data;
     struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1, .msg_control = control_data.space, .msg_controllen = sizeof control_data.space };
     if (recvmsg(control, &message, MSG_CMSG_CLOEXEC) != 1)
@@ -156,34 +176,130 @@ static int receive_fd(int control)
     return fd;
 }
 
-/* A worker: machines one after another, each on the connection the server sends, until retired. */
-__attribute__((noreturn)) static void become_worker(int listener, int control, pid_t server)
+/* A worker's group: the worker and whatever its machines forked. Only while the worker is unreaped does its pid name that group. */
+static void kill_group(int w)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphaned workers if the server is killed */
+    kill(-workers[w].pid, SIGKILL);
+}
+
+/*
+ * Appends to the current machine's log, first dropping all but the last LOG_KEEP bytes (less this chunk)
+ * if the log would grow past LOG_MAX: the end of what a machine printed is what the suite quotes.
+ */
+static void log_append(int w, const char *data, size_t length)
+{
+    static char kept[LOG_KEEP];
+    int log = workers[w].log;
+    if (workers[w].log_size + length > LOG_MAX) {
+        size_t keep = LOG_KEEP - length, from = workers[w].log_size - keep;
+        if (pread(log, kept, keep, (off_t)from) != (ssize_t)keep || pwrite(log, kept, keep, 0) != (ssize_t)keep || ftruncate(log, (off_t)keep) < 0)
+            keep = ftruncate(log, 0) < 0 ? workers[w].log_size : 0; /* keep what can be kept; never grow past the cap */
+        workers[w].log_size = keep;
+    }
+    if (pwrite(log, data, length, (off_t)workers[w].log_size) == (ssize_t)length)
+        workers[w].log_size += length;
+}
+
+/* Copies up to limit bytes of what the worker printed into its machine's log (dropped between machines). */
+static void copy_output(int w, size_t limit)
+{
+    static char chunk[OUTPUT_CHUNK];
+    for (size_t copied = 0; copied < limit && workers[w].output >= 0;) {
+        ssize_t n = read(workers[w].output, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return; /* EAGAIN: nothing more for now */
+        if (n == 0) {
+            close(workers[w].output); /* every writer is gone: nothing more will come */
+            workers[w].output = -1;
+            return;
+        }
+        if (workers[w].log >= 0)
+            log_append(w, chunk, (size_t)n);
+        copied += (size_t)n;
+    }
+}
+
+/* The current machine's log, sent by its worker before mmspec_init. */
+static void set_log(int w, int log)
+{
+    if (workers[w].log >= 0)
+        close(workers[w].log);
+    struct stat file;
+    workers[w].log = log;
+    workers[w].log_size = fstat(log, &file) == 0 ? (size_t)file.st_size : 0;
+}
+
+/* Whether a machine that ended left processes running; reaps the ones that have exited. */
+static int left_behind(void)
+{
+    for (;;) {
+        pid_t child = waitpid(-1, NULL, WNOHANG);
+        if (child > 0)
+            continue;
+        return child == 0; /* 0: a descendant still runs; -1 (ECHILD): none */
+    }
+}
+
+/* A worker's end when its server is gone (PR_SET_PDEATHSIG, or its control socket closed). */
+__attribute__((noreturn)) static void on_server_death(int signal)
+{
+    (void)signal;
+    kill(0, SIGKILL); /* the worker's whole group, itself included */
+    _exit(0);
+}
+
+/*
+ * A worker: machines one after another, each on the connection the server sends, until retired. It
+ * leads a process group (set on both sides of the fork, so that neither can act before it exists) and
+ * is a child subreaper, so that what its machines fork stays in its group and, orphaned, its child.
+ */
+__attribute__((noreturn)) static void become_worker(int listener, int control, int output, pid_t server)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGTERM, on_server_death);
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphaned workers, nor their processes, if the server is killed */
     if (getppid() != server)
-        _exit(0);
+        on_server_death(SIGTERM);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(output, STDOUT_FILENO) < 0 || dup2(output, STDERR_FILENO) < 0)
+        _exit(6);
+    close(null_fd);
+    close(output);
     close(listener);
-    close(child_signal_pipe[0]);
-    close(child_signal_pipe[1]);
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
     for (int i = 0; i < worker_count; i++) {
-        close(workers[i].control); /* other workers' channels and machines are none of this one's business */
+        close(workers[i].control); /* other workers' channels, machines and logs are none of this one's business */
         if (workers[i].connection >= 0)
             close(workers[i].connection);
+        if (workers[i].output >= 0)
+            close(workers[i].output);
+        if (workers[i].log >= 0)
+            close(workers[i].log);
     }
     for (int served = 0; served < MACHINES_PER_WORKER; served++) {
-        int connection = receive_fd(control);
+        char byte = 0;
+        int connection = receive_fd(control, &byte);
         if (connection < 0)
-            _exit(0);
+            on_server_death(SIGTERM); /* the server is gone */
         snapshot_restore();
-        int code = run_machine(connection);
+        int code = run_machine(connection, control);
         if (code != 0)
             _exit(code); /* the server reports the code as the machine's end */
         fflush(NULL); /* what the implementation printed belongs in this machine's log, not the next one's */
         close(connection);
-        if (write(control, served + 1 < MACHINES_PER_WORKER ? "d" : "r", 1) != 1)
-            _exit(0);
+        int leaving = served + 1 == MACHINES_PER_WORKER || left_behind();
+        if (write(control, leaving ? "r" : "d", 1) != 1)
+            on_server_death(SIGTERM);
+        if (leaving)
+            break; /* the server kills what the machine left, with this worker */
     }
     _exit(0);
 }
@@ -196,22 +312,35 @@ static int idle_worker(int listener, pid_t server)
             return i;
     if (worker_count == WORKERS_MAX)
         return -1;
-    int pair[2];
+    int pair[2], output[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
         return -1;
+    if (pipe2(output, O_CLOEXEC) < 0) {
+        close(pair[0]);
+        close(pair[1]);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         close(pair[0]);
-        become_worker(listener, pair[1], server);
+        close(output[0]);
+        become_worker(listener, pair[1], output[1], server);
     }
     close(pair[1]);
+    close(output[1]);
     if (pid < 0) {
         close(pair[0]);
+        close(output[0]);
         return -1;
     }
+    setpgid(pid, pid); /* also done by the worker: whichever runs first, the group exists before anything is forked into it */
+    fcntl(output[0], F_SETFL, O_NONBLOCK);
     workers[worker_count].pid = pid;
     workers[worker_count].control = pair[0];
     workers[worker_count].connection = IDLE;
+    workers[worker_count].output = output[0];
+    workers[worker_count].log = -1;
+    workers[worker_count].log_size = 0;
     return worker_count++;
 }
 
@@ -224,18 +353,25 @@ static void accept_machine(int listener, pid_t server)
     put_u32(greeting, HOST_PROTOCOL_VERSION);
     int w = idle_worker(listener, server);
     put_u32(greeting + 4, w < 0 ? 0 : (uint32_t)workers[w].pid); /* pid 0: no machine, the suite reports it */
-    if (w < 0 || write_full(connection, greeting, GREETING_BYTES) < 0 || send_fd(workers[w].control, connection) < 0) {
+    if (w < 0 || write_full(connection, greeting, GREETING_BYTES) < 0 || send_fd(workers[w].control, 'm', connection) < 0) {
         if (w >= 0)
-            kill(workers[w].pid, SIGKILL); /* it may or may not have the connection: replace it */
+            kill_group(w); /* it may or may not have the connection: replace it */
         close(connection);
         return;
     }
     workers[w].connection = connection;
 }
 
-/* The last answer on a machine's connection: how it ended. Nobody may be listening any more, which is fine. */
+/*
+ * The last answer on a machine's connection: how it ended, once all it printed is in its log. Nobody may
+ * be listening any more, which is fine.
+ */
 static void end_machine(int w, int status)
 {
+    copy_output(w, OUTPUT_DRAIN);
+    if (workers[w].log >= 0)
+        close(workers[w].log);
+    workers[w].log = -1;
     if (workers[w].connection < 0)
         return;
     unsigned char ended[RESPONSE_BYTES] = { 0 };
@@ -246,20 +382,43 @@ static void end_machine(int w, int status)
     workers[w].connection = IDLE;
 }
 
+/*
+ * Ends the machines of workers that have died, and kills what they left: a dead worker is looked at
+ * before it is reaped, while its zombie still holds its pid, so that the group of that number is its
+ * own and no one else's. Other children are orphans of dead workers (the server is a subreaper too).
+ */
 static void reap_workers(void)
 {
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (int i = 0; i < worker_count; i++) {
-            if (workers[i].pid != pid)
-                continue;
-            end_machine(i, status);
-            close(workers[i].control);
-            workers[i] = workers[--worker_count];
-            break;
-        }
+    for (;;) {
+        siginfo_t info = { 0 };
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
+            return;
+        pid_t pid = info.si_pid;
+        int w = -1;
+        for (int i = 0; i < worker_count; i++)
+            if (workers[i].pid == pid)
+                w = i;
+        if (w >= 0)
+            kill_group(w);
+        int status;
+        if (waitpid(pid, &status, 0) != pid)
+            return;
+        if (w < 0)
+            continue;
+        end_machine(w, status);
+        close(workers[w].control);
+        if (workers[w].output >= 0)
+            close(workers[w].output);
+        workers[w] = workers[--worker_count];
     }
+}
+
+/* The suite is gone, or asks the server to stop: every worker's group dies with it. */
+__attribute__((noreturn)) static void shut_down(void)
+{
+    for (int i = 0; i < worker_count; i++)
+        kill_group(i);
+    exit(0);
 }
 
 int main(int argc, char **argv)
@@ -276,52 +435,78 @@ int main(int argc, char **argv)
     if (snapshot_take(library) != 0)
         die("cannot save the writable data of %s", argv[1]);
     int listener = listen_on(argv[2]);
-    if (pipe2(child_signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
         die("cannot create a pipe%s", "");
-    struct sigaction on_exit = { .sa_handler = on_child, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
+    prctl(PR_SET_CHILD_SUBREAPER, 1); /* what a dead worker's processes leave is reaped here, not piled up under init */
+    struct sigaction on_exit = { .sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
     sigaction(SIGCHLD, &on_exit, NULL);
+    struct sigaction on_stop = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+    sigaction(SIGTERM, &on_stop, NULL);
+    sigaction(SIGINT, &on_stop, NULL);
+    sigaction(SIGHUP, &on_stop, NULL);
 
     printf("mmspec-host %u\n", HOST_PROTOCOL_VERSION);
     fflush(stdout);
     pid_t server = getpid();
     for (;;) {
-        struct pollfd watched[3 + WORKERS_MAX] = {
+        /* Each worker twice: its control socket at 3 + i, its output at 3 + watching + i (fd -1, ignored, once closed). */
+        struct pollfd watched[3 + 2 * WORKERS_MAX] = {
             { .fd = STDIN_FILENO, .events = POLLIN },
             { .fd = listener, .events = POLLIN },
-            { .fd = child_signal_pipe[0], .events = POLLIN },
+            { .fd = signal_pipe[0], .events = POLLIN },
         };
         int watching = worker_count;
-        for (int i = 0; i < watching; i++)
+        for (int i = 0; i < watching; i++) {
             watched[3 + i] = (struct pollfd){ .fd = workers[i].control, .events = POLLIN };
-        if (poll(watched, (nfds_t)(3 + watching), -1) < 0) {
+            watched[3 + watching + i] = (struct pollfd){ .fd = workers[i].output, .events = POLLIN };
+        }
+        if (poll(watched, (nfds_t)(3 + 2 * watching), -1) < 0) {
             if (errno == EINTR)
                 continue;
             die("poll failed%s", "");
         }
-        /* A worker that says it is done has finished its machine normally; one that closed its end is exiting. */
+        /*
+         * Control first: a machine's log arrives before anything it prints. A worker that says it is done has
+         * finished its machine normally; one that retires is leaving, and with it whatever its machines left.
+         */
         for (int i = 0; i < watching; i++) {
-            char done;
-            if (!(watched[3 + i].revents & POLLIN) || read(workers[i].control, &done, 1) != 1)
+            char byte = 0;
+            if (!(watched[3 + i].revents & POLLIN))
                 continue;
+            int fd = receive_fd(workers[i].control, &byte);
+            if (fd >= 0 && byte == CONTROL_LOG) {
+                set_log(i, fd);
+                continue;
+            }
+            if (fd >= 0)
+                close(fd);
+            if (byte != CONTROL_DONE && byte != CONTROL_RETIRED)
+                continue; /* its end closed (the worker is exiting): reaped below */
+            if (byte == CONTROL_RETIRED)
+                kill_group(i);
             end_machine(i, 0);
-            if (done == 'r')
+            if (byte == CONTROL_RETIRED)
                 workers[i].connection = RETIRED;
         }
+        for (int i = 0; i < watching; i++)
+            if (watched[3 + watching + i].revents)
+                copy_output(i, LOG_MAX); /* a bounded share, so that one flood does not hold up the others */
         if (watched[2].revents) {
-            char drain[64];
-            while (read(child_signal_pipe[0], drain, sizeof drain) > 0) {
-            }
+            char signals[64];
+            int stop = 0;
+            ssize_t n;
+            while ((n = read(signal_pipe[0], signals, sizeof signals)) > 0)
+                stop = stop || memchr(signals, SIGNAL_STOP, (size_t)n) != NULL;
+            if (stop)
+                shut_down();
             reap_workers();
         }
         if (watched[1].revents & POLLIN)
             accept_machine(listener, server);
         if (watched[0].revents) {
             char ignored[64];
-            if (read(STDIN_FILENO, ignored, sizeof ignored) <= 0) {
-                for (int i = 0; i < worker_count; i++)
-                    kill(workers[i].pid, SIGKILL);
-                return 0; /* the suite is gone */
-            }
+            if (read(STDIN_FILENO, ignored, sizeof ignored) <= 0)
+                shut_down(); /* the suite is gone */
         }
     }
 }

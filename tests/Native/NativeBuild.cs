@@ -17,6 +17,11 @@ public static class NativeBuild
 
     public static string ZooMember(string bug) => Path.Combine(BuildFolder, $"libsample-{bug}.so");
 
+    /// <summary>A hostile runner (native/hostile/): the sample with one act against the host, e.g. "fork-sleeper".</summary>
+    public static string Hostile(string name) => Path.Combine(BuildFolder, $"libhostile-{name}.so");
+
+    public static string Host => Path.Combine(BuildFolder, "mmspec-host");
+
     private static string FindRoot()
     {
         for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)

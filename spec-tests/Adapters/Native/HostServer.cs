@@ -13,16 +13,23 @@ public sealed class HostServer : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long a server stopped by closing its stdin may take to kill its workers' process groups and exit.</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(2);
+
     private readonly object gate = new();
     private readonly Queue<string> stderrTail = new();
     private Process? process;
     private string socketName = "";
     private bool disposed;
 
-    public HostServer(string libraryPath, string hostPath)
+    private readonly string? hostOrigin;
+
+    /// <param name="hostOrigin">Where <paramref name="hostPath"/> came from ("MMSPEC_HOST"), for the message when it cannot be started.</param>
+    public HostServer(string libraryPath, string hostPath, string? hostOrigin = null)
     {
         LibraryPath = libraryPath;
         HostPath = hostPath;
+        this.hostOrigin = hostOrigin;
     }
 
     public string LibraryPath { get; }
@@ -52,6 +59,11 @@ public sealed class HostServer : IDisposable
             }
         }
     }
+
+    /// <summary>Starts the server now if it is not running: it loads the library, so this is how a library that cannot be loaded is found.</summary>
+    /// <exception cref="InvalidOperationException">The server did not start; the message says why (its stderr).</exception>
+    /// <exception cref="UnusableHostException">The host file could not be started at all.</exception>
+    public void Start() => EnsureRunning();
 
     private bool HasDied()
     {
@@ -85,7 +97,16 @@ public sealed class HostServer : IDisposable
         };
         start.ArgumentList.Add(LibraryPath);
         start.ArgumentList.Add(name);
-        Process started = Process.Start(start) ?? throw new InvalidOperationException($"could not start {HostPath}");
+        Process started;
+        try
+        {
+            started = Process.Start(start) ?? throw new InvalidOperationException($"could not start {HostPath}");
+        }
+        catch (System.ComponentModel.Win32Exception refused)
+        {
+            // execve failed: checked for before, but e.g. a text file with the execute bit passes that check.
+            throw HostFile.CannotStart(HostPath, hostOrigin, refused.Message);
+        }
         started.ErrorDataReceived += (_, line) =>
         {
             if (line.Data is null)
@@ -129,7 +150,11 @@ public sealed class HostServer : IDisposable
         }
     }
 
-    /// <summary>Stops the server; its machines die with it (they are killed when their parent dies).</summary>
+    /// <summary>
+    /// Stops the server: closing its stdin makes it kill every worker's process group (the machines and whatever
+    /// they forked) and exit; a server that does not is killed, and its workers then kill their own groups
+    /// (they get a signal when their parent dies).
+    /// </summary>
     public void Dispose()
     {
         Process? stopping;
@@ -143,11 +168,16 @@ public sealed class HostServer : IDisposable
         }
         if (stopping is null)
             return;
-        Kill(stopping);
-        _ = Task.Run(() =>
+        try
         {
-            stopping.WaitForExit(2000);
-            stopping.Dispose();
-        });
+            stopping.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // already gone: the pipe is broken
+        }
+        if (!stopping.WaitForExit(StopTimeout))
+            Kill(stopping);
+        stopping.Dispose();
     }
 }

@@ -2,7 +2,8 @@ namespace Mmspec.SpecTests.Adapters.Native;
 
 /// <summary>
 /// Where a machine's stdout and stderr go: a file the suite creates next to the machine's RAM and the
-/// machine opens for appending. Its last lines are quoted when the machine dies ("host stderr: …").
+/// machine hands to its server, which writes there what the machine prints and keeps the last MiB of it
+/// (native/README.md). Its last lines are quoted when the machine dies ("host stderr: …").
 /// </summary>
 internal sealed class MachineLog : IDisposable
 {
@@ -18,6 +19,9 @@ internal sealed class MachineLog : IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>Bytes in the log now: the host keeps it to at most the last MiB of what the machine printed.</summary>
+    public long Length => file.Length;
 
     /// <summary>The last lines written, joined with " | "; empty when the machine wrote nothing.</summary>
     public string Tail()

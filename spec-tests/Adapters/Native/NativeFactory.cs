@@ -12,7 +12,7 @@ namespace Mmspec.SpecTests.Adapters.Native;
 public sealed class NativeFactory : IImplementationFactory, IDisposable
 {
     private readonly HostServer server;
-    private readonly RamPool rams = new();
+    private readonly RamPool rams;
 
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(2);
 
@@ -33,11 +33,12 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
         if (!File.Exists(LibraryPath))
             throw new FileNotFoundException($"native library not found: {libraryPath}", LibraryPath);
         HostPath = hostPath is null ? FindHost(LibraryPath) : Path.GetFullPath(hostPath);
-        if (!File.Exists(HostPath))
-            throw new FileNotFoundException($"mmspec-host not found at {HostPath} (run `make -C native`)", HostPath);
+        string? origin = hostPath is null && HostFromEnvironment is not null ? "MMSPEC_HOST" : null;
+        HostFile.Check(HostPath, origin);
         CallTimeout = callTimeout ?? DefaultCallTimeout;
         SequenceTimeout = sequenceTimeout ?? DefaultSequenceTimeout;
-        server = new HostServer(LibraryPath, HostPath);
+        rams = new RamPool();
+        server = new HostServer(LibraryPath, HostPath, origin);
     }
 
     public string Name { get; }
@@ -50,7 +51,25 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
 
     public TimeSpan SequenceTimeout { get; }
 
+    /// <summary>
+    /// Every file this factory makes in /dev/shm (RAM and machine logs) starts with this path, and no other
+    /// factory's does: a test can tell that nothing of this factory's was left behind.
+    /// </summary>
+    public string ScratchPrefix => rams.Prefix;
+
+    /// <summary>
+    /// Starts the server, which loads the library: a library that cannot be loaded (not a shared object, a
+    /// missing symbol) or a host that cannot serve it throws here, before any machine and without running
+    /// any of the library's code but its constructors. mmspec_init runs in <see cref="Create"/>, where its
+    /// panic, crash or hang is the implementation's fault like any other call's.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The server did not start; the message says why.</exception>
+    /// <exception cref="UnusableHostException">The host file cannot be started at all.</exception>
+    public void Start() => server.Start();
+
     /// <summary>A fresh machine: the library's globals as loaded, and zeroed RAM.</summary>
+    /// <exception cref="ImplementationPanicException">mmspec_init panicked.</exception>
+    /// <exception cref="ImplementationCrashedException">mmspec_init crashed, or hung past the call timeout.</exception>
     public IMmImplementation Create(ulong ramSize) => new NativeImplementation(server, rams, ramSize, CallTimeout, SequenceTimeout);
 
     /// <summary>Stops the server and with it any machine still running; machines handed out are still their owners' to dispose.</summary>
@@ -60,11 +79,13 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
         rams.Dispose();
     }
 
+    private static string? HostFromEnvironment => Environment.GetEnvironmentVariable("MMSPEC_HOST") is { Length: > 0 } named ? named : null;
+
     /// <summary>Where mmspec-host is expected for a library: see the constructor.</summary>
     public static string FindHost(string libraryPath)
     {
         const string HostName = "mmspec-host";
-        if (Environment.GetEnvironmentVariable("MMSPEC_HOST") is { Length: > 0 } fromEnvironment)
+        if (HostFromEnvironment is { } fromEnvironment)
             return Path.GetFullPath(fromEnvironment);
         string beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(libraryPath)) ?? ".", HostName);
         if (File.Exists(beside))

@@ -115,6 +115,9 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     public ulong RamSize => ram.Size;
 
+    /// <summary>The size of the machine's log (its stdout and stderr) now, in bytes (for diagnostics and tests).</summary>
+    public long LogBytes => log.Length;
+
     /// <summary>This machine's RAM; the file outlives the machine (it is reused), so every access checks the machine is still there.</summary>
     public IRamAccess Ram => this;
 
@@ -233,7 +236,15 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         bool complete;
         try
         {
-            SendFully(NativeProtocol.RequestBytes + bodyBytes);
+            try
+            {
+                SendFully(NativeProtocol.RequestBytes + bodyBytes);
+            }
+            catch (SocketException)
+            {
+                // The machine ended between two calls (its worker was killed, say) and the server has closed the
+                // connection: the last answer it left there says how, so it is read rather than lost.
+            }
             complete = ReadFully(0, NativeProtocol.ResponseBytes);
             int length = complete ? (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)) : 0;
             complete = complete && length <= NativeProtocol.MaxBody && ReadFully(NativeProtocol.ResponseBytes, length);

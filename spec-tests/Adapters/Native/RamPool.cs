@@ -16,7 +16,14 @@ public sealed class RamPool : IDisposable
     private readonly List<SharedRam> idle = [];
     private bool disposed;
 
-    public RamPool() => DeleteLeftovers();
+    public RamPool()
+    {
+        DeleteLeftovers();
+        Prefix = Path.Combine(Folder, $"mmspec-{Environment.ProcessId}-{Guid.NewGuid():N}-");
+    }
+
+    /// <summary>The start of every RAM file's path from this pool (and so of its machines' logs): mmspec-&lt;pid&gt;-&lt;pool&gt;-.</summary>
+    public string Prefix { get; }
 
     /// <summary>Zeroed RAM of <paramref name="size"/> bytes, reused if one is idle.</summary>
     public SharedRam Rent(ulong size)
@@ -57,7 +64,7 @@ public sealed class RamPool : IDisposable
 
     private static string Folder => Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 
-    private static string NewPath() => Path.Combine(Folder, $"mmspec-{Environment.ProcessId}-{Guid.NewGuid():N}.ram");
+    private string NewPath() => $"{Prefix}{Guid.NewGuid():N}.ram";
 
     /// <summary>The files of suites that were killed before they could delete them (mmspec-&lt;pid&gt;-…, that pid gone).</summary>
     private static void DeleteLeftovers()
