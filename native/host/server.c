@@ -12,7 +12,8 @@
  * When a machine ends, for any reason, the server writes one last answer on its connection,
  * ST_ENDED with the wait status (0 when the machine simply ended): that is how the suite learns
  * that a machine died of SIGSEGV rather than just closing. When the suite goes away (end of file on
- * stdin, or SIGTERM, SIGINT or SIGHUP), the server kills every worker and exits.
+ * stdin, or SIGTERM or SIGHUP), the server kills every worker and exits. SIGINT is ignored: a terminal's
+ * Ctrl-C is for the suite, which stops after its current sequence and then closes stdin.
  *
  * Nothing an implementation starts outlives its machine: each worker leads a process group of its
  * own, which whatever the implementation forks inherits, and the server kills the whole group when
@@ -442,8 +443,10 @@ int main(int argc, char **argv)
     sigaction(SIGCHLD, &on_exit, NULL);
     struct sigaction on_stop = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
     sigaction(SIGTERM, &on_stop, NULL);
-    sigaction(SIGINT, &on_stop, NULL);
     sigaction(SIGHUP, &on_stop, NULL);
+    /* Ctrl-C in a terminal reaches the whole foreground group, the suite included, which stops after its current
+     * sequence and then closes stdin: the server must not pull the machines from under that sequence first. */
+    signal(SIGINT, SIG_IGN);
 
     printf("mmspec-host %u\n", HOST_PROTOCOL_VERSION);
     fflush(stdout);

@@ -10,7 +10,8 @@ public sealed record SearchRound(Failure? Failure, int Tests, long Steps);
 /// first violation is of a masked clause counts as passing and ends there (what follows a broken state would
 /// blame later steps for the first bug's damage), so every other input can still break another clause. Each
 /// round starts from the same seed, so a run is as deterministic as one search, and every failure is shrunk on
-/// its own. An expected clause never stops the search: a bug listed in --expect cannot hide the next one.
+/// its own. An expected clause never stops the search: a bug listed in --expect cannot hide the next one. A failure
+/// at boot does, since every input begins with a boot.
 /// </summary>
 public static class FailureSearch
 {
@@ -35,6 +36,9 @@ public static class FailureSearch
                 return Result(round.Tests, completed: false) with { Interrupted = true };
             if (round.Failure is null)
                 return Result(round.Tests, completed: true);
+            // Every input starts by booting a machine: past a failure there, masked or not, nothing else is reached.
+            if (round.Failure.AtBoot)
+                return Result(round.Tests, completed: false);
             int unexpected = failures.Count(found => !settings.Expects(found.Violation.Clause));
             if (unexpected >= Math.Min(settings.MaxFailures, RunSettings.MaxFailuresBound) || failures.Count >= RunSettings.MaxFailuresBound)
                 return Result(round.Tests, completed: false);

@@ -1,11 +1,12 @@
-using System.Diagnostics;
 using System.Text.Json;
+using Mmspec.Tests.Native;
 
 namespace Mmspec.Tests.Cli;
 
 /// <summary>
 /// SIGINT and SIGTERM stop a run after its current sequence: what ran is printed and written, marked interrupted,
-/// and the exit code is the shell's 128 + signal. Runs the real executable, since only a process receives signals.
+/// nothing is left behind, and the exit code is the shell's 128 + signal. Runs the real command line, since only a
+/// process receives signals.
 /// </summary>
 [Trait("Category", "Cli")]
 public sealed class InterruptTests
@@ -13,37 +14,18 @@ public sealed class InterruptTests
     [Theory]
     [InlineData("INT", "SIGINT", 130)]
     [InlineData("TERM", "SIGTERM", 143)]
-    public async Task A_signal_stops_the_run_after_the_current_sequence_with_reports_marked_interrupted(string signal, string name, int exitCode)
+    public void A_signal_stops_the_run_after_the_current_sequence_with_reports_marked_interrupted(string signal, string name, int exitCode)
     {
         using var scratch = new ScratchDirectory();
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mmspec"),
-            ["check", "--max-test", "1000000", "--report", scratch.Path])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using Process check = Process.Start(start)!;
-        Task<string> stdout = check.StandardOutput.ReadToEndAsync();
-        // Wait until the first property is running, so the signal lands inside a property, not before one.
-        string? line;
-        while ((line = check.StandardError.ReadLine()) is not null && !line.Contains(": running", StringComparison.Ordinal))
-        {
-        }
-        Task<string> stderr = check.StandardError.ReadToEndAsync();
-        Thread.Sleep(1500);
-        using (Process kill = Process.Start("kill", [$"-{signal}", check.Id.ToString()])!)
-            kill.WaitForExit();
+        using CliProcess check = CliProcess.Start(null, "check", "--max-test", "1000000", "--report", scratch.Path);
+        check.WaitForStderr(": running", TimeSpan.FromMinutes(1)); // inside a property, not before one
+        Thread.Sleep(1000);
+        check.Signal(signal);
+        CliRun run = check.WaitForExit(TimeSpan.FromMinutes(1));
 
-        bool exited = check.WaitForExit(TimeSpan.FromSeconds(60));
-        if (!exited)
-            check.Kill(entireProcessTree: true);
-        Assert.True(exited, "the run did not stop within 60 s of the signal");
-        string output = await stdout;
-        Assert.True(check.ExitCode == exitCode, $"exit {check.ExitCode}\n{output}\n{await stderr}");
-        Assert.Contains($"interrupted by {name}: 1 of 9 properties ran", output);
-        Assert.Contains("reference: interrupted", output);
-
+        Assert.True(run.ExitCode == exitCode, run.ToString());
+        Assert.Contains($"interrupted by {name}: 1 of 9 properties ran", run.Stdout);
+        Assert.Contains("reference: interrupted", run.Stdout);
         JsonElement report = JsonDocument.Parse(File.ReadAllText(Path.Combine(scratch.Path, "report.json"))).RootElement;
         Assert.Equal(name, report.GetProperty("interrupted").GetString());
         Assert.False(report.GetProperty("conformant").GetBoolean());
@@ -51,5 +33,26 @@ public sealed class InterruptTests
         Assert.Equal("interrupted", property.GetProperty("verdict").GetString());
         Assert.InRange(property.GetProperty("tests").GetInt32(), 1, 999_999);
         Assert.Contains($"**Interrupted by {name}**", File.ReadAllText(Path.Combine(scratch.Path, "report.md")));
+    }
+
+    /// <summary>Ctrl-C in a terminal signals the whole job: the suite and its host server, but the machines run on until the suite lets go.</summary>
+    [Fact]
+    [Trait("Category", "Native")]
+    public void Ctrl_C_on_a_native_run_stops_it_without_a_false_crash_and_leaves_no_process_or_RAM_file()
+    {
+        using var scratch = new ScratchDirectory();
+        string library = scratch["libsample-interrupted.so"]; // a copy of its own: other tests' hosts load the sample too
+        File.Copy(NativeBuild.Sample, library);
+        using CliProcess check = CliProcess.Start(null, ownSession: true, "check", "--impl", $"native:{library}", "--max-test", "1000000");
+        check.WaitForStderr(": running", TimeSpan.FromMinutes(1));
+        Thread.Sleep(2000);
+        check.Signal("INT", toGroup: true);
+        CliRun run = check.WaitForExit(TimeSpan.FromMinutes(1));
+
+        Assert.True(run.ExitCode == 130, run.ToString());
+        Assert.Contains("interrupted by SIGINT", run.Stdout);
+        Assert.DoesNotContain("FAILURE", run.Stdout); // the sample is conformant: no machine was pulled away mid-sequence
+        Leftovers.AssertNoProcessesOf(library);
+        Leftovers.AssertNoFilesStartingWith(CliProcess.ScratchPrefix(check.Id));
     }
 }

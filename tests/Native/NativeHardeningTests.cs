@@ -215,24 +215,24 @@ public sealed class NativeHardeningTests
     }
 
     /// <summary>
-    /// The whole command line, as its own process: the library is accepted (no usage error) and the run gives its
-    /// properties verdicts. directmap.roundtrip is left out (another shard): it boots its machine unguarded today,
-    /// so an mmspec_init fault there escapes as an internal error until that property catches it itself.
+    /// The whole command line, as its own process: the library is accepted (no usage error) and every property gets
+    /// its verdict at boot, directmap.roundtrip (which boots its own machine) included.
     /// </summary>
     [Theory]
-    [InlineData("init-panics", 2)]
-    [InlineData("init-segfault", 2)]
-    [InlineData("init-hang", 0)] // 0: one property alone, since every machine costs a call timeout
+    [InlineData("init-panics", 1)]
+    [InlineData("init-segfault", 1)]
+    [InlineData("init-hang", 0)] // 0: directmap.roundtrip and one other property, since every machine costs a call timeout
     public void Check_of_a_library_whose_mmspec_init_fails_exits_1_with_DMAP_04_and_leaves_nothing(string name, int shards)
     {
         string library = NativeBuild.Hostile(name);
         (CliRun run, int pid) = CliProcess.Run(null, "check", "--impl", $"native:{library}", "--max-test", "1", "--ram", "4M",
-            "--call-timeout", "0.3", "--shard", ShardWithout("directmap.roundtrip", shards));
+            "--call-timeout", "0.3", "--shard", ShardWith("directmap.roundtrip", shards));
 
         Assert.True(run.ExitCode == ExitCodes.Nonconformant, run.ToString());
         Assert.DoesNotContain("internal error", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("DMAP-04  fail", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("at boot", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("FAILURE directmap.roundtrip: [DMAP-04] at boot", run.Stdout, StringComparison.Ordinal);
         Leftovers.AssertNoProcessesOf(library);
         Leftovers.AssertNoFilesStartingWith(CliProcess.ScratchPrefix(pid));
     }
@@ -300,15 +300,15 @@ public sealed class NativeHardeningTests
     }
 
     /// <summary>
-    /// A shard ("i/n") of the default catalogue without <paramref name="propertyId"/>: one of <paramref name="count"/>
-    /// shards, or with 0 one property alone.
+    /// The shard ("i/n") of the default catalogue that holds <paramref name="propertyId"/>: the whole run for 1, or with
+    /// 0 a shard of two properties.
     /// </summary>
-    private static string ShardWithout(string propertyId, int count)
+    private static string ShardWith(string propertyId, int count)
     {
         IReadOnlyList<string> units = WorkPlan.Units(Profile.Default).Select(property => property.Id).ToList();
         int position = units.ToList().IndexOf(propertyId);
         Assert.True(position >= 0, $"no property {propertyId}");
-        int n = count == 0 ? units.Count : count;
-        return position % n == 0 ? $"2/{n}" : $"1/{n}";
+        int n = count == 0 ? (units.Count + 1) / 2 : count;
+        return $"{position % n + 1}/{n}";
     }
 }

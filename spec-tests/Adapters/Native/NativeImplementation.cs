@@ -40,6 +40,8 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     private ImplementationCrashedException? death;
     private bool disposed;
     private TimeSpan budgetLeft;
+    private ulong workerRam;
+    private readonly List<ulong> spaces = [];
 
     /// <summary>
     /// A fresh machine from <paramref name="server"/> on zeroed RAM of <paramref name="ramSize"/> bytes
@@ -68,7 +70,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
-            Call(NativeOp.Hello, [ramSize], WriteHelloBody()); // its flags (mmspec_capabilities) are no longer read
+            workerRam = Call(NativeOp.Hello, [ramSize], WriteHelloBody()).Flags; // where the worker maps the RAM
             budgetLeft = sequenceTimeout;
             log.Unlink(); // the machine has opened it by the time it answers
         }
@@ -173,7 +175,21 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     public int vmfree(ulong space, ulong addr, ulong npages) => (int)(long)Call(NativeOp.Vmfree, space, addr, npages).Result;
 
-    public ulong CreateSpace() => Call(NativeOp.SpaceCreate).Result;
+    public ulong CreateSpace()
+    {
+        ulong space = Call(NativeOp.SpaceCreate).Result;
+        if (space != ulong.MaxValue)
+            spaces.Add(space);
+        return space;
+    }
+
+    /// <summary>A call as messages show it: space handles by name, since a handle may be a host pointer.</summary>
+    private string Describe(NativeOp op, ReadOnlySpan<ulong> a) => NativeProtocol.Describe(op, a, SpaceName);
+
+    private string? SpaceName(ulong handle) => spaces.IndexOf(handle) is int index and >= 0 ? $"space{index}" : null;
+
+    /// <summary>Text from the implementation, printable and without what changes from run to run (see <see cref="ForeignText"/>).</summary>
+    private string Foreign(string text) => ForeignText.Normalised(text, workerRam, ram.Size, spaces);
 
     public ulong SpaceRoot(ulong space) => Call(NativeOp.SpaceRoot, space).Result;
 
@@ -216,7 +232,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         Span<ulong> a = stackalloc ulong[5];
         args.CopyTo(a);
         if (death is not null)
-            throw new ImplementationCrashedException($"host is gone ({(death.Hung ? "it hung" : death.Signal ?? "it died")}); {NativeProtocol.Describe(op, a)} not run",
+            throw new ImplementationCrashedException($"host is gone ({(death.Hung ? "it hung" : death.Signal ?? "it died")}); {Describe(op, a)} not run",
                 death.Hung, death.Signal);
         Span<byte> r = request;
         BinaryPrimitives.WriteUInt32LittleEndian(r, (uint)op);
@@ -227,7 +243,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         if (allowed <= TimeSpan.Zero)
         {
             hung = true;
-            throw HostDied(NativeProtocol.Describe(op, a), allowed, waitStatus: null);
+            throw HostDied(Describe(op, a), allowed, waitStatus: null);
         }
         lock (gate)
             waiting = true;
@@ -262,7 +278,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
                 budgetLeft -= Stopwatch.GetElapsedTime(started);
         }
         if (!complete)
-            throw HostDied(NativeProtocol.Describe(op, a), allowed, waitStatus: null);
+            throw HostDied(Describe(op, a), allowed, waitStatus: null);
         uint status = BinaryPrimitives.ReadUInt32LittleEndian(response);
         ulong result = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(8));
         ulong flags = BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(16));
@@ -271,16 +287,16 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             case NativeProtocol.StatusOk:
                 return (result, flags);
             case NativeProtocol.StatusPanic:
-                string text = ForeignText.Printable(Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes,
-                    Math.Min((int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText)));
+                string text = Foreign(ForeignText.Printable(Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes,
+                    Math.Min((int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText))));
                 int colon = text.IndexOf(':');
                 string reason = colon > 0 ? text[..colon].Trim() : text;
-                throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {NativeProtocol.Describe(op, a)}: {text}");
+                throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {Describe(op, a)}: {text}");
             case NativeProtocol.StatusEnded:
                 endedStatusSeen = true;
-                throw HostDied(NativeProtocol.Describe(op, a), allowed, waitStatus: (int)result);
+                throw HostDied(Describe(op, a), allowed, waitStatus: (int)result);
             default:
-                throw new InvalidOperationException($"mmspec-host rejected {NativeProtocol.Describe(op, a)} (status {status}): a protocol mismatch");
+                throw new InvalidOperationException($"mmspec-host rejected {Describe(op, a)} (status {status}): a protocol mismatch");
         }
     }
 
@@ -348,7 +364,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         {
             what = $"host closed its connection in {call}";
         }
-        string tail = log.Tail();
+        string tail = Foreign(log.Tail());
         if (tail.Length > 0)
             what += $" (host stderr: {tail})";
         death = new ImplementationCrashedException(what, hung, signal);

@@ -28,9 +28,11 @@ public static class NativeProtocol
     public const uint StatusEnded = 3;
 
     /// <summary>A request as the C call it stands for, for verdicts ("host crashed: SIGSEGV in vmfind(…)").</summary>
-    public static string Describe(NativeOp op, ReadOnlySpan<ulong> a)
+    /// <param name="space">Names a space handle (space0, space1): a handle may be a host pointer, which changes from run to run.</param>
+    public static string Describe(NativeOp op, ReadOnlySpan<ulong> a, Func<ulong, string?>? space = null)
     {
         static string H(ulong value) => value == ulong.MaxValue ? "MM_NADDR" : $"0x{value:X}";
+        string S(ulong handle) => space?.Invoke(handle) ?? H(handle);
         return op switch
         {
             NativeOp.Hello => "mmspec_init",
@@ -39,14 +41,14 @@ public static class NativeProtocol
             NativeOp.PhysFreePage => $"mm_phys_free_page({H(a[0])})",
             NativeOp.Kmalloc => $"kmalloc({a[0]})",
             NativeOp.Kfree => $"kfree({H(a[0])})",
-            NativeOp.MapSingle => $"mm_map_single({H(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]})",
-            NativeOp.MapGet => $"mm_map_get({H(a[0])}, {H(a[1])}, {(a[2] != 0 ? "&flags" : "NULL")})",
-            NativeOp.UmapSingle => $"mm_umap_single({H(a[0])}, {H(a[1])}, {a[2]})",
-            NativeOp.Vmfind => $"vmfind({H(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]})",
-            NativeOp.Vmalloc => $"vmalloc({H(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]}, {a[4]})",
-            NativeOp.Vmfree => $"vmfree({H(a[0])}, {H(a[1])}, {a[2]})",
+            NativeOp.MapSingle => $"mm_map_single({S(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]})",
+            NativeOp.MapGet => $"mm_map_get({S(a[0])}, {H(a[1])}, {(a[2] != 0 ? "&flags" : "NULL")})",
+            NativeOp.UmapSingle => $"mm_umap_single({S(a[0])}, {H(a[1])}, {a[2]})",
+            NativeOp.Vmfind => $"vmfind({S(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]})",
+            NativeOp.Vmalloc => $"vmalloc({S(a[0])}, {H(a[1])}, {H(a[2])}, {a[3]}, {a[4]})",
+            NativeOp.Vmfree => $"vmfree({S(a[0])}, {H(a[1])}, {a[2]})",
             NativeOp.SpaceCreate => "mmspec_space_create()",
-            NativeOp.SpaceRoot => $"mmspec_space_root({H(a[0])})",
+            NativeOp.SpaceRoot => $"mmspec_space_root({S(a[0])})",
             NativeOp.PhysAllocPages => $"mm_phys_alloc_page() repeated until MM_NADDR (at most {a[0]} times)",
             NativeOp.PhysFreePages => $"mm_phys_free_page() on {a[0]} pages in turn",
             _ => op.ToString(),
