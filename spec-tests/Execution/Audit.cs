@@ -27,10 +27,10 @@ public static class Audit
             }
             foreach (ulong page in tables.Keys)
                 ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
-            (OwnershipMap owned, (string Clause, string Message)? conflict) =
+            (OwnershipMap owned, Conflict? conflict) =
                 OwnershipMap.Build(ctx.Model, tables.Select(pair => (pair.Key, pair.Value)), ctx.Implementation.RamSize);
             if (conflict is { } found)
-                ctx.Fail(found.Clause, found.Message);
+                ctx.Fail(found.Clause, found.Message, state: OwnerChecks(found));
             ctx.Owned = owned;
         }
         catch (MalformedPageTableException malformed)
@@ -41,10 +41,27 @@ public static class Audit
         {
             ctx.Fail(clause, $"the page tables point outside RAM: {outside.Message}");
         }
-        if (ctx.Patterns.FirstDamage() is { } damage)
-            ctx.Fail(DamageClause(damage), damage);
+        if (ctx.Patterns.FirstDamage() is ({ } damage, { } marks))
+            ctx.Fail(DamageClause(damage), damage, state: [marks]);
         ctx.Touched.Clear();
     }
+
+    /// <summary>
+    /// A page with two owners: what C can see of it is a page table, found by walking. (A client page or a heap block
+    /// is a value some call returned: the step that received it checked it already.)
+    /// </summary>
+    private static IReadOnlyList<StateCheck>? OwnerChecks(Conflict conflict)
+    {
+        var checks = new List<StateCheck>();
+        if (OwnershipMap.IsTable(conflict.First) && !OwnershipMap.IsTable(conflict.Second))
+            checks.Add(new NotTableCheck(conflict.Page, conflict.Second));
+        if (OwnershipMap.IsTable(conflict.Second) && !OwnershipMap.IsTable(conflict.First))
+            checks.Add(new NotTableCheck(conflict.Page, conflict.First));
+        return checks.Count > 0 ? checks : null;
+    }
+
+    private static void FailAt(SequenceContext ctx, string clause, string message, int space, ulong virt) =>
+        ctx.Fail(clause, message, state: [TranslationCheck.Of(ctx.Model, space, virt)]);
 
     private static string DamageClause(string damage) => damage.StartsWith("heap", StringComparison.Ordinal) ? "HEAP-04" : "PHYS-01";
 
@@ -59,11 +76,11 @@ public static class Audit
         if (expected is not { } model)
         {
             if (actual.IsOk)
-                ctx.Fail(clause, $"{where}: the MMU translates it ({actual.Leaf}) but it should be unmapped");
+                FailAt(ctx, clause, $"{where}: the MMU translates it ({actual.Leaf}) but it should be unmapped", space, virt);
             return;
         }
         if (!actual.IsOk)
-            ctx.Fail(clause, $"{where}: the MMU faults ({actual.Fault}) but it should map to 0x{model.Mapping.Phys + (virt - model.Base):X}");
+            FailAt(ctx, clause, $"{where}: the MMU faults ({actual.Fault}) but it should map to 0x{model.Mapping.Phys + (virt - model.Base):X}", space, virt);
         CompareLeaf(ctx, space, actual.Leaf, model.Base, model.Mapping, clause);
     }
 
@@ -77,18 +94,18 @@ public static class Audit
             if (pending && expected.Current.Base < leaf.VirtualBase)
                 break;
             if (!pending || expected.Current.Base > leaf.VirtualBase)
-                ctx.Fail(clause, $"space{space}: the page tables map {leaf}, which the model does not have");
+                FailAt(ctx, clause, $"space{space}: the page tables map {leaf}, which the model does not have", space, leaf.VirtualBase);
             CompareLeaf(ctx, space, leaf, leaf.VirtualBase, expected.Current.Mapping, clause);
             pending = expected.MoveNext();
         }
         if (pending)
-            ctx.Fail(clause, $"space{space}: 0x{expected.Current.Base:X} should map {expected.Current.Mapping} but the page tables have no such page");
+            FailAt(ctx, clause, $"space{space}: 0x{expected.Current.Base:X} should map {expected.Current.Mapping} but the page tables have no such page", space, expected.Current.Base);
     }
 
     private static void CompareLeaf(SequenceContext ctx, int space, MappedLeaf leaf, ulong expectedBase, Mapping mapping, string clause)
     {
         if (leaf.VirtualBase != expectedBase || leaf.Bytes != mapping.Size || leaf.PhysicalBase != mapping.Phys)
-            ctx.Fail(clause, $"space{space} 0x{expectedBase:X}: the page tables hold {leaf}; the model says {mapping}");
+            FailAt(ctx, clause, $"space{space} 0x{expectedBase:X}: the page tables hold {leaf}; the model says {mapping}", space, expectedBase);
         Rights actual = BootState.RightsOf(leaf.Permissions);
         if (actual == mapping.Rights)
             return;
@@ -100,6 +117,6 @@ public static class Audit
             _ => "MAP-04",
         };
         string made = mapping.Kind is MappingKind.DirectMap or MappingKind.Boot ? "it had at boot" : "the mapping was made with";
-        ctx.Fail(changed, $"space{space} 0x{expectedBase:X}: effective permissions through all levels are {leaf.Permissions}, but {made} {mapping.Rights}");
+        FailAt(ctx, changed, $"space{space} 0x{expectedBase:X}: effective permissions through all levels are {leaf.Permissions}, but {made} {mapping.Rights}", space, expectedBase);
     }
 }

@@ -30,9 +30,14 @@ public static class LeakTrace
             return found;
         FreeCount lost = counts[first];
         Violation atTeardown = counted.Violation!;
+        List<CallRecord> trace = counted.Trace.Where(call => call.Step <= lost.Step).ToList();
+        // The reproducer repeats the suite's counts up to that step (they are part of the run that showed the leak), then counts once more.
+        List<SuiteAction> actions = (atTeardown.Actions ?? []).Where(action => action.Step <= lost.Step && action.AfterCall <= trace.Count)
+            .Where(action => !(action is FreePagesCounted && action.Step == lost.Step)).ToList();
         var violation = new Violation(lost.Operation.Clause,
             $"after step {lost.Step} ({lost.Operation}), only {lost.Free} pages could be allocated; {lost.Expected} should be free: "
-            + $"{lost.Expected - lost.Free} page(s) missing from then on (traced from the teardown, which found: {atTeardown.Message})", lost.Step);
-        return counted with { Violation = violation, Trace = counted.Trace.Where(call => call.Step <= lost.Step).ToList() };
+            + $"{lost.Expected - lost.Free} page(s) missing from then on (traced from the teardown, which found: {atTeardown.Message})", lost.Step,
+            State: [new FreePagesCheck($"step {lost.Step}", lost.Held, allowance, AtMost: false)], Actions: actions);
+        return counted with { Violation = violation, Trace = trace };
     }
 }

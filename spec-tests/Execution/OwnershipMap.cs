@@ -22,17 +22,20 @@ public sealed class OwnershipMap
     /// Heap blocks share pages with each other; every other kind of owner must be alone on its page. A block
     /// outside the direct map of RAM (the spec does not say where the heap lives) owns no page the suite can see.
     /// </summary>
-    public static (OwnershipMap Map, (string Clause, string Message)? Conflict) Build(ApiState model, IEnumerable<(ulong Page, string Owner)> tables, ulong ramSize)
+    /// <summary>Whether an owner as this map names it is a page table (the audit names them "a PT page table", ...).</summary>
+    public static bool IsTable(string owner) => owner.EndsWith(" page table", StringComparison.Ordinal);
+
+    public static (OwnershipMap Map, Conflict? Conflict) Build(ApiState model, IEnumerable<(ulong Page, string Owner)> tables, ulong ramSize)
     {
         var owners = new Dictionary<ulong, string>();
-        (string, string)? conflict = null;
+        Conflict? conflict = null;
 
         void Claim(ulong page, string owner, string clause, bool shareable = false)
         {
             if (owners.TryGetValue(page, out string? existing))
             {
                 if (!(shareable && existing.StartsWith("heap", StringComparison.Ordinal)))
-                    conflict ??= (clause, $"physical page 0x{page:X} is both {existing} and {owner}");
+                    conflict ??= new Conflict(clause, $"physical page 0x{page:X} is both {existing} and {owner}", page, existing, owner);
                 return;
             }
             owners[page] = owner;
@@ -64,3 +67,6 @@ public sealed class OwnershipMap
         return pointer >= AddressSpaceLayout.KernelBase && phys < ramSize && ramSize - phys >= Math.Max(size, 1);
     }
 }
+
+/// <summary>A page with two owners: the clause it breaks, the message, and who they are.</summary>
+public sealed record Conflict(string Clause, string Message, ulong Page, string First, string Second);

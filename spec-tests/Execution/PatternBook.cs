@@ -5,20 +5,21 @@ namespace Mmspec.SpecTests.Execution;
 
 /// <summary>
 /// Unique marks the suite writes into every page and heap block it holds, and checks after each step:
-/// a page that another owner scribbles on, or that is handed out twice, loses its mark.
+/// a page that another owner scribbles on, or that is handed out twice, loses its mark. Every write is kept
+/// in <paramref name="actions"/> as a <see cref="MarkWritten"/> placed in the trace (<paramref name="position"/>: the
+/// calls made so far and the step), so that a C reproducer writes the same marks at the same points and checks
+/// the one that broke.
 /// </summary>
-public sealed class PatternBook(IRamAccess ram)
+public sealed class PatternBook(IRamAccess ram, Func<(int AfterCall, int Step)> position, List<SuiteAction> actions)
 {
-    private readonly Dictionary<ulong, ulong> pageMarks = [];
-    private readonly Dictionary<ulong, (ulong Size, ulong Mark)> blockMarks = [];
+    private readonly Dictionary<ulong, List<MarkWritten>> pageMarks = [];
+    private readonly Dictionary<ulong, (ulong Size, List<MarkWritten> Marks)> blockMarks = [];
     private ulong counter;
 
     public void MarkPage(ulong page)
     {
         ulong mark = NextMark(page);
-        ram.WriteU64(page, mark);
-        ram.WriteU64(page + AddressSpaceLayout.PageSize - 8, ~mark);
-        pageMarks[page] = mark;
+        pageMarks[page] = [Write(page, mark, 8), Write(page + AddressSpaceLayout.PageSize - 8, ~mark, 8)];
     }
 
     public void ForgetPage(ulong page) => pageMarks.Remove(page);
@@ -26,36 +27,47 @@ public sealed class PatternBook(IRamAccess ram)
     public void MarkBlock(ulong pointer, ulong size)
     {
         ulong mark = NextMark(pointer);
-        Span<byte> bytes = stackalloc byte[8];
-        BitConverter.TryWriteBytes(bytes, mark);
         ulong phys = pointer - AddressSpaceLayout.KernelBase;
-        ram.Write(phys, bytes[..(int)Math.Min(size, 8)]);
+        var marks = new List<MarkWritten>();
+        if (size > 0)
+            marks.Add(Write(phys, mark, (int)Math.Min(size, 8)));
         if (size >= 16)
-            ram.WriteU64(phys + size - 8 & ~7UL, ~mark);
-        blockMarks[pointer] = (size, mark);
+            marks.Add(Write(phys + size - 8 & ~7UL, ~mark, 8));
+        blockMarks[pointer] = (size, marks);
     }
 
     public void ForgetBlock(ulong pointer) => blockMarks.Remove(pointer);
 
-    /// <summary>The first mark that changed, described, or null when all hold.</summary>
-    public string? FirstDamage()
+    /// <summary>The first mark that changed, described, with the marks that should still be there; null when all hold.</summary>
+    public (string Message, PatternCheck Check)? FirstDamage()
     {
-        foreach ((ulong page, ulong mark) in pageMarks)
-            if (ram.ReadU64(page) != mark || ram.ReadU64(page + AddressSpaceLayout.PageSize - 8) != ~mark)
-                return $"page 0x{page:X} lost the pattern the suite wrote into it";
+        foreach ((ulong page, List<MarkWritten> marks) in pageMarks)
+            if (!marks.All(Holds))
+                return ($"page 0x{page:X} lost the pattern the suite wrote into it", new PatternCheck($"page 0x{page:X}", marks));
+        foreach ((ulong pointer, (ulong size, List<MarkWritten> marks)) in blockMarks)
+            if (!marks.All(Holds))
+                return ($"heap block 0x{pointer:X} ({size} bytes) lost the pattern the suite wrote into it", new PatternCheck($"heap block 0x{pointer:X} ({size} bytes)", marks));
+        return null;
+    }
+
+    private MarkWritten Write(ulong phys, ulong value, int length)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        BitConverter.TryWriteBytes(bytes, value);
+        ram.Write(phys, bytes[..length]);
+        (int afterCall, int step) = position();
+        var written = new MarkWritten(afterCall, step, phys, value, length);
+        actions.Add(written);
+        return written;
+    }
+
+    private bool Holds(MarkWritten mark)
+    {
         Span<byte> bytes = stackalloc byte[8];
         Span<byte> expected = stackalloc byte[8];
-        foreach ((ulong pointer, (ulong size, ulong mark)) in blockMarks)
-        {
-            ulong phys = pointer - AddressSpaceLayout.KernelBase;
-            Span<byte> head = bytes[..(int)Math.Min(size, 8)];
-            ram.Read(phys, head);
-            BitConverter.TryWriteBytes(expected, mark);
-            bool tailOk = size < 16 || ram.ReadU64(phys + size - 8 & ~7UL) == ~mark;
-            if (!head.SequenceEqual(expected[..head.Length]) || !tailOk)
-                return $"heap block 0x{pointer:X} ({size} bytes) lost the pattern the suite wrote into it";
-        }
-        return null;
+        ram.Read(mark.Phys, bytes[..mark.Length]);
+        BitConverter.TryWriteBytes(expected, mark.Value);
+        return bytes[..mark.Length].SequenceEqual(expected[..mark.Length]);
     }
 
     // Marks differ per owner and per use, and their low bit is set so that a stale mark read as a

@@ -19,6 +19,7 @@ public sealed partial class SequenceContext
         Guarded(clause, "freeing the pages allocated to count them", () =>
         {
             Implementation.FreePages(pages);
+            Actions.Add(new FreePagesCounted(Trace.Count, Step)); // recorded once whole: a C reproducer counts them again
             return 0;
         });
 

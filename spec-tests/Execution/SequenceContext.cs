@@ -18,7 +18,7 @@ public sealed partial class SequenceContext
         Implementation = implementation;
         Profile = profile;
         Model = ApiState.Boot(SpaceCount, []); // replaced by what setup observes of the boot state
-        Patterns = new PatternBook(implementation.Ram);
+        Patterns = new PatternBook(implementation.Ram, () => (Trace.Count, Step), Actions);
     }
 
     public IMmImplementation Implementation { get; }
@@ -36,6 +36,9 @@ public sealed partial class SequenceContext
     public PatternBook Patterns { get; }
 
     public List<CallRecord> Trace { get; } = [];
+
+    /// <summary>What the suite did to the machine besides the calls of <see cref="Trace"/> (marks, counts of free pages), placed in it.</summary>
+    public List<SuiteAction> Actions { get; } = [];
 
     /// <summary>Addresses the current step touched, re-checked through the MMU model after it.</summary>
     public List<(int Space, ulong Virt)> Touched { get; } = [];
@@ -108,13 +111,30 @@ public sealed partial class SequenceContext
             Fail(clause, message.ToStringAndClear());
     }
 
-    public void Fail(string clause, string message, string? expected = null)
+    /// <summary>
+    /// Ends the sequence with a violation. <paramref name="expected"/> is the C condition the call's result had to meet,
+    /// <paramref name="state"/> what the state after the step should have been; with neither (a panic, a crash, tables the
+    /// MMU cannot walk), the state every audit requires: every space's page tables lie in RAM and are well formed.
+    /// </summary>
+    public void Fail(string clause, string message, string? expected = null, IReadOnlyList<StateCheck>? state = null)
     {
         // The default profile is what every implementation must do: a choice the spec leaves open is never a verdict there.
         if (!Strict && ClauseCatalogue.Load().TryGet(clause, out Clause? known) && known.IsImplementationDefined)
             throw new InvalidOperationException($"mmspec bug: the default profile reported implementation-defined clause {clause}: {message}");
-        throw new ViolationException(new Violation(clause, message, Step, expected));
+        if (expected is null && state is null)
+            state = Enumerable.Range(0, Roots.Length).Select(space => (StateCheck)new TablesSoundCheck(space)).ToList();
+        throw new ViolationException(new Violation(clause, message, Step, expected, state, Actions.ToList()));
     }
+
+    /// <summary>A check on the state after the step: <paramref name="state"/> is what it should have been, for the C reproducer.</summary>
+    public void CheckState(bool condition, string clause, string message, params StateCheck[] state)
+    {
+        if (!condition)
+            Fail(clause, message, state: state);
+    }
+
+    /// <summary>Pages in use that the allocator handed out, other than page tables: the client's, its regions', its heap blocks'.</summary>
+    public int HeldFromAllocator => Owned.Owners.Count(owner => FreeAtBaseline.Contains(owner.Key) && !OwnershipMap.IsTable(owner.Value));
 
     /// <summary>
     /// A check on the value the step's call returned: <paramref name="expected"/> is the C condition it had to
@@ -198,6 +218,12 @@ public sealed partial class SequenceContext
         }
         catch (Exception failure) when (failure is not ViolationException)
         {
+            // Which call of the batch failed is not known: all are recorded, the last one with how the batch ended.
+            CallEnd end = failure is ImplementationPanicException ? CallEnd.Panicked : CallEnd.Crashed;
+            for (int index = 0; index < pages.Count; index++)
+                Trace.Add(index < pages.Count - 1
+                    ? new CallRecord(Step, ApiCall.FreePage(pages[index]), CallEnd.Returned, default)
+                    : new CallRecord(Step, ApiCall.FreePage(pages[index]), end, default, $"one of the batch's {pages.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}"));
             string how = failure is ImplementationPanicException panic ? $"panicked ({panic.Reason})" : "crashed";
             Fail(clause, $"mm_phys_free_page on each of the {pages.Count} pages the client held ({string.Join(", ", pages.Take(8).Select(Hex))}{(pages.Count > 8 ? ", ..." : "")}) {how}: {failure.GetType().Name}: {failure.Message}");
         }

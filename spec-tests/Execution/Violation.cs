@@ -3,9 +3,13 @@ namespace Mmspec.SpecTests.Execution;
 /// <summary>
 /// A broken clause: which one, at which step, and what was seen. When the broken check was about the value
 /// the step's call returned, <paramref name="Expected"/> is the C condition that value had to meet, with
-/// <c>r</c> standing for it (e.g. <c>r == 0x101000</c>).
+/// <c>r</c> standing for it (e.g. <c>r == 0x101000</c>). When it was about the state after the step,
+/// <paramref name="State"/> says what that state should have been (<see cref="StateCheck"/>).
+/// <paramref name="Actions"/> is what the suite did to the machine besides the recorded calls (the marks it wrote,
+/// its counts of free pages), each placed in the trace, so that a C reproducer can do the same.
 /// </summary>
-public sealed record Violation(string Clause, string Message, int Step, string? Expected = null)
+public sealed record Violation(string Clause, string Message, int Step, string? Expected = null,
+    IReadOnlyList<StateCheck>? State = null, IReadOnlyList<SuiteAction>? Actions = null)
 {
     public override string ToString() => $"[{Clause}] step {Step}: {Message}";
 }

@@ -1,14 +1,18 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Mmspec.Models.State;
 using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Properties;
 
 namespace Mmspec.SpecTests.Reproducers;
 
 /// <summary>
-/// A failure as a self-contained C function for a kernel developer's own harness: the suite's setup, then the
-/// shrunk calls in order. Calls before the failing step assert what the implementation returned in the recorded
-/// run (so a divergence shows where it starts); the failing call asserts what the spec requires.
+/// A failure as a self-contained C function for a kernel developer's own harness (or native/repro/main.c): the
+/// suite's setup, then the shrunk calls in order, with what the suite itself did between them (the marks it wrote
+/// into the pages and blocks it holds, its counts of free pages). Calls before the failing step assert what the
+/// implementation returned in the recorded run (so a divergence shows where it starts); the failing call asserts
+/// what the spec requires of its result, or of the state after it (<see cref="StateCheck"/>, through
+/// mmspec_repro.h: page walks, the marks, a count of free pages).
 /// </summary>
 public static partial class CReproducer
 {
@@ -16,42 +20,129 @@ public static partial class CReproducer
     {
         Failure failure = result.Failure ?? throw new ArgumentException("the property passed: nothing to reproduce", nameof(result));
         Violation violation = failure.Violation;
+        IReadOnlyList<StateCheck> state = violation.State ?? [];
+        IReadOnlyList<SuiteAction> actions = violation.Actions ?? [];
+        ulong pages = failure.RamSize / AddressSpaceLayout.PageSize;
+        bool drains = failure.Replay.DrainsFreePages || actions.OfType<FreePagesCounted>().Any() || state.OfType<FreePagesCheck>().Any();
+        string function = $"mmspec_reproduce_{CSharpReproducer.Identifier(result.PropertyId)}";
         var c = new StringBuilder();
         c.AppendLine("/*");
         c.AppendLine($" * mmspec reproducer: {implementation} breaks {violation.Clause} (property {result.PropertyId}, profile {settings.Profile.ToString().ToLowerInvariant()}, seed {failure.Seed}).");
         foreach (string line in violation.Message.Split('\n'))
-            c.AppendLine($" * {line.Replace("*/", "* /", StringComparison.Ordinal)}");
+            c.AppendLine($" * {Comment(line)}");
         c.AppendLine(" *");
-        c.AppendLine($" * Start from a fresh machine with 0x{failure.RamSize:X} bytes ({failure.RamSize / 4096} pages) of RAM. Values asserted before the failing call are the");
-        c.AppendLine(" * ones the implementation returned in the recorded run; the failing call asserts what the spec requires.");
+        c.AppendLine($" * Start from a fresh machine with 0x{failure.RamSize:X} bytes ({pages} pages) of RAM. Values asserted before the failing call are the");
+        c.AppendLine(" * ones the implementation returned in the recorded run; the failing call asserts what the spec requires of its result or of");
+        c.AppendLine(" * the state after it. Run it on a hosted build with native/repro/main.c:");
+        c.AppendLine($" *     gcc -O2 -I native/include -DMMSPEC_REPRODUCE={function} -o repro native/repro/main.c this.c libyours.so && ./repro 0x{failure.RamSize:X}");
         c.AppendLine(" */");
         c.AppendLine("#include <assert.h>");
         c.AppendLine("#include <stddef.h>");
         c.AppendLine("#include <stdint.h>");
         c.AppendLine("#include \"mmspec.h\"");
+        c.AppendLine("#include \"mmspec_repro.h\"");
+        if (drains)
+        {
+            c.AppendLine();
+            c.AppendLine("/* How the suite counts free pages: it allocates every free page, then frees them in the same order. */");
+            c.AppendLine("static size_t drain_free_pages(void)");
+            c.AppendLine("{");
+            c.AppendLine($"    static uintptr_t drained[{pages + 1}]; /* one more than RAM has pages */");
+            c.AppendLine("    size_t count = 0;");
+            c.AppendLine($"    while (count < {pages + 1} && (drained[count] = mm_phys_alloc_page()) != MM_NADDR)");
+            c.AppendLine("        count++;");
+            c.AppendLine($"    assert(count <= {pages}); /* PHYS-04: never more pages than RAM has */");
+            c.AppendLine("    for (size_t i = 0; i < count; i++)");
+            c.AppendLine("        mm_phys_free_page(drained[i]);");
+            c.AppendLine("    return count;");
+            c.AppendLine("}");
+        }
         c.AppendLine();
-        c.AppendLine($"void mmspec_reproduce_{CSharpReproducer.Identifier(result.PropertyId)}(void)");
+        c.AppendLine($"void {function}(void)");
         c.AppendLine("{");
+        c.AppendLine($"    const size_t ram_size = 0x{failure.RamSize:X};");
         c.AppendLine("    /* the suite's setup: two address spaces */");
         c.AppendLine("    mm_space_t space0 = mmspec_space_create();");
         c.AppendLine("    mm_space_t space1 = mmspec_space_create();");
-        c.AppendLine("    (void) space0; (void) space1;");
+        c.AppendLine("    const uintptr_t roots[2] = { mmspec_space_root(space0), mmspec_space_root(space1) };");
+        c.AppendLine("    (void) space0; (void) space1; (void) roots; (void) ram_size;");
+        if (state.OfType<FreePagesCheck>().Any())
+            c.AppendLine("    const size_t tables_at_start = mmspec_repro_count_tables(roots, 2, ram_size);");
         if (failure.Replay.DrainsFreePages)
         {
-            c.AppendLine("    /* ...then it counts free pages: every page allocated, then freed in the same order */");
-            c.AppendLine($"    static uintptr_t drained[{failure.RamSize / 4096 + 1}]; /* one more than RAM has pages: the last holds MM_NADDR */");
-            c.AppendLine("    size_t count = 0;");
-            c.AppendLine("    while ((drained[count] = mm_phys_alloc_page()) != MM_NADDR)");
-            c.AppendLine("        count++;");
-            c.AppendLine("    for (size_t i = 0; i < count; i++)");
-            c.AppendLine("        mm_phys_free_page(drained[i]);");
+            c.AppendLine("    /* ...then it counts free pages */");
+            c.AppendLine("    const size_t free_at_start = drain_free_pages();");
+            c.AppendLine("    (void) free_at_start;");
         }
         if (failure.Trace.Any(call => call.Call.WantsFlags))
             c.AppendLine("    uint64_t flags = 0;");
+        AppendActions(c, actions, afterCall: 0);
         for (int index = 0; index < failure.Trace.Count; index++)
-            AppendCall(c, failure.Trace[index], index, isLast: index == failure.Trace.Count - 1, violation);
+        {
+            bool isLast = index == failure.Trace.Count - 1;
+            AppendCall(c, failure.Trace[index], index, isLast, violation);
+            if (!isLast)
+                AppendActions(c, actions, afterCall: index + 1);
+        }
+        AppendActions(c, actions.Where(action => action.AfterCall >= failure.Trace.Count).ToList(), afterCall: null);
+        if (state.Count > 0)
+        {
+            c.AppendLine($"    /* the state after it: {violation.Clause} */");
+            foreach (StateCheck check in state)
+                AppendCheck(c, check, violation.Clause);
+        }
         c.AppendLine("}");
         return c.ToString();
+    }
+
+    /// <summary>The suite's own doings placed after call <paramref name="afterCall"/> (all of them when null).</summary>
+    private static void AppendActions(StringBuilder c, IReadOnlyList<SuiteAction> actions, int? afterCall)
+    {
+        foreach (SuiteAction action in actions.Where(action => afterCall is null || action.AfterCall == afterCall))
+            switch (action)
+            {
+                case MarkWritten mark:
+                    c.AppendLine($"    mmspec_repro_mark(0x{mark.Phys:X}, 0x{mark.Value:X}ull, {mark.Length}); /* the suite's mark in a page or block it holds */");
+                    break;
+                case FreePagesCounted:
+                    c.AppendLine("    (void) drain_free_pages(); /* the suite counts free pages */");
+                    break;
+            }
+    }
+
+    /// <summary>One expected fact about the state, asserted: the one place every kind of <see cref="StateCheck"/> becomes C.</summary>
+    private static void AppendCheck(StringBuilder c, StateCheck check, string clause)
+    {
+        c.AppendLine($"    /* {Comment(check.Describe())} */");
+        switch (check)
+        {
+            case TranslationCheck { Expected: { } mapping } translation:
+                c.AppendLine($"    assert(mmspec_repro_maps(roots[{translation.Space}], 0x{translation.Virt:X}, 0x{mapping.Phys:X}, 0x{mapping.Size:X}, {ApiCall.FlagNames((ulong)mapping.Rights)}, ram_size));");
+                break;
+            case TranslationCheck translation:
+                c.AppendLine($"    assert(mmspec_repro_unmapped(roots[{translation.Space}], 0x{translation.Virt:X}, ram_size));");
+                break;
+            case TablesSoundCheck sound:
+                c.AppendLine($"    assert(mmspec_walk_sound(roots[{sound.Space}], ram_size));");
+                break;
+            case NotTableCheck notTable:
+                c.AppendLine($"    assert(!mmspec_repro_is_table(roots, 2, 0x{notTable.Page:X}, ram_size));");
+                break;
+            case PatternCheck pattern:
+                c.AppendLine($"    assert({string.Join(" && ", pattern.Marks.Select(mark => $"mmspec_repro_holds(0x{mark.Phys:X}, 0x{mark.Value:X}ull, {mark.Length})"))});");
+                break;
+            case FreePagesCheck free:
+                c.AppendLine("    {");
+                c.AppendLine("        long long tables_created = (long long) mmspec_repro_count_tables(roots, 2, ram_size) - (long long) tables_at_start;");
+                c.AppendLine("        long long free_now = (long long) drain_free_pages();");
+                c.AppendLine(free.AtMost
+                    ? $"        assert(free_now <= (long long) free_at_start - tables_created - {free.Held});"
+                    : $"        assert(free_now + {free.Allowance} >= (long long) free_at_start - tables_created - {free.Held});");
+                c.AppendLine("    }");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(check), check, $"no C for this state check of {clause}");
+        }
     }
 
     private static void AppendCall(StringBuilder c, CallRecord record, int index, bool isLast, Violation violation)
@@ -59,29 +150,39 @@ public static partial class CReproducer
         string name = $"r{index + 1}";
         string call = record.Call.ToC();
         if (record.Call.Function == ApiFunction.kfree)
-            call = call.Replace("kfree(", "kfree((void *) ", StringComparison.Ordinal);
+            call = $"kfree(mmspec_repro_host_pointer({ApiCall.RenderC(record.Call.Args[0])}, ram_size))";
         c.AppendLine();
         c.AppendLine(isLast ? $"    /* step {record.Step}: {violation.Clause} is broken here */" : $"    /* step {record.Step} */");
         string? condition = isLast ? violation.Expected : Observed(record, name);
         if (record.End == CallEnd.Panicked && !isLast)
-            c.AppendLine($"    /* the implementation panicked here ({record.Detail}), as the spec's strict profile expects: run it under your panic hook */");
+            c.AppendLine($"    /* the implementation panicked here ({Comment(record.Detail)}), as the spec's strict profile expects: run it under your panic hook */");
+        if (record.End != CallEnd.Returned && isLast)
+            c.AppendLine($"    /* the call must return normally; in the recorded run it {(record.End == CallEnd.Panicked ? "panicked" : "crashed")} ({Comment(record.Detail)}) */");
+        if (condition == "a kernel panic")
+        {
+            c.AppendLine(record.Call.Returns == ReturnKind.Void ? $"    {call};" : $"    (void) {call};");
+            c.AppendLine($"    /* expected: {condition} */");
+            return;
+        }
         switch (record.Call.Returns)
         {
             case ReturnKind.Void:
                 c.AppendLine($"    {call};");
                 if (isLast && condition is not null)
-                    c.AppendLine($"    /* expected: {condition} */");
+                    c.AppendLine($"    /* expected: {Comment(condition)} */");
                 return;
             case ReturnKind.Status:
                 c.AppendLine($"    int {name} = {call};");
                 break;
+            case ReturnKind.Address when record.Call.Function == ApiFunction.kmalloc:
+                c.AppendLine($"    uintptr_t {name} = mmspec_repro_spec_pointer({call}, ram_size);");
+                break;
             default:
-                string cast = record.Call.Function == ApiFunction.kmalloc ? "(uintptr_t) " : "";
-                c.AppendLine($"    uintptr_t {name} = {cast}{call};");
+                c.AppendLine($"    uintptr_t {name} = {call};");
                 break;
         }
         if (condition is null)
-            c.AppendLine($"    (void) {name}; /* the violation is in the state after this call, not its result: {violation.Clause} */");
+            c.AppendLine($"    (void) {name};");
         else
             c.AppendLine($"    assert({ResultVariable().Replace(condition, name)});");
     }
@@ -96,6 +197,8 @@ public static partial class CReproducer
         string value = ApiCall.Hex(record.Outcome.Value);
         return record.Outcome.Flags is { } flags ? $"r == {value} && flags == ({ApiCall.FlagNames(flags)})" : $"r == {value}";
     }
+
+    private static string Comment(string text) => text.Replace("*/", "* /", StringComparison.Ordinal);
 
     [GeneratedRegex(@"\br\b")]
     private static partial Regex ResultVariable();

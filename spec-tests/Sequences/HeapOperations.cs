@@ -26,16 +26,20 @@ public sealed record Kmalloc(ulong Size) : Operation
         ctx.CheckResult(pointer % Alignment == 0, $"r % {Alignment} == 0", "HEAP-02", $"kmalloc({Size}) returned 0x{pointer:X}, not {Alignment}-byte aligned");
         ulong phys = pointer - AddressSpaceLayout.KernelBase;
         bool inDirectMap = OwnershipMap.HeapBlockInRam(pointer, Size, ctx.Implementation.RamSize);
+        ulong length = Math.Max(Size, 1);
         if (ctx.Strict)
-            ctx.Check(inDirectMap, "HEAP-D01", $"kmalloc({Size}) returned 0x{pointer:X}, not a direct-map pointer into RAM");
-        ctx.Check(!ctx.Model.HeapBlocks.ContainsKey(pointer), Size == 0 ? "HEAP-08" : "HEAP-03", $"kmalloc returned 0x{pointer:X}, which is already live");
+            ctx.CheckResult(inDirectMap, $"r >= 0x{AddressSpaceLayout.KernelBase:X} && r - 0x{AddressSpaceLayout.KernelBase:X} + {length} <= 0x{ctx.Implementation.RamSize:X}",
+                "HEAP-D01", $"kmalloc({Size}) returned 0x{pointer:X}, not a direct-map pointer into RAM");
+        ctx.CheckResult(!ctx.Model.HeapBlocks.ContainsKey(pointer), $"r != 0x{pointer:X}", Size == 0 ? "HEAP-08" : "HEAP-03", $"kmalloc returned 0x{pointer:X}, which is already live");
         foreach ((ulong other, ulong size) in ctx.Model.HeapBlocks)
-            ctx.Check(pointer + Math.Max(Size, 1) <= other || other + Math.Max(size, 1) <= pointer, "HEAP-03",
+            ctx.CheckResult(pointer + length <= other || other + Math.Max(size, 1) <= pointer, $"r + {length} <= 0x{other:X} || r >= 0x{other + Math.Max(size, 1):X}", "HEAP-03",
                 $"block 0x{pointer:X} ({Size} bytes) overlaps live block 0x{other:X} ({size} bytes)");
-        for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); inDirectMap && page < phys + Math.Max(Size, 1); page += AddressSpaceLayout.PageSize)
+        for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); inDirectMap && page < phys + length; page += AddressSpaceLayout.PageSize)
         {
             string? owner = ctx.Owned.OwnerOf(page);
-            ctx.Check(owner is null || owner.StartsWith("heap", StringComparison.Ordinal), "HEAP-03",
+            ulong pageStart = AddressSpaceLayout.KernelBase + page;
+            ctx.CheckResult(owner is null || owner.StartsWith("heap", StringComparison.Ordinal),
+                $"r + {length} <= 0x{pageStart:X} || r >= 0x{pageStart + AddressSpaceLayout.PageSize:X}", "HEAP-03",
                 $"block 0x{pointer:X} ({Size} bytes) lies on page 0x{page:X}, which is {owner}");
         }
         ctx.Model = ctx.Model.BlockAllocated(pointer, Size);

@@ -28,11 +28,12 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
         }
         ctx.CheckResult(count > 0, "r == MM_NADDR", "PHYS-D03", "mm_phys_alloc_contiguous(0) must return MM_NADDR");
         ctx.CheckResult(AddressSpaceLayout.IsPageAligned(result), "r % MM_PAGE_SIZE == 0", "PHYS-02", $"0x{result:X} is not page aligned");
-        ctx.Check(result < ctx.Implementation.RamSize && (ctx.Implementation.RamSize - result) / AddressSpaceLayout.PageSize >= count,
-            "PHYS-02", $"0x{result:X} (+{count} pages) is not inside RAM");
-        for (ulong page = result; page < result + count * AddressSpaceLayout.PageSize; page += AddressSpaceLayout.PageSize)
+        ulong bytes = count * AddressSpaceLayout.PageSize;
+        ctx.CheckResult(result < ctx.Implementation.RamSize && (ctx.Implementation.RamSize - result) / AddressSpaceLayout.PageSize >= count,
+            $"r + 0x{bytes:X} <= 0x{ctx.Implementation.RamSize:X}", "PHYS-02", $"0x{result:X} (+{count} pages) is not inside RAM");
+        for (ulong page = result; page < result + bytes; page += AddressSpaceLayout.PageSize)
         {
-            ctx.Check(ctx.Owned.OwnerOf(page) is null, Contiguous ? "PHYS-03" : "PHYS-01",
+            ctx.CheckResult(ctx.Owned.OwnerOf(page) is null, $"r > 0x{page:X} || r + 0x{bytes:X} <= 0x{page:X}", Contiguous ? "PHYS-03" : "PHYS-01",
                 $"returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page)}");
             ctx.Model = ctx.Model.PageAllocated(page);
             ctx.Patterns.MarkPage(page);

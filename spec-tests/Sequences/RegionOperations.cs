@@ -233,9 +233,17 @@ internal static class RegionChecks
         ctx.CheckResult(result >= from && result <= to && to - result >= length, $"r >= 0x{from:X} && r + {length} <= 0x{to:X}", "VM-01", $"{call} returned 0x{result:X}: [0x{result:X}, +{pages} pages) is not inside [0x{from:X}, 0x{to:X})");
         bool oneSegment = AddressSpaceLayout.Segments.Any(s => s.First <= result && result - s.First <= s.Last - s.First && s.Last - result >= length - 1);
         ctx.Check(oneSegment, "DMAP-01", $"{call} returned 0x{result:X}: the region is not canonical or crosses the user/kernel boundary");
-        ctx.Check(ctx.Model.IsRangeFree(space, result, pages), "VM-02", $"{call} returned 0x{result:X}, but part of [0x{result:X}, +{pages} pages) is mapped");
+        if (!ctx.Model.IsRangeFree(space, result, pages))
+        {
+            // The mapped page the region overlaps first, known before the call: the result must leave it out.
+            ulong last = result + (length - 1);
+            ulong mapped = ctx.Model.MappingsOf(space).Where(m => m.Base <= last && result <= m.Base + (m.Mapping.Size - 1))
+                .Select(m => Math.Max(m.Base, result)).First();
+            ctx.CheckResult(false, $"r > 0x{mapped:X} || r + 0x{length:X} <= 0x{mapped:X}", "VM-02",
+                $"{call} returned 0x{result:X}, but part of [0x{result:X}, +{pages} pages) is mapped");
+        }
         if (userOnly)
-            ctx.Check(!AddressSpaceLayout.IsKernel(result), "VM-D04", $"{call} placed a MM_PAGE_USER region in kernel space");
+            ctx.CheckResult(!AddressSpaceLayout.IsKernel(result), $"r < 0x{AddressSpaceLayout.KernelBase:X}", "VM-D04", $"{call} placed a MM_PAGE_USER region in kernel space");
         if (ctx.Strict)
             ctx.CheckResult(result == lowest, $"r == {Hex(lowest ?? AddressSpaceLayout.Naddr)}", "VM-D02", $"{call} returned 0x{result:X}; the lowest fit is {Hex(lowest ?? AddressSpaceLayout.Naddr)}");
     }
