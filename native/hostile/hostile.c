@@ -5,9 +5,9 @@
  * (-DMMSPEC_BUG_<NAME>) is for bugs against the spec; these are build/libhostile-<name>.so, each
  * built with -DMMSPEC_HOSTILE_<NAME>.
  *
- * The Makefile renames the sample's mmspec_init and mmspec_space_create to sample_mmspec_init and
- * sample_mmspec_space_create (-D on the command line, so the sample's sources stay as they are); the
- * wrappers below export the real names, do their act and call the sample's.
+ * The Makefile renames the sample's mmspec_init, mmspec_space_create, mmspec_space_root and mm_map_get to
+ * sample_<name> (-D on the command line, so the sample's sources stay as they are); the wrappers below
+ * export the real names, do their act and call the sample's.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -20,11 +20,19 @@
 
 #undef mmspec_init
 #undef mmspec_space_create
+#undef mmspec_space_root
+#undef mm_map_get
 
 #define EXPORT __attribute__((visibility("default")))
 
 EXPORT void mmspec_init(const struct mmspec_env *env);
 EXPORT mm_space_t mmspec_space_create(void);
+EXPORT uintptr_t mmspec_space_root(uintptr_t space);
+EXPORT uintptr_t mm_map_get(mm_space_t space, uintptr_t virt, uint64_t *flags);
+
+/* Direct-map lookups of physical addresses from here up misbehave (map-get-*): the low pages stay sound, so
+ * the suite's boot and its first lookups work and only an address the generator draws finds the fault. */
+#define HOSTILE_LOOKUP_FROM ((uintptr_t)4 << 20)
 
 /* The name a forked child shows in /proc/<pid>/comm, so that a test can look for survivors. */
 #define SLEEPER_NAME "mmspec-sleeper"
@@ -90,4 +98,31 @@ EXPORT mm_space_t mmspec_space_create(void)
     flood();
 #endif
     return sample_mmspec_space_create();
+}
+
+/* A root the suite cannot walk: inside the root page (root-unaligned), or past any RAM (root-beyond-ram). */
+EXPORT uintptr_t mmspec_space_root(uintptr_t space)
+{
+#if defined(MMSPEC_HOSTILE_ROOT_UNALIGNED)
+    return sample_mmspec_space_root(space) + 8;
+#elif defined(MMSPEC_HOSTILE_ROOT_BEYOND_RAM)
+    return sample_mmspec_space_root(space) | ((uintptr_t)1 << 52);
+#else
+    return sample_mmspec_space_root(space);
+#endif
+}
+
+EXPORT uintptr_t mm_map_get(mm_space_t space, uintptr_t virt, uint64_t *flags)
+{
+#if defined(MMSPEC_HOSTILE_MAP_GET_SEGFAULTS) || defined(MMSPEC_HOSTILE_MAP_GET_PANICS)
+    if (virt >= MM_KERNEL_BASE + HOSTILE_LOOKUP_FROM && virt < MM_KERNEL_BASE + MM_DIRECT_MAP_SIZE) {
+#if defined(MMSPEC_HOSTILE_MAP_GET_SEGFAULTS)
+        fprintf(stderr, "map-get-segfaults: looking up 0x%llx through NULL\n", (unsigned long long)virt);
+        return *(volatile uintptr_t *)(uintptr_t)0;
+#else
+        mmspec_panic_hook("LookupRefused: direct-map lookups above 4 MiB are not in this kernel");
+#endif
+    }
+#endif
+    return sample_mm_map_get(space, virt, flags);
 }

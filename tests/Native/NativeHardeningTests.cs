@@ -1,6 +1,7 @@
 using Mmspec.Cli;
 using Mmspec.SpecTests.Adapters.Native;
 using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;
 using Mmspec.SpecTests.Properties;
 using Mmspec.Tests.Cli;
@@ -9,7 +10,8 @@ namespace Mmspec.Tests.Native;
 
 /// <summary>
 /// Every fault a verdict, and nothing left behind: the hostile runners (native/hostile/) fork a process that
-/// never ends, flood stderr, or panic, crash or hang in mmspec_init, and a wrong MMSPEC_HOST is refused up
+/// never ends, flood stderr, panic, crash or hang in mmspec_init, hand out a root that is no page of RAM, or fault
+/// in the direct-map lookups directmap.roundtrip makes, and a wrong MMSPEC_HOST is refused up
 /// front. Each test ends by checking that none of its files in /dev/shm and none of its processes (server,
 /// workers, what the library forked) remain.
 /// </summary>
@@ -211,6 +213,41 @@ public sealed class NativeHardeningTests
         Assert.Equal("DMAP-04", result.Failure!.Violation.Clause);
         Assert.StartsWith("at boot, booting a fresh machine with 0x", result.Failure.Violation.Message, StringComparison.Ordinal);
         Assert.Contains($" bytes of RAM {how}", result.Failure.Violation.Message, StringComparison.Ordinal);
+        AssertNothingLeft(factory, library);
+    }
+
+    [Theory]
+    [InlineData("root-unaligned", "0x")]
+    [InlineData("root-beyond-ram", "0x10")]
+    public void A_root_that_is_no_page_of_RAM_is_a_verdict_at_boot_not_an_error_of_the_walk(string name, string shown)
+    {
+        string library = NativeBuild.Hostile(name);
+        using var factory = new NativeFactory(library);
+
+        PropertyResult result = PropertyCatalogue.Find("stateful.physical").Check(factory, new RunSettings(Profile.Default, MaxTest: 3, RamSize: Ram));
+
+        Failure failure = result.Failure!;
+        Assert.Equal("MAP-18", failure.Violation.Clause);
+        Assert.True(failure.AtBoot);
+        Assert.Contains($"at boot, mmspec_space_root(space0) = {shown}", failure.Violation.Message, StringComparison.Ordinal);
+        AssertNothingLeft(factory, library);
+    }
+
+    [Theory]
+    [InlineData("map-get-segfaults", "crashed: host crashed: SIGSEGV in mm_map_get(space0, 0xFFFFFF00")]
+    [InlineData("map-get-panics", "panicked (LookupRefused)")]
+    public void A_fault_in_a_direct_map_lookup_is_a_verdict_and_the_property_boots_again_to_replay_it(string name, string how)
+    {
+        string library = NativeBuild.Hostile(name);
+        using var factory = new NativeFactory(library);
+
+        PropertyResult result = PropertyCatalogue.Find("directmap.roundtrip").Check(factory, new RunSettings(Profile.Default, RamSize: 8UL << 20));
+
+        Failure failure = result.Failure!;
+        Assert.Equal("DMAP-05", failure.Violation.Clause);
+        Assert.Contains(how, failure.Violation.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("did not reproduce", failure.Violation.Message, StringComparison.Ordinal);
+        Assert.NotEqual(CallEnd.Returned, failure.Trace[^1].End);
         AssertNothingLeft(factory, library);
     }
 
