@@ -9,6 +9,7 @@ namespace Mmspec.Tests.Conformance;
 /// A property keeps looking after a failure whose clause is expected, or until --max-failures: one broken clause
 /// cannot hide another in the same property, and every failure found is shrunk on its own.
 /// </summary>
+[Trait("Category", "Zoo")] // whole stateful searches of buggy kernels: too slow for every mutant of a mutation run
 public sealed class FailureSearchTests(ITestOutputHelper output)
 {
     private static readonly ZooMember TwoBugs = ZooCatalogue.Find("umap-wrong-phys+map-get-drops-offset");

@@ -9,6 +9,7 @@ using Xunit.Abstractions;
 namespace Mmspec.Tests.Conformance;
 
 /// <summary>A leak found at teardown is traced, on the shrunk sequence, to the step after which the pages stayed missing.</summary>
+[Trait("Category", "Zoo")] // whole stateful searches of buggy kernels: too slow for every mutant of a mutation run
 public sealed class LeakTraceTests(ITestOutputHelper output)
 {
     [Fact]
