@@ -43,6 +43,7 @@ public sealed record Kmalloc(ulong Size) : Operation
                 $"block 0x{pointer:X} ({Size} bytes) lies on page 0x{page:X}, which is {owner}");
         }
         ctx.Model = ctx.Model.BlockAllocated(pointer, Size);
+        ctx.Live.Allocated(LiveKind.Block, pointer);
         ctx.FreedPointers.Remove(pointer);
         if (inDirectMap) // a block elsewhere (the spec allows it) is checked for overlap, not for its contents
             ctx.Patterns.MarkBlock(pointer, Size);
@@ -66,7 +67,7 @@ public sealed record Kmalloc(ulong Size) : Operation
 }
 
 /// <summary>kfree of a live block, of NULL, or (strict) a double or interior free that must panic.</summary>
-public sealed record Kfree(int Which, KfreeKind Kind = KfreeKind.Live) : Operation
+public sealed record Kfree(LivePick Which, KfreeKind Kind = KfreeKind.Live) : Operation
 {
     public override string Clause => Kind switch
     {
@@ -85,14 +86,17 @@ public sealed record Kfree(int Which, KfreeKind Kind = KfreeKind.Live) : Operati
                 ctx.Call(Clause, ApiCall.Kfree(0));
                 return true;
             case KfreeKind.Live when !ctx.Model.HeapBlocks.IsEmpty:
-                ulong pointer = ctx.Model.HeapBlocks.Keys.ElementAt(Pick(Which, ctx.Model.HeapBlocks.Count));
+                List<ulong> blocks = [.. ctx.Model.HeapBlocks.Keys];
+                ulong pointer = blocks[ctx.Live.Choose(Which, LiveKind.Block, blocks)];
                 ctx.Call(Clause, ApiCall.Kfree(pointer));
                 ctx.Model = ctx.Model.BlockFreed(pointer);
+                ctx.Live.Freed(LiveKind.Block, pointer);
                 ctx.Patterns.ForgetBlock(pointer);
                 ctx.FreedPointers.Add(pointer);
                 return true;
             case KfreeKind.Double when ctx.Strict && ctx.FreedPointers.Count > 0:
-                ulong freed = ctx.FreedPointers.Order().ElementAt(Pick(Which, ctx.FreedPointers.Count));
+                List<ulong> freedBlocks = [.. ctx.FreedPointers.Order()];
+                ulong freed = freedBlocks[ctx.Live.Choose(Which, LiveKind.Block, freedBlocks)];
                 ctx.CallExpectingPanic(Clause, ApiCall.Kfree(freed));
                 return true;
             case KfreeKind.Interior when ctx.Strict && ctx.Model.HeapBlocks.Any(block => block.Value > Kmalloc.Alignment):
@@ -104,7 +108,7 @@ public sealed record Kfree(int Which, KfreeKind Kind = KfreeKind.Live) : Operati
         }
     }
 
-    public override IEnumerable<Operation> Simpler() => Which > 0 ? [this with { Which = 0 }] : [];
+    public override IEnumerable<Operation> Simpler() => !Which.IsSimplest ? [this with { Which = 0 }] : [];
 }
 
 public enum KfreeKind

@@ -5,7 +5,7 @@ using static Mmspec.SpecTests.Execution.SequenceContext;
 namespace Mmspec.SpecTests.Sequences;
 
 /// <summary>mm_map_single of a page the client holds (or, strict, a deliberately bad argument).</summary>
-public sealed record MapSingle(int Space, AddressPick Virt, int Which, Rights Flags, BadMapping Bad = BadMapping.None) : Operation
+public sealed record MapSingle(int Space, AddressPick Virt, LivePick Which, Rights Flags, BadMapping Bad = BadMapping.None) : Operation
 {
     public override string Clause => "MAP-01";
 
@@ -18,7 +18,7 @@ public sealed record MapSingle(int Space, AddressPick Virt, int Which, Rights Fl
         bool canonical = AddressSpaceLayout.IsCanonical(virt);
         if (ctx.Model.ClientPages.IsEmpty)
             return false;
-        ulong phys = ctx.Model.ClientPages[Pick(Which, ctx.Model.ClientPages.Count)];
+        ulong phys = ctx.Model.ClientPages[ctx.Live.Choose(Which, LiveKind.Page, ctx.Model.ClientPages)];
         ulong flags = (ulong)Flags;
         switch (Bad)
         {
@@ -51,7 +51,7 @@ public sealed record MapSingle(int Space, AddressPick Virt, int Which, Rights Fl
     }
 
     public override IEnumerable<Operation> Simpler() =>
-        Flags != Rights.None || Which > 0 ? [this with { Flags = Rights.None, Which = 0 }] : [];
+        Flags != Rights.None || !Which.IsSimplest ? [this with { Flags = Rights.None, Which = 0 }] : [];
 }
 
 public enum BadMapping

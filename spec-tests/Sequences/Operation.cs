@@ -20,8 +20,6 @@ public abstract record Operation
     /// <summary>Smaller variants of this step, tried while shrinking.</summary>
     public virtual IEnumerable<Operation> Simpler() => [];
 
-    protected static int Pick(int index, int count) => index % count;
-
     /// <summary>The step as the C# that builds it, as it appears in reports and reproducers.</summary>
     public sealed override string ToString() => Reproducers.CSharpLiteral.Of(this);
 }

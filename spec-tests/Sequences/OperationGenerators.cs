@@ -12,7 +12,7 @@ namespace Mmspec.SpecTests.Sequences;
 public static class OperationGenerators
 {
     private static readonly Gen<int> Space = Gen.Choose(0, 1);
-    private static readonly Gen<int> Which = Gen.Choose(0, 7);
+    private static readonly Gen<LivePick> Which = LivePick.Any;
 
     private static readonly Gen<Rights> Flags = Gen.Choose(0, 7).Select(bits => (Rights)bits);
 

@@ -36,6 +36,7 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
             ctx.CheckResult(ctx.Owned.OwnerOf(page) is null, $"r > 0x{page:X} || r + 0x{bytes:X} <= 0x{page:X}", Contiguous ? "PHYS-03" : "PHYS-01",
                 $"returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page)}");
             ctx.Model = ctx.Model.PageAllocated(page);
+            ctx.Live.Allocated(LiveKind.Page, page);
             ctx.Patterns.MarkPage(page);
         }
         if (lowest is { } expected)
@@ -79,7 +80,7 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
 }
 
 /// <summary>mm_phys_free_page of a page the client holds.</summary>
-public sealed record FreePage(int Which) : Operation
+public sealed record FreePage(LivePick Which) : Operation
 {
     public override string Clause => "PHYS-06";
 
@@ -89,16 +90,17 @@ public sealed record FreePage(int Which) : Operation
     {
         if (ctx.Model.ClientPages.Count == 0)
             return false;
-        ulong page = ctx.Model.ClientPages[Pick(Which, ctx.Model.ClientPages.Count)];
+        ulong page = ctx.Model.ClientPages[ctx.Live.Choose(Which, LiveKind.Page, ctx.Model.ClientPages)];
         if (IsMapped(ctx.Model, page))
             return false; // freeing a page that is still mapped is the caller's bug, not a test of the callee
         ctx.Call(Clause, ApiCall.FreePage(page));
         ctx.Model = ctx.Model.PageFreed(page);
+        ctx.Live.Freed(LiveKind.Page, page);
         ctx.Patterns.ForgetPage(page);
         return true;
     }
 
-    public override IEnumerable<Operation> Simpler() => Which > 0 ? [new FreePage(0)] : [];
+    public override IEnumerable<Operation> Simpler() => !Which.IsSimplest ? [new FreePage(0)] : [];
 
     internal static bool IsMapped(ApiState model, ulong page) =>
         model.DistinctMappings().Any(entry => entry.Mapping.Kind == MappingKind.Client && entry.Mapping.Phys == page);

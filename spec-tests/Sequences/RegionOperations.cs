@@ -103,6 +103,7 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
             ctx.Touch(Space, virt);
         }
         ctx.Model = ctx.Model.RegionAllocated(new Region(Space, result, Pages, rights), frames);
+        ctx.Live.Allocated(LiveKind.Region, result);
         foreach (ulong frame in frames)
             ctx.Patterns.MarkPage(frame);
         return true;
@@ -145,7 +146,7 @@ public sealed record VmAllocRemaining(int Space, AddressPick From, int Slack, Ri
 }
 
 /// <summary>vmfree of a region vmalloc returned: all of it, its first half, or (strict) with unmapped margins.</summary>
-public sealed record VmFree(int Which, FreeExtent Extent) : Operation
+public sealed record VmFree(LivePick Which, FreeExtent Extent) : Operation
 {
     public override string Clause => "VM-08";
 
@@ -155,7 +156,7 @@ public sealed record VmFree(int Which, FreeExtent Extent) : Operation
     {
         if (ctx.Model.Regions.IsEmpty)
             return false;
-        Region region = ctx.Model.Regions[Pick(Which, ctx.Model.Regions.Count)];
+        Region region = ctx.Model.Regions[ctx.Live.Choose(Which, LiveKind.Region, ctx.Model.Regions.Select(r => r.Start).ToList())];
         (ulong start, ulong pages) = Extent switch
         {
             FreeExtent.FirstHalf when region.Pages > 1 => (region.Start, region.Pages / 2),
@@ -194,7 +195,7 @@ public sealed record VmFree(int Which, FreeExtent Extent) : Operation
         return true;
     }
 
-    public override IEnumerable<Operation> Simpler() => Extent != FreeExtent.Whole || Which > 0 ? [new VmFree(0, FreeExtent.Whole)] : [];
+    public override IEnumerable<Operation> Simpler() => Extent != FreeExtent.Whole || !Which.IsSimplest ? [new VmFree(0, FreeExtent.Whole)] : [];
 }
 
 public enum FreeExtent

@@ -60,7 +60,9 @@ public sealed class ReproducerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal("3u", CSharpLiteral.Of(3u));
         Assert.Equal("Profile.Strict", CSharpLiteral.Of(Profile.Strict));
         Assert.Equal("(Rights)3", CSharpLiteral.Of(Mmspec.Models.State.Rights.User | Mmspec.Models.State.Rights.Write));
-        Assert.Equal("new Kfree(2, KfreeKind.Double)", CSharpLiteral.Of(new Mmspec.SpecTests.Sequences.Kfree(2, Mmspec.SpecTests.Sequences.KfreeKind.Double)));
+        Assert.Equal("new Kfree(new LivePick(PickRule.Ordinal, 2), KfreeKind.Double)", CSharpLiteral.Of(new Mmspec.SpecTests.Sequences.Kfree(2, Mmspec.SpecTests.Sequences.KfreeKind.Double)));
+        Assert.Equal("new FreePage(new LivePick(PickRule.NearLastFreed, 1))",
+            CSharpLiteral.Of(new Mmspec.SpecTests.Sequences.FreePage(new Mmspec.SpecTests.Sequences.LivePick(Mmspec.SpecTests.Sequences.PickRule.NearLastFreed, 1))));
     }
 
     private static (PropertyResult, RunSettings) Caught(string name)

@@ -1,0 +1,85 @@
+using Mmspec.SpecTests.Sequences;
+
+namespace Mmspec.SpecTests.Execution;
+
+/// <summary>The kinds of live item a step can pick (see <see cref="LivePick"/>).</summary>
+public enum LiveKind
+{
+    Page,
+    Block,
+    Region,
+}
+
+/// <summary>
+/// What <see cref="LivePick"/> needs beyond the model: the order in which items were allocated and the one freed
+/// last, per kind. The model knows only what is live, by address.
+/// </summary>
+public sealed class LiveItems
+{
+    private readonly Dictionary<LiveKind, List<ulong>> allocated = [];
+    private readonly Dictionary<LiveKind, ulong> lastFreed = [];
+
+    public void Allocated(LiveKind kind, ulong key)
+    {
+        if (!allocated.TryGetValue(kind, out List<ulong>? order))
+            allocated[kind] = order = [];
+        order.Add(key);
+    }
+
+    public void Freed(LiveKind kind, ulong key) => lastFreed[kind] = key;
+
+    /// <summary>The index in <paramref name="live"/> (the model's order, never empty) of the item <paramref name="pick"/> names.</summary>
+    public int Choose(LivePick pick, LiveKind kind, IReadOnlyList<ulong> live)
+    {
+        int count = live.Count;
+        return pick.Rule switch
+        {
+            PickRule.Uniform => (int)((ulong)(uint)pick.N % LivePick.UniformScale * (ulong)count / LivePick.UniformScale),
+            PickRule.Newest => Newest(kind, live, pick.N % 4) ?? Ordinal(pick.N, count),
+            PickRule.NearLastFreed => NearLastFreed(kind, live, above: pick.N % 2 == 0) ?? Ordinal(pick.N, count),
+            _ => Ordinal(pick.N, count),
+        };
+    }
+
+    private static int Ordinal(int n, int count) => (int)((uint)n % (uint)count);
+
+    private int? Newest(LiveKind kind, IReadOnlyList<ulong> live, int skip)
+    {
+        if (!allocated.TryGetValue(kind, out List<ulong>? order))
+            return null;
+        var seen = new HashSet<ulong>();
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            int index = IndexOf(live, order[i]);
+            if (index < 0 || !seen.Add(order[i]))
+                continue;
+            if (skip-- == 0)
+                return index;
+        }
+        return null;
+    }
+
+    private int? NearLastFreed(LiveKind kind, IReadOnlyList<ulong> live, bool above)
+    {
+        if (!lastFreed.TryGetValue(kind, out ulong freed))
+            return null;
+        int best = -1;
+        for (int i = 0; i < live.Count; i++)
+        {
+            bool side = above ? live[i] > freed : live[i] < freed;
+            if (side && (best < 0 || Distance(live[i], freed) < Distance(live[best], freed)))
+                best = i;
+        }
+        return best >= 0 ? best : null;
+    }
+
+    private static ulong Distance(ulong a, ulong b) => a > b ? a - b : b - a;
+
+    private static int IndexOf(IReadOnlyList<ulong> live, ulong key)
+    {
+        for (int i = 0; i < live.Count; i++)
+            if (live[i] == key)
+                return i;
+        return -1;
+    }
+}
