@@ -63,6 +63,7 @@ public static class JsonReport
         Seed: failure.Seed,
         RamSize: failure.RamSize,
         Shrinks: failure.Shrinks,
+        Configuration: failure.Configuration,
         Steps: failure.Steps,
         Trace: failure.Trace.Select(call => new CallEntry(call.Step, call.Call.ToString(), call.Returned, call.ToString())).ToList(),
         Description: failure.Describe(),
@@ -86,7 +87,7 @@ public static class JsonReport
     /// <param name="Steps">The shrunk sequence as generated steps.</param>
     /// <param name="Trace">The calls the shrunk sequence made, with what the implementation returned.</param>
     private sealed record FailureEntry(
-        string Clause, bool Expected, string Message, int Step, ulong Seed, ulong RamSize, int Shrinks, IReadOnlyList<string> Steps, IReadOnlyList<CallEntry> Trace,
+        string Clause, bool Expected, string Message, int Step, ulong Seed, ulong RamSize, int Shrinks, string? Configuration, IReadOnlyList<string> Steps, IReadOnlyList<CallEntry> Trace,
         string Description, ReproducerEntry? Reproducers);
 
     private sealed record CallEntry(int Step, string Call, string Returned, string Text);

@@ -61,6 +61,11 @@ public static class MarkdownReport
         md.AppendLine($"{char.ToUpperInvariant(failure.Where[0])}{failure.Where[1..]}. Replay: "
                       + $"`{Invocation.Command} {outcome.Options.ReplayCommand(outcome.Implementation.Name)}`");
         md.AppendLine();
+        if (failure.Configuration is { } drawn)
+        {
+            md.AppendLine($"Swarm configuration: {Escape(drawn)}.");
+            md.AppendLine();
+        }
         md.AppendLine("```c");
         foreach (CallRecord call in failure.Trace)
             md.AppendLine(call.ToString());

@@ -35,28 +35,28 @@ public static class PropertyCatalogue
         OneStep("phys.alignment", "Physical allocation on a fresh machine: page-aligned pages and runs inside RAM", G.AllocPage, G.AllocContiguous),
         OneStep("vmfind.bounds", "vmfind on fresh spaces: inside [from, to), aligned, free, and MM_NADDR only when nothing fits", G.VmFind),
         Build("boot.layout", "Strict: the kernel half at boot is the reference's (shared slots, 512 direct-map pages of 2 MiB)", 1,
-            [(1, Gen.Constant<Operation>(new CheckBootLayout()))], Profile.Strict),
+            [(1, G.Kind<CheckBootLayout>("CheckBootLayout", Gen.Constant<Operation>(new CheckBootLayout())))], Profile.Strict),
     ];
 
     public static ISpecProperty Find(string id) =>
         All.FirstOrDefault(property => property.Id == id) ?? throw new KeyNotFoundException($"no property '{id}'");
 
-    private static StatefulProperty Stateful(string id, string title, params (int Weight, Gen<Operation> Step)[] mix) =>
+    private static StatefulProperty Stateful(string id, string title, params (int Weight, StepKind Kind)[] mix) =>
         Build(id, title, MaxSteps, mix);
 
     /// <summary>
     /// What needs no sequence: one call on a fresh machine, still checked by the whole audit and teardown, so that
     /// it reports and reproduces like every other property.
     /// </summary>
-    private static StatefulProperty OneStep(string id, string title, params Gen<Operation>[] steps) =>
-        Build(id, title, 1, steps.Select(step => (1, step)).ToArray());
+    private static StatefulProperty OneStep(string id, string title, params StepKind[] kinds) =>
+        Build(id, title, 1, kinds.Select(kind => (1, kind)).ToArray());
 
-    private static StatefulProperty Build(string id, string title, int maxSteps, (int Weight, Gen<Operation> Step)[] mix, Profile minimumProfile = Profile.Default)
+    private static StatefulProperty Build(string id, string title, int maxSteps, (int Weight, StepKind Kind)[] mix, Profile minimumProfile = Profile.Default)
     {
-        Gen<Operation> step = Gen.Frequency(mix.Select(entry => (entry.Weight, entry.Step)).ToArray());
+        Swarm plain = Swarm.Plain(mix.Select(entry => entry.Kind));
         // Every step kind is sampled to learn the clauses it can report: a kind's clauses do not depend on its arguments.
-        var clauses = mix.SelectMany(entry => entry.Step.Sample(64, 1)).SelectMany(op => op.Clauses)
+        var clauses = mix.SelectMany(entry => entry.Kind.Generator(plain).Sample(64, 1)).SelectMany(op => op.Clauses)
             .Concat(AuditClauses).Distinct().Order(StringComparer.Ordinal).ToList();
-        return new StatefulProperty(id, title, step, maxSteps, clauses, minimumProfile);
+        return new StatefulProperty(id, title, mix, maxSteps, clauses, minimumProfile);
     }
 }

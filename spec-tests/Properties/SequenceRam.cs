@@ -6,10 +6,11 @@ using Mmspec.SpecTests.Sequences;
 namespace Mmspec.SpecTests.Properties;
 
 /// <summary>
-/// A generated sequence and the RAM it runs on: the run's RAM size less <see cref="ShortPages"/> pages, so that
-/// sequences also meet RAM that ends inside a 64-page bitmap word. Part of the counterexample; shrinks to 0.
+/// A generated sequence, the RAM it runs on (the run's RAM size less <see cref="ShortPages"/> pages, so that
+/// sequences also meet RAM that ends inside a 64-page bitmap word; shrinks to 0) and the swarm configuration its
+/// steps were drawn from (see <see cref="Sequences.Swarm"/>). The counterexample.
 /// </summary>
-public sealed record SequenceRam(int ShortPages, List<Operation> Steps)
+public sealed record SequenceRam(int ShortPages, List<Operation> Steps, Swarm Swarm)
 {
     /// <summary>A few sizes, not a range: machines behind a process boundary reuse RAM of the same size.</summary>
     private static readonly Gen<int> Short = Gen.Frequency((4, Gen.Constant(0)), (1, Gen.Elements(1, 7, 33, 63)));
@@ -20,10 +21,11 @@ public sealed record SequenceRam(int ShortPages, List<Operation> Steps)
         return shorter >= RunSettings.MinRamSize && shorter <= settings.RamSize ? shorter : settings.RamSize;
     }
 
-    public static Gen<SequenceRam> Generator(Gen<List<Operation>> steps) =>
+    public static Gen<SequenceRam> Generator(Gen<Swarm> swarms, Func<Swarm, Gen<List<Operation>>> steps) =>
         from shortPages in Short
-        from sequence in steps
-        select new SequenceRam(shortPages, sequence);
+        from swarm in swarms
+        from sequence in steps(swarm)
+        select new SequenceRam(shortPages, sequence, swarm);
 
     /// <summary>The whole RAM first, then shorter sequences and simpler steps.</summary>
     public static IEnumerable<SequenceRam> Shrink(SequenceRam sequence)
@@ -34,5 +36,5 @@ public sealed record SequenceRam(int ShortPages, List<Operation> Steps)
             yield return sequence with { Steps = steps };
     }
 
-    public override string ToString() => $"RAM less {ShortPages} page(s): {Steps.Count} step(s)";
+    public override string ToString() => $"RAM less {ShortPages} page(s): {Steps.Count} step(s), {Swarm}";
 }

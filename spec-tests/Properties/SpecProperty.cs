@@ -44,8 +44,12 @@ public sealed record ReplayRecipe(string CSharp, bool DrainsFreePages);
 public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<string> Steps, IReadOnlyList<CallRecord> Trace, int Shrinks, ReplayRecipe Replay,
     ulong RamSize = SequenceRunner.DefaultRamSize)
 {
+    /// <summary>How the failing input was drawn (a stateful sequence's swarm configuration), or null.</summary>
+    public string? Configuration { get; init; }
+
     public string Describe() =>
-        $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), RAM 0x{RamSize:X} bytes, {Where}:\n"
+        $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), RAM 0x{RamSize:X} bytes, {Where}"
+        + (Configuration is { } drawn ? $"; {drawn}" : "") + ":\n"
         + string.Join("\n", Trace.Select(call => $"    {call}"));
 
     /// <summary>A violation at step 0 happened while the suite set the machine up, before the sequence's first step.</summary>

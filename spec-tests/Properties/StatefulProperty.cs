@@ -12,7 +12,8 @@ namespace Mmspec.SpecTests.Properties;
 /// Random sequences of calls drawn from a mix of step generators, each run on a fresh machine against the
 /// model and the MMU (see <see cref="SequenceRunner"/>), shrunk to a minimal sequence on failure.
 /// </summary>
-public sealed class StatefulProperty(string id, string title, Gen<Operation> step, int maxSteps, IReadOnlyList<string> clauses, Profile minimumProfile = Profile.Default) : ISpecProperty
+public sealed class StatefulProperty(string id, string title, IReadOnlyList<(int Weight, StepKind Kind)> mix, int maxSteps, IReadOnlyList<string> clauses,
+    Profile minimumProfile = Profile.Default) : ISpecProperty
 {
     public string Id { get; } = id;
 
@@ -29,7 +30,7 @@ public sealed class StatefulProperty(string id, string title, Gen<Operation> ste
     private SearchRound Search(IImplementationFactory implementation, RunSettings settings, IReadOnlySet<string> masked)
     {
         long steps = 0;
-        Arbitrary<SequenceRam> sequences = Arb.From(SequenceRam.Generator(OperationGenerators.Sequence(step, maxSteps)), SequenceRam.Shrink);
+        Arbitrary<SequenceRam> sequences = Arb.From(SequenceRam.Generator(Swarm.Generator(Kinds), swarm => OperationGenerators.Sequence(Steps(swarm), maxSteps)), SequenceRam.Shrink);
         SequenceResult? lastFailure = null; // the minimal sequence's own run: FsCheck's last failing call
         (bool failed, SequenceRam? minimal, int tests, int shrinks) = FsCheckDriver.Run(sequences, sequence =>
         {
@@ -54,8 +55,18 @@ public sealed class StatefulProperty(string id, string title, Gen<Operation> ste
         SequenceResult traced = LeakTrace.Attribute(implementation, settings.Profile, minimal.Steps, ram, replay);
         if (!masked.Contains(traced.Violation!.Clause))
             replay = traced;
-        return new SearchRound(new Failure(settings.Seed, replay.Violation!, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram), tests, steps);
+        var failure = new Failure(settings.Seed, replay.Violation!, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram)
+        {
+            Configuration = minimal.Swarm.UsedBy(minimal.Steps, Kinds).ToString(),
+        };
+        return new SearchRound(failure, tests, steps);
     }
+
+    private IReadOnlyList<StepKind> Kinds => mix.Select(entry => entry.Kind).ToList();
+
+    /// <summary>The steps a sequence of this swarm configuration draws: the property's mix, less the kinds the configuration leaves out.</summary>
+    private Gen<Operation> Steps(Swarm swarm) =>
+        Gen.Frequency(mix.Where(entry => swarm.Kinds.Contains(entry.Kind.Name)).Select(entry => (entry.Weight, entry.Kind.Generator(swarm))).ToArray());
 
     private static string Ended(SequenceResult replay) => replay.Passed ? "passed" : $"broke {replay.Violation!.Clause} first";
 

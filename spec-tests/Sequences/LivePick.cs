@@ -31,10 +31,12 @@ public readonly record struct LivePick(PickRule Rule, int N)
 
     public bool IsSimplest => Rule == PickRule.Ordinal && N == 0;
 
-    /// <summary>Uniform over all live items most often; the newest and the neighbours of the last freed often enough to matter.</summary>
-    public static readonly Gen<LivePick> Any =
-        Gen.Frequency(
+    /// <summary>Uniform over all live items most often; the newest (with <paramref name="newestWeight"/> against 6) and the neighbours of the last freed often enough to matter.</summary>
+    public static Gen<LivePick> Weighted(int newestWeight) =>
+        Gen.Frequency(new[]
+        {
             (6, Gen.Choose(0, UniformScale - 1).Select(n => new LivePick(PickRule.Uniform, n))),
-            (3, Gen.Choose(0, 3).Select(n => new LivePick(PickRule.Newest, n))),
-            (2, Gen.Choose(0, 1).Select(n => new LivePick(PickRule.NearLastFreed, n))));
+            (newestWeight, Gen.Choose(0, 3).Select(n => new LivePick(PickRule.Newest, n))),
+            (2, Gen.Choose(0, 1).Select(n => new LivePick(PickRule.NearLastFreed, n))),
+        }.Where(choice => choice.Item1 > 0).ToArray());
 }

@@ -12,7 +12,8 @@ namespace Mmspec.SpecTests.Sequences;
 public static class OperationGenerators
 {
     private static readonly Gen<int> Space = Gen.Choose(0, 1);
-    private static readonly Gen<LivePick> Which = LivePick.Any;
+    /// <summary>Which live item a step acts on; the swarm sets how often that is the newest.</summary>
+    private static Gen<LivePick> Which(Swarm swarm) => LivePick.Weighted(swarm.NewestWeight);
 
     private static readonly Gen<Rights> Flags = Gen.Choose(0, 7).Select(bits => (Rights)bits);
 
@@ -22,52 +23,57 @@ public static class OperationGenerators
 
     public static readonly Gen<AddressPick> AnyAddress = Gen.Frequency((6, UserAddress), (3, KernelAddress), (1, Pick(Area.NonCanonical)));
 
-    public static readonly Gen<Operation> AllocPage = Gen.Constant<Operation>(new AllocPages(1, false));
+    public static readonly StepKind AllocPage = Kind<AllocPages>("AllocPage", Gen.Constant<Operation>(new AllocPages(1, false)));
 
-    public static readonly Gen<Operation> AllocContiguous =
+    public static readonly StepKind AllocContiguous = Kind<AllocPages>("AllocContiguous",
         Gen.Frequency((6, Gen.Choose(1, 8)), (2, Gen.Choose(9, 600)), (1, Gen.Constant(0)), (1, Gen.Choose(2000, 4000)))
-            .Select(count => (Operation)new AllocPages((ulong)count, true));
+            .Select(count => (Operation)new AllocPages((ulong)count, true)));
 
-    public static readonly Gen<Operation> FreePage = Which.Select(which => (Operation)new FreePage(which));
+    public static readonly StepKind FreePage = Kind<FreePage>("FreePage", swarm => Which(swarm).Select(which => (Operation)new FreePage(which)));
 
-    public static readonly Gen<Operation> FreeBad = Gen.Elements(Enum.GetValues<BadFree>()).Select(kind => (Operation)new FreeBadPage(kind));
+    public static readonly StepKind FreeBad = Kind<FreeBadPage>("FreeBad", Gen.Elements(Enum.GetValues<BadFree>()).Select(kind => (Operation)new FreeBadPage(kind)));
 
-    public static readonly Gen<Operation> Kmalloc =
+    private static readonly Gen<ulong> KmallocSize =
         Gen.Frequency(
                 (5, Gen.Choose(1, 64)), (3, Gen.Choose(65, 2048)), (2, Gen.Choose(2049, 20000)),
                 (1, Gen.Elements(0, 16, 2048, 4096, 4097)), (1, Gen.Constant(16 << 20)))
-            .Select(size => (Operation)new Kmalloc((ulong)size));
+            .Select(size => (ulong)size);
 
-    public static readonly Gen<Operation> Kfree =
+    /// <summary>Sizes over wide bands, or half the time one of the swarm's favoured sizes (so that one size class fills).</summary>
+    public static readonly StepKind Kmalloc = Kind<Kmalloc>("Kmalloc", swarm =>
+        (swarm.KmallocSizes.Count == 0 ? KmallocSize : Gen.Frequency((1, KmallocSize), (1, Gen.Elements(swarm.KmallocSizes.ToArray()))))
+            .Select(size => (Operation)new Kmalloc(size)));
+
+    public static readonly StepKind Kfree = Kind<Kfree>("Kfree", swarm =>
         Gen.Frequency((8, Gen.Constant(KfreeKind.Live)), (1, Gen.Constant(KfreeKind.Null)), (1, Gen.Constant(KfreeKind.Double)), (1, Gen.Constant(KfreeKind.Interior)))
-            .SelectMany(kind => Which.Select(which => (Operation)new Kfree(which, kind)));
+            .SelectMany(kind => Which(swarm).Select(which => (Operation)new Kfree(which, kind))));
 
-    public static readonly Gen<Operation> Map =
+    public static readonly StepKind Map = Kind<MapSingle>("Map", swarm =>
         from space in Space
         from virt in Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress))
-        from which in Which
+        from which in Which(swarm)
         from flags in Flags
         from bad in Gen.Frequency((12, Gen.Constant(BadMapping.None)), (1, Gen.Elements(BadMapping.UnalignedVirt, BadMapping.UnalignedPhys, BadMapping.InvalidFlags)))
-        select (Operation)new MapSingle(space, virt, which, virt.IsKernel ? flags & ~Rights.User : flags, bad);
+        select (Operation)new MapSingle(space, virt, which, virt.IsKernel ? flags & ~Rights.User : flags, bad));
 
-    public static readonly Gen<Operation> MapKernelUser =
+    public static readonly StepKind MapKernelUser = Kind<MapSingle>("MapKernelUser", swarm =>
         from space in Space
         from virt in KernelAddress
-        from which in Which
-        select (Operation)new MapSingle(space, virt, which, Rights.User | Rights.Write);
+        from which in Which(swarm)
+        select (Operation)new MapSingle(space, virt, which, Rights.User | Rights.Write));
 
-    public static readonly Gen<Operation> MapGet =
+    public static readonly StepKind MapGet = Kind<MapGet>("MapGet",
         from space in Space
         from virt in AnyAddress
         from offset in Gen.Frequency((2, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x7FFUL, 0xFFFUL, 0x1234UL, 0x1FFFFFUL)))
         from withFlags in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
-        select (Operation)new MapGet(space, virt, offset, withFlags);
+        select (Operation)new MapGet(space, virt, offset, withFlags));
 
-    public static readonly Gen<Operation> Unmap =
+    public static readonly StepKind Unmap = Kind<UnmapSingle>("Unmap",
         from space in Space
         from virt in Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress))
         from size in Gen.Frequency((5, Gen.Constant(1u)), (4, Gen.Constant(0u)), (1, Gen.Constant(2u)))
-        select (Operation)new UnmapSingle(space, virt, size);
+        select (Operation)new UnmapSingle(space, virt, size));
 
     public static readonly Gen<SearchRange> Range =
         from start in AnyAddress
@@ -77,30 +83,35 @@ public static class OperationGenerators
 
     public static readonly Gen<ulong> RegionPages = Gen.Frequency((6, Gen.Choose(1, 4)), (3, Gen.Choose(5, 40)), (1, Gen.Elements(0, 600, 3000))).Select(pages => (ulong)pages);
 
-    public static readonly Gen<Operation> VmFind =
+    public static readonly StepKind VmFind = Kind<VmFind>("VmFind",
         from space in Space
         from range in Range
         from pages in RegionPages
-        select (Operation)new VmFind(space, range, pages);
+        select (Operation)new VmFind(space, range, pages));
 
-    public static readonly Gen<Operation> VmAlloc =
+    public static readonly StepKind VmAlloc = Kind<VmAlloc>("VmAlloc",
         from space in Space
         from range in Range
         from pages in RegionPages
         from flags in Flags
-        select (Operation)new VmAlloc(space, range, pages, flags);
+        select (Operation)new VmAlloc(space, range, pages, flags));
 
-    public static readonly Gen<Operation> VmAllocRemaining =
+    public static readonly StepKind VmAllocRemaining = Kind<VmAllocRemaining>("VmAllocRemaining",
         from space in Space
         from start in Pick(Area.Edge512GiB, Area.Edge1GiB, Area.UpperUser, Area.KernelAboveDirectMap)
         from slack in Gen.Choose(-1, 3)
         from flags in Flags
-        select (Operation)new VmAllocRemaining(space, start, slack, start.IsKernel ? flags & ~Rights.User : flags);
+        select (Operation)new VmAllocRemaining(space, start, slack, start.IsKernel ? flags & ~Rights.User : flags));
 
-    public static readonly Gen<Operation> VmFree =
-        from which in Which
+    public static readonly StepKind VmFree = Kind<VmFree>("VmFree", swarm =>
+        from which in Which(swarm)
         from extent in Gen.Frequency((6, Gen.Constant(FreeExtent.Whole)), (2, Gen.Constant(FreeExtent.FirstHalf)), (1, Gen.Constant(FreeExtent.WithMargins)))
-        select (Operation)new VmFree(which, extent);
+        select (Operation)new VmFree(which, extent));
+
+    /// <summary>A step kind whose generator ignores the swarm's favourites (it can still be left out).</summary>
+    public static StepKind Kind<T>(string name, Gen<Operation> generator) where T : Operation => new(name, typeof(T), _ => generator);
+
+    public static StepKind Kind<T>(string name, Func<Swarm, Gen<Operation>> generator) where T : Operation => new(name, typeof(T), generator);
 
     /// <summary>A list of 1 to <paramref name="maxSteps"/> steps whose length grows with FsCheck's size.</summary>
     public static Gen<List<Operation>> Sequence(Gen<Operation> step, int maxSteps) =>
