@@ -35,7 +35,12 @@ void heap_init(void)
         with_room[c] = NONE_FRAME;
 }
 
+#ifdef MMSPEC_BUG_SLAB_LAST_SLOT_CROSSES_PAGE
+/* DIV_ROUND_UP where it should round down: 48, 96, 192, 384 and 768-byte slabs get one slot that runs into the next page */
+static unsigned slots_of(unsigned size_class) { return (unsigned)((MM_PAGE_SIZE + class_size[size_class] - 1) / class_size[size_class]); }
+#else
 static unsigned slots_of(unsigned size_class) { return (unsigned)(MM_PAGE_SIZE / class_size[size_class]); }
+#endif
 
 static void list_add(uint32_t frame)
 {
@@ -63,8 +68,10 @@ static void *alloc_small(unsigned size_class)
     uint32_t frame = with_room[size_class];
     if (frame == NONE_FRAME) {
         uintptr_t page = mm_phys_alloc_page();
-        if (page == MM_NADDR)
+#ifndef MMSPEC_BUG_HEAP_GROWS_UNCHECKED
+        if (page == MM_NADDR) /* (the bug: "the heap always gets its page") */
             return NULL;
+#endif
         frame = (uint32_t)(page >> PAGE_SHIFT);
         memset(&desc[frame], 0, sizeof desc[frame]);
         desc[frame].kind = FRAME_SLAB;
@@ -75,7 +82,11 @@ static void *alloc_small(unsigned size_class)
     unsigned slot = 0;
     for (unsigned word = 0; word < 4; word++) {
         if (d->used[word] != UINT64_MAX) {
+#ifdef MMSPEC_BUG_SLAB_SLOT_WORD_OFFSET
+            slot = (unsigned)__builtin_ctzll(~d->used[word]); /* the bit's index in its word, not in the slab */
+#else
             slot = word * 64 + (unsigned)__builtin_ctzll(~d->used[word]);
+#endif
             break;
         }
     }

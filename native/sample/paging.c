@@ -15,6 +15,17 @@ static unsigned index_at(uintptr_t virt, int level) { return (unsigned)((virt >>
 static uintptr_t span_of(int level) { return MM_PAGE_SIZE << (9 * (level - 1)); }
 static bool is_leaf(uint64_t entry, int level) { return level == 1 || ((level == 2 || level == 3) && (entry & PTE_PS)); }
 
+#if defined(MMSPEC_BUG_MAP_GET_CACHE_IGNORES_SPACE) || defined(MMSPEC_BUG_MAP_GET_CACHE_SURVIVES_VMFREE)
+/* A one-entry cache of the last mm_map_get hit (a software TLB), emptied when a mapping changes. */
+static struct {
+    bool valid;
+    uintptr_t root, page;
+    struct leaf leaf;
+} lookup_cache;
+
+static void lookup_cache_flush(void) { lookup_cache.valid = false; }
+#endif
+
 static uintptr_t new_table(void)
 {
     uintptr_t page = mm_phys_alloc_page();
@@ -36,9 +47,21 @@ void paging_init(void)
 
 uintptr_t paging_new_space(void)
 {
+#ifdef MMSPEC_BUG_SPACE_ROOT_NOT_ZEROED
+    uintptr_t root = mm_phys_alloc_page(); /* "only the kernel slots matter, and RAM is zero": not once pages are recycled */
+#else
     uintptr_t root = new_table();
+#endif
     if (root == MM_NADDR)
         return MM_NADDR;
+#ifdef MMSPEC_BUG_SPACE_COPIES_USER_HALF
+    /* a new space starts as a copy of the first one, whose user half "is always empty" */
+    static uintptr_t first_root;
+    if (first_root != 0)
+        memcpy(table_of(root), table_of(first_root), MM_PAGE_SIZE);
+    else
+        first_root = root;
+#endif
     for (int slot = FIRST_KERNEL_SLOT; slot < ENTRIES; slot++)
         table_of(root)[slot] = kernel_pdpt[slot - FIRST_KERNEL_SLOT] | PTE_P | PTE_RW;
     return root;
@@ -108,13 +131,21 @@ int paging_map(uintptr_t root, uintptr_t virt, uintptr_t phys, uint64_t leaf_fla
     for (int level = 4; level > 1; level--) {
         unsigned index = index_at(virt, level);
         uint64_t entry = table_of(table)[index];
-        if ((entry & PTE_P) && is_leaf(entry, level))
+#ifndef MMSPEC_BUG_MAP_INTO_LARGE_PAGE
+        if ((entry & PTE_P) && is_leaf(entry, level)) /* (the bug: every present entry above a PT is taken for a table) */
             return -MMSPEC_EEXIST;
+#endif
         if (!(entry & PTE_P)) {
             uintptr_t child = new_table();
             if (child == MM_NADDR) {
+#ifdef MMSPEC_BUG_MAP_ENOMEM_DANGLING_TABLE
+                /* gives back the tables it took, but leaves them linked from their parents */
+                while (created-- > 0)
+                    mm_phys_free_page(table_of(created_parent[created])[created_index[created]] & PTE_ADDR);
+#else
                 while (created-- > 0)
                     unlink_table(created_parent[created], created_index[created]);
+#endif
                 return -MMSPEC_ENOMEM;
             }
             entry = child | table_flags;
@@ -128,6 +159,9 @@ int paging_map(uintptr_t root, uintptr_t virt, uintptr_t phys, uint64_t leaf_fla
     if (*slot & PTE_P)
         return -MMSPEC_EEXIST;
     *slot = phys | leaf_flags;
+#ifdef MMSPEC_BUG_MAP_GET_CACHE_IGNORES_SPACE
+    lookup_cache_flush();
+#endif
     return 0;
 }
 
@@ -150,6 +184,9 @@ void paging_remove(uintptr_t root, uintptr_t virt)
     }
     table_of(tables[level])[indices[level]] = 0;
     tlb_flush_page(virt);
+#ifdef MMSPEC_BUG_MAP_GET_CACHE_IGNORES_SPACE
+    lookup_cache_flush();
+#endif
     for (; level < 4; level++) {
         if (level == 3 && is_kernel(virt))
             return;
@@ -196,10 +233,17 @@ void paging_leaves_in(uintptr_t root, uintptr_t first, uintptr_t last, leaf_visi
 EXPORT int mm_map_single(mm_space_t space, uintptr_t virt, uintptr_t phys, uint64_t flags)
 {
     uintptr_t root = paging_root(space);
+#ifdef MMSPEC_BUG_MAP_NONCANONICAL_ALIASES
+    if (!page_aligned(virt) || !page_aligned(phys) || phys >= ((uintptr_t)1 << 52) /* no canonical check */
+#else
     if (!is_canonical(virt) || !page_aligned(virt) || !page_aligned(phys) || phys >= ((uintptr_t)1 << 52)
+#endif
         || (flags & ~MM_FLAGS_ALL) || (is_kernel(virt) && (flags & MM_PAGE_USER)))
         return -MMSPEC_EINVAL;
     uint64_t bits = paging_leaf_bits(flags);
+#ifdef MMSPEC_BUG_MAP_GET_CACHE_SURVIVES_VMFREE
+    lookup_cache_flush(); /* the cache is flushed by the mapping calls; vmfree's unmaps go round it */
+#endif
 #ifdef MMSPEC_BUG_MAP_IGNORES_EXEC
     bits |= PTE_NX; /* every page ends up no-execute */
 #endif
@@ -210,8 +254,30 @@ EXPORT uintptr_t mm_map_get(mm_space_t space, uintptr_t virt, uint64_t *flags)
 {
     uintptr_t root = paging_root(space);
     struct leaf leaf;
+#if defined(MMSPEC_BUG_MAP_GET_CACHE_IGNORES_SPACE)
+    if (lookup_cache.valid && lookup_cache.page == (virt & ~(MM_PAGE_SIZE - 1))) { /* the bug: the space is not compared */
+        leaf = lookup_cache.leaf;
+        goto found;
+    }
+#elif defined(MMSPEC_BUG_MAP_GET_CACHE_SURVIVES_VMFREE)
+    if (lookup_cache.valid && lookup_cache.root == root && lookup_cache.page == (virt & ~(MM_PAGE_SIZE - 1))) {
+        leaf = lookup_cache.leaf;
+        goto found;
+    }
+#endif
+#ifdef MMSPEC_BUG_MAP_GET_NONCANONICAL_ALIASES
+    if (!paging_find(root, virt, &leaf)) /* no canonical check: the walk reads bits 47..12 only */
+#else
     if (!is_canonical(virt) || !paging_find(root, virt, &leaf))
+#endif
         return MM_NADDR;
+#if defined(MMSPEC_BUG_MAP_GET_CACHE_IGNORES_SPACE) || defined(MMSPEC_BUG_MAP_GET_CACHE_SURVIVES_VMFREE)
+    lookup_cache.valid = true;
+    lookup_cache.root = root;
+    lookup_cache.page = virt & ~(MM_PAGE_SIZE - 1);
+    lookup_cache.leaf = leaf;
+found:
+#endif
     if (flags)
         *flags = paging_flags_of(leaf.entry);
     return (leaf.entry & PTE_ADDR & ~(leaf.size - 1)) + (virt - leaf.base);
@@ -221,7 +287,14 @@ EXPORT uintptr_t mm_umap_single(mm_space_t space, uintptr_t virt, uint32_t size)
 {
     uintptr_t root = paging_root(space);
     struct leaf leaf;
+#ifdef MMSPEC_BUG_MAP_GET_CACHE_SURVIVES_VMFREE
+    lookup_cache_flush();
+#endif
+#ifdef MMSPEC_BUG_UMAP_NONCANONICAL_ALIASES
+    if (!page_aligned(virt) || size > 1 || !paging_find(root, virt, &leaf)) /* no canonical check */
+#else
     if (!is_canonical(virt) || !page_aligned(virt) || size > 1 || !paging_find(root, virt, &leaf))
+#endif
         return MM_NADDR;
     if (size == 1 && leaf.level != 1)
         return MM_NADDR;

@@ -76,7 +76,9 @@ EXPORT uintptr_t mm_phys_alloc_contiguous(size_t count)
     size_t run_start = 0, run = 0;
     for (size_t frame = hint * 64; frame < frame_count; frame++) {
         if (frame % 64 == 0 && used_map[frame / 64] == UINT64_MAX && frame + 64 <= frame_count) {
-            run = 0;
+#ifndef MMSPEC_BUG_CONTIGUOUS_RUN_ACROSS_FULL_WORD
+            run = 0; /* (the bug: the fast path skips a full word but the run before it goes on counting) */
+#endif
             frame += 63;
             continue;
         }
