@@ -10,7 +10,8 @@ namespace Mmspec.SpecTests.Reproducers;
 /// A failure as a self-contained C function for a kernel developer's own harness (or native/repro/main.c): the
 /// suite's setup, then the shrunk calls in order, with what the suite itself did between them (the marks it wrote
 /// into the pages and blocks it holds, its counts of free pages). Calls before the failing step assert what the
-/// implementation returned in the recorded run (so a divergence shows where it starts); the failing call asserts
+/// implementation returned in the recorded run (so a divergence shows where it starts), except kmalloc, whose blocks
+/// are named and referred to by name wherever the heap puts them (<see cref="BlockNames"/>); the failing call asserts
 /// what the spec requires of its result, or of the state after it (<see cref="StateCheck"/>, through
 /// mmspec_repro.h: page walks, the marks, a count of free pages).
 /// </summary>
@@ -32,7 +33,8 @@ public static partial class CReproducer
             c.AppendLine($" * {Comment(line)}");
         c.AppendLine(" *");
         c.AppendLine($" * Start from a fresh machine with 0x{failure.RamSize:X} bytes ({pages} pages) of RAM. Values asserted before the failing call are the");
-        c.AppendLine(" * ones the implementation returned in the recorded run; the failing call asserts what the spec requires of its result or of");
+        c.AppendLine(" * ones the implementation returned in the recorded run (heap blocks are used through their variables, wherever the heap put");
+        c.AppendLine(" * them); the failing call asserts what the spec requires of its result or of");
         c.AppendLine(" * the state after it. Run it on a hosted build with native/repro/main.c:");
         c.AppendLine($" *     gcc -O2 -I native/include -DMMSPEC_REPRODUCE={function} -o repro native/repro/main.c this.c libyours.so && ./repro 0x{failure.RamSize:X}");
         c.AppendLine(" */");
@@ -76,33 +78,34 @@ public static partial class CReproducer
         }
         if (failure.Trace.Any(call => call.Call.WantsFlags))
             c.AppendLine("    uint64_t flags = 0;");
-        AppendActions(c, actions, afterCall: 0);
+        var blocks = new BlockNames();
+        AppendActions(c, actions, afterCall: 0, blocks);
         for (int index = 0; index < failure.Trace.Count; index++)
         {
             bool isLast = index == failure.Trace.Count - 1;
-            AppendCall(c, failure.Trace[index], index, isLast, violation);
+            AppendCall(c, failure.Trace[index], index, isLast, violation, blocks);
             if (!isLast)
-                AppendActions(c, actions, afterCall: index + 1);
+                AppendActions(c, actions, afterCall: index + 1, blocks);
         }
-        AppendActions(c, actions.Where(action => action.AfterCall >= failure.Trace.Count).ToList(), afterCall: null);
+        AppendActions(c, actions.Where(action => action.AfterCall >= failure.Trace.Count).ToList(), afterCall: null, blocks);
         if (state.Count > 0)
         {
             c.AppendLine($"    /* the state after it: {violation.Clause} */");
             foreach (StateCheck check in state)
-                AppendCheck(c, check, violation.Clause);
+                AppendCheck(c, check, violation.Clause, blocks);
         }
         c.AppendLine("}");
         return c.ToString();
     }
 
     /// <summary>The suite's own doings placed after call <paramref name="afterCall"/> (all of them when null).</summary>
-    private static void AppendActions(StringBuilder c, IReadOnlyList<SuiteAction> actions, int? afterCall)
+    private static void AppendActions(StringBuilder c, IReadOnlyList<SuiteAction> actions, int? afterCall, BlockNames blocks)
     {
         foreach (SuiteAction action in actions.Where(action => afterCall is null || action.AfterCall == afterCall))
             switch (action)
             {
                 case MarkWritten mark:
-                    c.AppendLine($"    mmspec_repro_mark(0x{mark.Phys:X}, 0x{mark.Value:X}ull, {mark.Length}); /* the suite's mark in a page or block it holds */");
+                    c.AppendLine($"    mmspec_repro_mark({blocks.Phys(mark.Phys)}, 0x{mark.Value:X}ull, {mark.Length}); /* the suite's mark in a page or block it holds */");
                     break;
                 case FreePagesCounted:
                     c.AppendLine("    (void) drain_free_pages(); /* the suite counts free pages */");
@@ -111,7 +114,7 @@ public static partial class CReproducer
     }
 
     /// <summary>One expected fact about the state, asserted: the one place every kind of <see cref="StateCheck"/> becomes C.</summary>
-    private static void AppendCheck(StringBuilder c, StateCheck check, string clause)
+    private static void AppendCheck(StringBuilder c, StateCheck check, string clause, BlockNames blocks)
     {
         c.AppendLine($"    /* {Comment(check.Describe())} */");
         switch (check)
@@ -129,7 +132,7 @@ public static partial class CReproducer
                 c.AppendLine($"    assert(!mmspec_repro_is_table(roots, 2, 0x{notTable.Page:X}, ram_size));");
                 break;
             case PatternCheck pattern:
-                c.AppendLine($"    assert({string.Join(" && ", pattern.Marks.Select(mark => $"mmspec_repro_holds(0x{mark.Phys:X}, 0x{mark.Value:X}ull, {mark.Length})"))});");
+                c.AppendLine($"    assert({string.Join(" && ", pattern.Marks.Select(mark => $"mmspec_repro_holds({blocks.Phys(mark.Phys)}, 0x{mark.Value:X}ull, {mark.Length})"))});");
                 break;
             case FreePagesCheck free:
                 c.AppendLine("    {");
@@ -145,15 +148,20 @@ public static partial class CReproducer
         }
     }
 
-    private static void AppendCall(StringBuilder c, CallRecord record, int index, bool isLast, Violation violation)
+    private static void AppendCall(StringBuilder c, CallRecord record, int index, bool isLast, Violation violation, BlockNames blocks)
     {
         string name = $"r{index + 1}";
         string call = record.Call.ToC();
         if (record.Call.Function == ApiFunction.kfree)
-            call = $"kfree(mmspec_repro_host_pointer({ApiCall.RenderC(record.Call.Args[0])}, ram_size))";
+            call = $"kfree(mmspec_repro_host_pointer({(record.Call.Args[0].Value == 0 ? "0" : blocks.Pointer(record.Call.Args[0].Value))}, ram_size))";
         c.AppendLine();
         c.AppendLine(isLast ? $"    /* step {record.Step}: {violation.Clause} is broken here */" : $"    /* step {record.Step} */");
-        string? condition = isLast ? violation.Expected : Observed(record, name);
+        // Where a heap puts a block is its choice: before the failing call a kmalloc result is checked for success only,
+        // and named, so that what follows refers to the block wherever it is (see BlockNames).
+        bool block = record.Call.Function == ApiFunction.kmalloc && record.End == CallEnd.Returned && record.Outcome.Value != 0;
+        string? condition = isLast ? violation.Expected : block ? "r != 0" : Observed(record, name);
+        if (condition is not null)
+            condition = blocks.InText(condition);
         if (record.End == CallEnd.Panicked && !isLast)
             c.AppendLine($"    /* the implementation panicked here ({Comment(record.Detail)}), as the spec's strict profile expects: run it under your panic hook */");
         if (record.End != CallEnd.Returned && isLast)
@@ -175,7 +183,7 @@ public static partial class CReproducer
                 c.AppendLine($"    int {name} = {call};");
                 break;
             case ReturnKind.Address when record.Call.Function == ApiFunction.kmalloc:
-                c.AppendLine($"    uintptr_t {name} = mmspec_repro_spec_pointer({call}, ram_size);");
+                c.AppendLine($"    uintptr_t {name} = mmspec_repro_spec_pointer({call}, ram_size);{(block && !isLast ? $" /* 0x{record.Outcome.Value:X} in the recorded run */" : "")}");
                 break;
             default:
                 c.AppendLine($"    uintptr_t {name} = {call};");
@@ -185,6 +193,8 @@ public static partial class CReproducer
             c.AppendLine($"    (void) {name};");
         else
             c.AppendLine($"    assert({ResultVariable().Replace(condition, name)});");
+        if (block && !isLast)
+            blocks.Add(record.Outcome.Value, record.Call.Args[0].Value, name);
     }
 
     /// <summary>The recorded value as a C condition; null when the call did not return normally.</summary>

@@ -54,16 +54,6 @@ public sealed partial class CReproducerRunTests(ITestOutputHelper output)
         AssertShape(result, c);
     }
 
-    /// <summary>
-    /// Members whose bug changes what earlier calls return (valid, but other values), so that the reproducer, which
-    /// replays the recorded values literally, diverges on the sample before the failing call. Open in issue 15: the
-    /// reproducer must name earlier results and use the names (in later arguments, marks and state checks).
-    /// </summary>
-    private static readonly Dictionary<string, string> DivergesOnTheSample = new()
-    {
-        ["slab-last-slot-crosses-page"] = "its slabs place blocks differently, so the sample's kmalloc returns other addresses than the recorded run",
-    };
-
     [Theory]
     [MemberData(nameof(NativeZoo))]
     public void Native_zoo_reproducer_fails_on_its_bug_and_passes_on_the_sample(string bug, string propertyId)
@@ -80,10 +70,7 @@ public sealed partial class CReproducerRunTests(ITestOutputHelper output)
         output.WriteLine($"on the sample: exit {onSample}\n{sampleLog}");
         (int onBug, string bugLog) = Run(Compile(c, result, NativeBuild.ZooMember(bug), $"native-{bug}"), result.Failure!.RamSize);
         output.WriteLine($"on libsample-{bug}.so: exit {onBug}\n{bugLog}");
-        if (DivergesOnTheSample.TryGetValue(bug, out string? why))
-            Assert.True(onSample != 0, $"the reproducer of {bug} now passes on the sample ({why}): remove it from {nameof(DivergesOnTheSample)}");
-        else
-            Assert.True(onSample == 0, $"the reproducer of {bug} fails on the sample (exit {onSample}):\n{sampleLog}");
+        Assert.True(onSample == 0, $"the reproducer of {bug} fails on the sample (exit {onSample}):\n{sampleLog}");
         Assert.True(onBug != 0, $"the reproducer of {bug} passes on the bug's own build:\n{bugLog}");
         AssertShape(result, c);
     }
