@@ -12,8 +12,8 @@ public sealed class Interruption : IDisposable
     private readonly CancellationTokenSource requested = new();
     private readonly List<PosixSignalRegistration> registrations = [];
 
-    /// <summary>Never requested: for in-process runs (tests), which no signal reaches.</summary>
-    public static Interruption None => new();
+    /// <summary>Never requested: for in-process runs (tests), which no signal reaches. One instance serves them all.</summary>
+    public static Interruption None { get; } = new();
 
     /// <summary>Stops on SIGINT (Ctrl-C) and SIGTERM instead of the runtime's default of ending the process at once.</summary>
     public static Interruption FromSignals()

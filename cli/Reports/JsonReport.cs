@@ -53,21 +53,23 @@ public static class JsonReport
             Seconds(result.Elapsed), outcome.Property.Clauses, result.Completed, failures.FirstOrDefault(), failures);
     }
 
-    private static FailureEntry Failure(FoundFailure found, FailureReproducers? reproducers) => Failure(found.Failure, found.Expected, reproducers);
-
-    private static FailureEntry Failure(Failure failure, bool expected, FailureReproducers? reproducers) => new(
-        Clause: failure.Violation.Clause,
-        Expected: expected,
-        Message: failure.Violation.Message,
-        Step: failure.Violation.Step,
-        Seed: failure.Seed,
-        RamSize: failure.RamSize,
-        Shrinks: failure.Shrinks,
-        Configuration: failure.Configuration,
-        Steps: failure.Steps,
-        Trace: failure.Trace.Select(call => new CallEntry(call.Step, call.Call.ToString(), call.Returned, call.ToString())).ToList(),
-        Description: failure.Describe(),
-        Reproducers: reproducers is null ? null : new ReproducerEntry(reproducers.C, reproducers.CSharp, reproducers.CFile, reproducers.CSharpFile));
+    private static FailureEntry Failure(FoundFailure found, FailureReproducers? reproducers)
+    {
+        Failure failure = found.Failure;
+        return new FailureEntry(
+            Clause: failure.Violation.Clause,
+            Expected: found.Expected,
+            Message: failure.Violation.Message,
+            Step: failure.Violation.Step,
+            Seed: failure.Seed,
+            RamSize: failure.RamSize,
+            Shrinks: failure.Shrinks,
+            Configuration: failure.Configuration,
+            Steps: failure.Steps,
+            Trace: failure.Trace.Select(call => new CallEntry(call.Step, call.Call.ToString(), call.Returned, call.ToString())).ToList(),
+            Description: failure.Describe(),
+            Reproducers: reproducers is null ? null : new ReproducerEntry(reproducers.C, reproducers.CSharp, reproducers.CFile, reproducers.CSharpFile));
+    }
 
     private static double Seconds(TimeSpan elapsed) => Math.Round(elapsed.TotalSeconds, 3);
 

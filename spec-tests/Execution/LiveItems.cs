@@ -29,7 +29,7 @@ public sealed class LiveItems
     public void Freed(LiveKind kind, ulong key) => lastFreed[kind] = key;
 
     /// <summary>The index in <paramref name="live"/> (the model's order, never empty) of the item <paramref name="pick"/> names.</summary>
-    public int Choose(LivePick pick, LiveKind kind, IReadOnlyList<ulong> live)
+    public int Choose(LivePick pick, LiveKind kind, IList<ulong> live)
     {
         int count = live.Count;
         return pick.Rule switch
@@ -43,14 +43,14 @@ public sealed class LiveItems
 
     private static int Ordinal(int n, int count) => (int)((uint)n % (uint)count);
 
-    private int? Newest(LiveKind kind, IReadOnlyList<ulong> live, int skip)
+    private int? Newest(LiveKind kind, IList<ulong> live, int skip)
     {
         if (!allocated.TryGetValue(kind, out List<ulong>? order))
             return null;
         var seen = new HashSet<ulong>();
         for (int i = order.Count - 1; i >= 0; i--)
         {
-            int index = IndexOf(live, order[i]);
+            int index = live.IndexOf(order[i]);
             if (index < 0 || !seen.Add(order[i]))
                 continue;
             if (skip-- == 0)
@@ -59,7 +59,7 @@ public sealed class LiveItems
         return null;
     }
 
-    private int? NearLastFreed(LiveKind kind, IReadOnlyList<ulong> live, bool above)
+    private int? NearLastFreed(LiveKind kind, IList<ulong> live, bool above)
     {
         if (!lastFreed.TryGetValue(kind, out ulong freed))
             return null;
@@ -74,12 +74,4 @@ public sealed class LiveItems
     }
 
     private static ulong Distance(ulong a, ulong b) => a > b ? a - b : b - a;
-
-    private static int IndexOf(IReadOnlyList<ulong> live, ulong key)
-    {
-        for (int i = 0; i < live.Count; i++)
-            if (live[i] == key)
-                return i;
-        return -1;
-    }
 }

@@ -32,9 +32,16 @@ public sealed partial class SequenceContext
     {
         if (pages > (ulong)BaselineFreePages)
             return null;
+        List<ulong> free = CountFreePages(clause);
+        return FirstRun(free, pages) is { } run ? (run, free.Count) : null;
+    }
+
+    /// <summary>The pages free right now, found by allocating every one and giving them all back in the same order.</summary>
+    public List<ulong> CountFreePages(string clause)
+    {
         List<ulong> free = DrainFreePages(clause);
         GiveBack(clause, free);
-        return FirstRun(free, pages) is { } run ? (run, free.Count) : null;
+        return free;
     }
 
     /// <summary>The first run of <paramref name="count"/> consecutive pages among <paramref name="pages"/>, if any.</summary>

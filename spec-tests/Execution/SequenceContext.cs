@@ -227,8 +227,7 @@ public sealed partial class SequenceContext
                 Trace.Add(index < pages.Count - 1
                     ? new CallRecord(Step, ApiCall.FreePage(pages[index]), CallEnd.Returned, default)
                     : new CallRecord(Step, ApiCall.FreePage(pages[index]), end, default, $"one of the batch's {pages.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}"));
-            string how = failure is ImplementationPanicException panic ? $"panicked ({panic.Reason})" : "crashed";
-            Fail(clause, $"mm_phys_free_page on each of the {pages.Count} pages the client held ({string.Join(", ", pages.Take(8).Select(Hex))}{(pages.Count > 8 ? ", ..." : "")}) {how}: {failure.GetType().Name}: {failure.Message}");
+            Fail(clause, $"mm_phys_free_page on each of the {pages.Count} pages the client held ({string.Join(", ", pages.Take(8).Select(Hex))}{(pages.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
         foreach (ulong page in pages)
             Trace.Add(new CallRecord(Step, ApiCall.FreePage(page), CallEnd.Returned, default));

@@ -55,7 +55,7 @@ public static class SequenceRunner
                 applied++;
                 Audit.AfterStep(ctx, step.Clause);
                 if (countFreePages)
-                    freeCounts.Add(new FreeCount(ctx.Step, step, CountFreePages(ctx, step.Clause), ctx.EstimatedFreePages, ctx.HeldFromAllocator));
+                    freeCounts.Add(new FreeCount(ctx.Step, step, ctx.CountFreePages(step.Clause).Count, ctx.EstimatedFreePages, ctx.HeldFromAllocator));
             }
             ctx.Step++;
             Teardown(ctx);
@@ -68,7 +68,7 @@ public static class SequenceRunner
     }
 
     /// <summary>A fresh machine; booting is the implementation's code too (mmspec_init), so its panic, crash or hang is a verdict.</summary>
-    private static (IMmImplementation? Machine, Violation? Failure) Boot(IImplementationFactory factory, ulong ramSize)
+    internal static (IMmImplementation? Machine, Violation? Failure) Boot(IImplementationFactory factory, ulong ramSize)
     {
         try
         {
@@ -76,8 +76,7 @@ public static class SequenceRunner
         }
         catch (Exception boot) when (boot is ImplementationPanicException or ImplementationCrashedException)
         {
-            string how = boot is ImplementationPanicException panic ? $"panicked ({panic.Reason})" : "crashed";
-            return (null, new Violation("DMAP-04", $"at boot, booting a fresh machine with 0x{ramSize:X} bytes of RAM {how}: {boot.Message}", 0));
+            return (null, new Violation("DMAP-04", $"at boot, booting a fresh machine with 0x{ramSize:X} bytes of RAM {ImplementationFault.How(boot)}: {boot.Message}", 0));
         }
     }
 
@@ -180,13 +179,6 @@ public static class SequenceRunner
             $"after {what}, {free.Count} pages could be allocated, more than the {expected} that should be free: a page in use was handed out",
             new FreePagesCheck(what, ctx.HeldFromAllocator, 0, AtMost: true));
         ctx.GiveBack(clause, free);
-    }
-
-    private static int CountFreePages(SequenceContext ctx, string clause)
-    {
-        List<ulong> free = ctx.DrainFreePages(clause);
-        ctx.GiveBack(clause, free);
-        return free.Count;
     }
 
     /// <summary>Default profile: a heap may keep a few pages cached after its last block is freed.</summary>

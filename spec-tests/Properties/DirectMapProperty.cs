@@ -41,15 +41,14 @@ public sealed class DirectMapProperty : ISpecProperty
     {
         // One machine serves every check; a call that kills it ends that check, and the next one boots a fresh machine.
         using var machine = new DirectMapMachine(implementation, settings.RamSize);
-        ulong reach = 0;
+        // The spec maps the low 1 GiB; what lies past the end of RAM is the implementation's choice (DMAP-10), which
+        // only strict pins (DMAP-D07: the whole GiB whatever the RAM).
+        ulong reach = settings.Profile == Profile.Strict ? AddressSpaceLayout.DirectMapSize : Math.Min(settings.RamSize, AddressSpaceLayout.DirectMapSize);
         int checks = 0;
         DirectMapCheck? lastFailure = null;
         (bool failed, ulong drawn, int tests, int shrinks) = FsCheckDriver.Run(Arb.From(Physical), p =>
         {
             checks++;
-            // The spec maps the low 1 GiB; what lies past the end of RAM is the implementation's choice (DMAP-10), which
-            // only strict pins (DMAP-D07: the whole GiB whatever the RAM).
-            reach = settings.Profile == Profile.Strict ? AddressSpaceLayout.DirectMapSize : Math.Min(settings.RamSize, AddressSpaceLayout.DirectMapSize);
             DirectMapCheck check = machine.Check(p % reach);
             if (check.Violation is not { } violation || masked.Contains(violation.Clause))
                 return;
@@ -96,7 +95,7 @@ internal sealed class DirectMapMachine(IImplementationFactory factory, ulong ram
         catch (Exception fault) when (fault is ImplementationPanicException or ImplementationCrashedException)
         {
             Dispose();
-            return new DirectMapCheck(new Violation("DMAP-05", $"looking up the direct-map address of 0x{phys:X} {How(fault)}: {fault.Message}", 1), trace);
+            return new DirectMapCheck(new Violation("DMAP-05", $"looking up the direct-map address of 0x{phys:X} {ImplementationFault.How(fault)}: {fault.Message}", 1), trace);
         }
     }
 
@@ -109,11 +108,11 @@ internal sealed class DirectMapMachine(IImplementationFactory factory, ulong ram
     /// <summary>Null when the machine is up; otherwise the violation, at boot (step 0).</summary>
     private Violation? Boot()
     {
-        string doing = $"booting a fresh machine with 0x{ramSize:X} bytes of RAM";
+        (machine, Violation? bootFailure) = SequenceRunner.Boot(factory, ramSize);
+        if (machine is null)
+            return bootFailure;
         try
         {
-            machine = factory.Create(ramSize);
-            doing = "creating its two address spaces";
             spaces = [machine.CreateSpace(), machine.CreateSpace()];
             if (spaces.Contains(AddressSpaceLayout.Naddr))
             {
@@ -125,11 +124,9 @@ internal sealed class DirectMapMachine(IImplementationFactory factory, ulong ram
         catch (Exception fault) when (fault is ImplementationPanicException or ImplementationCrashedException)
         {
             Dispose();
-            return new Violation("DMAP-04", $"at boot, {doing} {How(fault)}: {fault.Message}", 0);
+            return new Violation("DMAP-04", $"at boot, creating its two address spaces {ImplementationFault.How(fault)}: {fault.Message}", 0);
         }
     }
-
-    private static string How(Exception fault) => fault is ImplementationPanicException panic ? $"panicked ({panic.Reason})" : "crashed";
 
     private static Violation? CheckOne(IMmImplementation machine, ulong[] spaces, ulong phys, List<CallRecord> trace)
     {

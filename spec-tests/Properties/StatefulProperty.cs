@@ -30,7 +30,7 @@ public sealed class StatefulProperty(string id, string title, IReadOnlyList<(int
     private SearchRound Search(IImplementationFactory implementation, RunSettings settings, IReadOnlySet<string> masked)
     {
         long steps = 0;
-        Arbitrary<SequenceRam> sequences = Arb.From(SequenceRam.Generator(Swarm.Generator(Kinds), swarm => OperationGenerators.Sequence(Steps(swarm), maxSteps)), SequenceRam.Shrink);
+        Arbitrary<SequenceRam> sequences = Arb.From(SequenceRam.Generator(Swarm.Generator(kinds), swarm => OperationGenerators.Sequence(Steps(swarm), maxSteps)), SequenceRam.Shrink);
         SequenceResult? lastFailure = null; // the minimal sequence's own run: FsCheck's last failing call
         (bool failed, SequenceRam? minimal, int tests, int shrinks) = FsCheckDriver.Run(sequences, sequence =>
         {
@@ -57,12 +57,12 @@ public sealed class StatefulProperty(string id, string title, IReadOnlyList<(int
             replay = traced;
         var failure = new Failure(settings.Seed, replay.Violation!, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram)
         {
-            Configuration = minimal.Swarm.UsedBy(minimal.Steps, Kinds).ToString(),
+            Configuration = minimal.Swarm.UsedBy(minimal.Steps, kinds).ToString(),
         };
         return new SearchRound(failure, tests, steps);
     }
 
-    private IReadOnlyList<StepKind> Kinds => mix.Select(entry => entry.Kind).ToList();
+    private readonly IReadOnlyList<StepKind> kinds = mix.Select(entry => entry.Kind).ToList();
 
     /// <summary>The steps a sequence of this swarm configuration draws: the property's mix, less the kinds the configuration leaves out.</summary>
     private Gen<Operation> Steps(Swarm swarm) =>

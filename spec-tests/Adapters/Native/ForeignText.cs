@@ -16,24 +16,16 @@ public static partial class ForeignText
     /// Hex numbers in <paramref name="text"/> that point into the RAM as the worker maps it become <c>ram+0x…</c>
     /// (their physical address), and those equal to a space handle become its name (<c>space0</c>).
     /// </summary>
-    public static string Normalised(string text, ulong ramBase, ulong ramSize, IReadOnlyList<ulong> spaces) =>
+    public static string Normalised(string text, ulong ramBase, ulong ramSize, IList<ulong> spaces) =>
         HexNumber().Replace(text, match =>
         {
             if (!ulong.TryParse(match.ValueSpan[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong value))
                 return match.Value;
-            int space = IndexOf(spaces, value);
+            int space = spaces.IndexOf(value);
             if (space >= 0)
                 return $"space{space}";
             return ramBase != 0 && value - ramBase < ramSize ? $"ram+0x{value - ramBase:X}" : match.Value;
         });
-
-    private static int IndexOf(IReadOnlyList<ulong> values, ulong value)
-    {
-        for (int i = 0; i < values.Count; i++)
-            if (values[i] == value)
-                return i;
-        return -1;
-    }
 
     [GeneratedRegex(@"\b0[xX][0-9A-Fa-f]{1,16}\b")]
     private static partial Regex HexNumber();
