@@ -146,6 +146,22 @@ public sealed record ApiState
 
     // ---- transitions ----
 
+    /// <summary>
+    /// A memory space created after boot: an empty user half, the shared kernel slots as every space sees them,
+    /// and in each unshared kernel slot <paramref name="ownKernelMappings"/> (what the first space held there at boot).
+    /// </summary>
+    public ApiState SpaceCreated(IEnumerable<(ulong Base, Mapping Mapping)> ownKernelMappings)
+    {
+        var own = ImmutableSortedDictionary<ulong, Mapping>.Empty;
+        foreach ((ulong virtualBase, Mapping mapping) in ownKernelMappings)
+        {
+            if (IsShared(virtualBase) || mapping.Kind is not (MappingKind.DirectMap or MappingKind.Boot))
+                throw new ArgumentException($"a new space's own kernel mapping is a boot mapping of an unshared slot, not {mapping} at 0x{virtualBase:X}", nameof(ownKernelMappings));
+            own = own.Add(virtualBase, mapping);
+        }
+        return this with { SpaceMappings = SpaceMappings.Add(own) };
+    }
+
     public ApiState PageAllocated(ulong page) => this with { ClientPages = ClientPages.Add(page) };
 
     public ApiState PageFreed(ulong page) => this with { ClientPages = ClientPages.Remove(page) };

@@ -17,6 +17,8 @@ public enum ApiFunction
     vmfind,
     vmalloc,
     vmfree,
+    /// <summary>The port's hook, not the spec's: a step may create a space after boot (its handle is named spaceN).</summary>
+    mmspec_space_create,
 }
 
 /// <summary>How a value is written: a space handle by name, an address in hex, a count in decimal, page flags by name.</summary>
@@ -80,11 +82,15 @@ public sealed record ApiCall(ApiFunction Function, IReadOnlyList<ApiArg> Args)
     public static ApiCall VmFree(int space, ulong addr, ulong pages) =>
         new(ApiFunction.vmfree, [ApiArg.Space(space), ApiArg.Address(addr), ApiArg.Count(pages)]);
 
+    /// <summary>A new space, which later calls name space<paramref name="index"/>.</summary>
+    public static ApiCall CreateSpace(int index) => new(ApiFunction.mmspec_space_create, [ApiArg.Space(index)]);
+
     /// <summary>What the C function returns: an address (uintptr_t, MM_NADDR on failure), an int status, or nothing.</summary>
     public ReturnKind Returns => Function switch
     {
         ApiFunction.mm_phys_free_page or ApiFunction.kfree => ReturnKind.Void,
         ApiFunction.mm_map_single or ApiFunction.vmfree => ReturnKind.Status,
+        ApiFunction.mmspec_space_create => ReturnKind.Space,
         _ => ReturnKind.Address,
     };
 
@@ -110,12 +116,13 @@ public sealed record ApiCall(ApiFunction Function, IReadOnlyList<ApiArg> Args)
             case ApiFunction.vmfind: return new(mm.vmfind(Arg(0), Arg(1), Arg(2), Arg(3)));
             case ApiFunction.vmalloc: return new(mm.vmalloc(Arg(0), Arg(1), Arg(2), Arg(3), Arg(4)));
             case ApiFunction.vmfree: return new((ulong)mm.vmfree(Arg(0), Arg(1), Arg(2)));
+            case ApiFunction.mmspec_space_create: return new(mm.CreateSpace()); // its argument is the name the new space gets, not an input
             default: throw new ArgumentOutOfRangeException(nameof(Function), Function, null);
         }
     }
 
     /// <summary>The call as C, e.g. <c>mm_map_single(space0, 0x400000, 0x101000, MM_PAGE_WRITE)</c>.</summary>
-    public string ToC() => $"{Function}({string.Join(", ", Args.Select(RenderC))})";
+    public string ToC() => Function == ApiFunction.mmspec_space_create ? "mmspec_space_create()" : $"{Function}({string.Join(", ", Args.Select(RenderC))})";
 
     public override string ToString() => ToC();
 
@@ -124,6 +131,7 @@ public sealed record ApiCall(ApiFunction Function, IReadOnlyList<ApiArg> Args)
     {
         ReturnKind.Void => "",
         ReturnKind.Status => ((int)outcome.Value).ToString(),
+        ReturnKind.Space => outcome.Value == AddressSpaceLayout.Naddr ? "MM_NADDR" : $"space{Args[0].Value}", // a handle may be a host pointer
         _ when outcome.Flags is { } flags => $"{Hex(outcome.Value)}, flags = {FlagNames(flags)}",
         _ => Hex(outcome.Value),
     };
@@ -156,4 +164,6 @@ public enum ReturnKind
     Address,
     Status,
     Void,
+    /// <summary>A space handle, shown by the name the sequence gives it.</summary>
+    Space,
 }

@@ -19,7 +19,7 @@ public static class Audit
                 foreach (int seen in SpacesSeeing(ctx, space, virt))
                     CompareTranslation(ctx, ram, seen, virt, clause);
             var tables = new Dictionary<ulong, string>();
-            for (int space = 0; space < ctx.Roots.Length; space++)
+            for (int space = 0; space < ctx.Roots.Count; space++)
             {
                 CompareLeaves(ctx, ram, space, clause);
                 foreach (TablePage table in Mmu.EnumerateTables(ram, ctx.Roots[space]))
@@ -66,7 +66,7 @@ public static class Audit
     private static string DamageClause(string damage) => damage.StartsWith("heap", StringComparison.Ordinal) ? "HEAP-04" : "PHYS-01";
 
     private static IEnumerable<int> SpacesSeeing(SequenceContext ctx, int space, ulong virt) =>
-        ctx.Model.IsShared(virt) ? Enumerable.Range(0, ctx.Roots.Length) : [space];
+        ctx.Model.IsShared(virt) ? Enumerable.Range(0, ctx.Roots.Count) : [space];
 
     private static void CompareTranslation(SequenceContext ctx, RamView ram, int space, ulong virt, string clause)
     {

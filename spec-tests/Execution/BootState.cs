@@ -39,7 +39,7 @@ public static class BootState
     public static void CheckDirectMap(SequenceContext ctx)
     {
         ulong covered = Math.Min(ctx.Implementation.RamSize, DirectMapSize);
-        for (int space = 0; space < ctx.Spaces.Length; space++)
+        for (int space = 0; space < ctx.Spaces.Count; space++)
         {
             ulong next = 0; // the lowest physical address not yet seen translated to itself
             foreach ((ulong virt, Mapping mapping) in ctx.Model.MappingsOf(space))

@@ -15,6 +15,35 @@ public sealed partial class SequenceContext
         return pages;
     }
 
+    /// <summary>Pages a <see cref="Sequences.Hog"/> step took (the client may have freed or mapped some since).</summary>
+    public HashSet<ulong> Hogged { get; } = [];
+
+    /// <summary>
+    /// mm_phys_alloc_page until MM_NADDR as a step's calls: made in one batch (a hog makes thousands) and recorded
+    /// one by one, the last one MM_NADDR. A panic or crash is a violation of <paramref name="clause"/>.
+    /// </summary>
+    public List<ulong> AllocateAllRecorded(string clause)
+    {
+        int beyondRam = (int)Math.Min(RamPages + 1, int.MaxValue);
+        List<ulong> pages;
+        try
+        {
+            pages = Implementation.AllocatePagesUntilExhausted(beyondRam).ToList();
+        }
+        catch (Exception failure) when (failure is not ViolationException)
+        {
+            CallEnd end = failure is Port.ImplementationPanicException ? CallEnd.Panicked : CallEnd.Crashed;
+            Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), end, default, $"one of the calls allocating every free page: {failure.GetType().Name}"));
+            Fail(clause, $"mm_phys_alloc_page(), called until it returns MM_NADDR, {Port.ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
+            throw;
+        }
+        foreach (ulong page in pages)
+            Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(page)));
+        Check(pages.Count < beyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
+        Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(AddressSpaceLayout.Naddr)));
+        return pages;
+    }
+
     public void GiveBack(string clause, List<ulong> pages) =>
         Guarded(clause, "freeing the pages allocated to count them", () =>
         {

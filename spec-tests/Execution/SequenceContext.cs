@@ -11,13 +11,16 @@ namespace Mmspec.SpecTests.Execution;
 /// </summary>
 public sealed partial class SequenceContext
 {
-    public const int SpaceCount = 2;
+    /// <summary>The spaces the setup creates before any step; a CreateSpace step adds more, up to <see cref="MaxSpaces"/>.</summary>
+    public const int BootSpaces = 2;
+
+    public const int MaxSpaces = 6;
 
     public SequenceContext(IMmImplementation implementation, Profile profile)
     {
         Implementation = implementation;
         Profile = profile;
-        Model = ApiState.Boot(SpaceCount, []); // replaced by what setup observes of the boot state
+        Model = ApiState.Boot(BootSpaces, []); // replaced by what setup observes of the boot state
         Patterns = new PatternBook(implementation.Ram, () => (Trace.Count, Step), Actions);
     }
 
@@ -29,9 +32,30 @@ public sealed partial class SequenceContext
 
     public ApiState Model { get; set; }
 
-    public ulong[] Spaces { get; } = new ulong[SpaceCount];
+    /// <summary>The handles of the sequence's spaces, by index (space0, space1, ...), and their PML4s.</summary>
+    public List<ulong> Spaces { get; } = [];
 
-    public ulong[] Roots { get; } = new ulong[SpaceCount];
+    public List<ulong> Roots { get; } = [];
+
+    /// <summary>The space a step's pick names: picks wrap over the spaces that exist, so a step stays valid when shrinking drops a CreateSpace.</summary>
+    public int SpaceOf(int pick) => pick % Spaces.Count;
+
+    /// <summary>What the first space held at boot in its own (unshared) kernel slots: what every later space must hold there too.</summary>
+    public IReadOnlyList<(ulong Base, Mapping Mapping)> BootKernelOwn { get; set; } = [];
+
+    /// <summary>
+    /// Adopts a space the implementation created: its root is where the suite walks from, so a root that is no page
+    /// of RAM is the port's fault (MAP-18), found before any walk.
+    /// </summary>
+    public void AddSpace(ulong handle, string when)
+    {
+        int index = Spaces.Count;
+        ulong root = Guarded("MAP-18", $"{when}, reading the root of space{index}", () => Implementation.SpaceRoot(handle));
+        Check(root % AddressSpaceLayout.PageSize == 0 && root < Implementation.RamSize, "MAP-18",
+            $"{when}, mmspec_space_root(space{index}) = 0x{root:X}: a space's root must be a page-aligned page table inside RAM (0x{Implementation.RamSize:X} bytes)");
+        Spaces.Add(handle);
+        Roots.Add(root);
+    }
 
     public PatternBook Patterns { get; }
 
@@ -100,7 +124,7 @@ public sealed partial class SequenceContext
     /// Implementations keep some memory for themselves (heap metadata, tables), hence the allowance.
     /// </summary>
     public bool ExhaustionPlausible(ulong pages) =>
-        (ulong)Math.Max(0, EstimatedFreePages) < pages + (ulong)(16 + Model.HeapBlocks.Count + 4 * SpaceCount);
+        (ulong)Math.Max(0, EstimatedFreePages) < pages + (ulong)(16 + Model.HeapBlocks.Count + 4 * Spaces.Count);
 
     public void Check(bool condition, string clause, string message)
     {
@@ -125,7 +149,7 @@ public sealed partial class SequenceContext
         if (!Strict && ClauseCatalogue.Load().TryGet(clause, out Clause? known) && known.IsImplementationDefined)
             throw new InvalidOperationException($"mmspec bug: the default profile reported implementation-defined clause {clause}: {message}");
         if (expected is null && state is null)
-            state = Enumerable.Range(0, Roots.Length).Select(space => (StateCheck)new TablesSoundCheck(space)).ToList();
+            state = Enumerable.Range(0, Roots.Count).Select(space => (StateCheck)new TablesSoundCheck(space)).ToList();
         throw new ViolationException(new Violation(clause, message, Step, expected, state, Actions.ToList()));
     }
 

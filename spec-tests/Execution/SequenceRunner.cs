@@ -82,16 +82,11 @@ public static class SequenceRunner
 
     private static void Setup(SequenceContext ctx)
     {
-        for (int space = 0; space < ctx.Spaces.Length; space++)
+        for (int space = 0; space < SequenceContext.BootSpaces; space++)
         {
             ulong handle = ctx.Guarded("DMAP-04", "creating an address space on a fresh machine", ctx.Implementation.CreateSpace);
             ctx.Check(handle != AddressSpaceLayout.Naddr, "DMAP-04", "a fresh machine could not create an address space");
-            ctx.Spaces[space] = handle;
-            ulong root = ctx.Guarded("DMAP-04", "reading the root of a fresh address space", () => ctx.Implementation.SpaceRoot(handle));
-            // The suite walks the tables from here: a root that is no page of RAM is the port's fault, found before any walk.
-            ctx.Check(root % AddressSpaceLayout.PageSize == 0 && root < ctx.Implementation.RamSize, "MAP-18",
-                $"at boot, mmspec_space_root(space{space}) = 0x{root:X}: a space's root must be a page-aligned page table inside RAM (0x{ctx.Implementation.RamSize:X} bytes)");
-            ctx.Roots[space] = root;
+            ctx.AddSpace(handle, "at boot");
         }
         ObserveBoot(ctx);
         Audit.AfterStep(ctx, "DMAP-04");
@@ -109,6 +104,7 @@ public static class SequenceRunner
         try
         {
             ctx.Model = BootState.Observe(new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize), ctx.Roots);
+            ctx.BootKernelOwn = ctx.Model.MappingsOf(0).Where(entry => AddressSpaceLayout.IsKernel(entry.Base) && !ctx.Model.IsShared(entry.Base)).ToList();
         }
         catch (MalformedPageTableException malformed)
         {

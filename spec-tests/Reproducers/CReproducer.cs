@@ -63,13 +63,16 @@ public static partial class CReproducer
         c.AppendLine($"void {function}(void)");
         c.AppendLine("{");
         c.AppendLine($"    const size_t ram_size = 0x{failure.RamSize:X};");
-        c.AppendLine("    /* the suite's setup: two address spaces */");
+        c.AppendLine("    /* the suite's setup: two address spaces (steps may create more) */");
         c.AppendLine("    mm_space_t space0 = mmspec_space_create();");
         c.AppendLine("    mm_space_t space1 = mmspec_space_create();");
-        c.AppendLine("    const uintptr_t roots[2] = { mmspec_space_root(space0), mmspec_space_root(space1) };");
-        c.AppendLine("    (void) space0; (void) space1; (void) roots; (void) ram_size;");
+        foreach (ulong created in failure.Trace.Where(record => record.Call.Function == ApiFunction.mmspec_space_create).Select(record => record.Call.Args[0].Value))
+            c.AppendLine($"    mm_space_t space{created} = MM_NADDR;");
+        c.AppendLine($"    uintptr_t roots[{SequenceContext.MaxSpaces}] = {{ mmspec_space_root(space0), mmspec_space_root(space1) }};");
+        c.AppendLine($"    size_t spaces = {SequenceContext.BootSpaces}; /* how many of roots[] are spaces */");
+        c.AppendLine("    (void) space0; (void) space1; (void) roots; (void) spaces; (void) ram_size;");
         if (state.OfType<FreePagesCheck>().Any())
-            c.AppendLine("    const size_t tables_at_start = mmspec_repro_count_tables(roots, 2, ram_size);");
+            c.AppendLine("    const size_t tables_at_start = mmspec_repro_count_tables(roots, spaces, ram_size);");
         if (failure.Replay.DrainsFreePages)
         {
             c.AppendLine("    /* ...then it counts free pages */");
@@ -129,14 +132,14 @@ public static partial class CReproducer
                 c.AppendLine($"    assert(mmspec_walk_sound(roots[{sound.Space}], ram_size));");
                 break;
             case NotTableCheck notTable:
-                c.AppendLine($"    assert(!mmspec_repro_is_table(roots, 2, 0x{notTable.Page:X}, ram_size));");
+                c.AppendLine($"    assert(!mmspec_repro_is_table(roots, spaces, 0x{notTable.Page:X}, ram_size));");
                 break;
             case PatternCheck pattern:
                 c.AppendLine($"    assert({string.Join(" && ", pattern.Marks.Select(mark => $"mmspec_repro_holds({blocks.Phys(mark.Phys)}, 0x{mark.Value:X}ull, {mark.Length})"))});");
                 break;
             case FreePagesCheck free:
                 c.AppendLine("    {");
-                c.AppendLine("        long long tables_created = (long long) mmspec_repro_count_tables(roots, 2, ram_size) - (long long) tables_at_start;");
+                c.AppendLine("        long long tables_created = (long long) mmspec_repro_count_tables(roots, spaces, ram_size) - (long long) tables_at_start;");
                 c.AppendLine("        long long free_now = (long long) drain_free_pages();");
                 c.AppendLine(free.AtMost
                     ? $"        assert(free_now <= (long long) free_at_start - tables_created - {free.Held});"
@@ -174,6 +177,13 @@ public static partial class CReproducer
         }
         switch (record.Call.Returns)
         {
+            case ReturnKind.Space:
+                string space = $"space{record.Call.Args[0].Value}";
+                c.AppendLine($"    {space} = {call};");
+                c.AppendLine($"    assert({ResultVariable().Replace(isLast ? condition ?? "r != MM_NADDR" : "r != MM_NADDR", space)});");
+                if (record.End == CallEnd.Returned && record.Outcome.Value != AddressSpaceLayout.Naddr)
+                    c.AppendLine($"    roots[spaces++] = mmspec_space_root({space});");
+                return;
             case ReturnKind.Void:
                 c.AppendLine($"    {call};");
                 if (isLast && condition is not null)

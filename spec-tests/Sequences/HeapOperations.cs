@@ -66,6 +66,33 @@ public sealed record Kmalloc(ulong Size) : Operation
     }
 }
 
+/// <summary>
+/// <see cref="Count"/> kmallocs of one size in a row, as a cache of objects filling up: one slab size class gets
+/// tens of live blocks (its page full, then the next), which single kmallocs of sizes over wide bands rarely reach.
+/// Stops at the first NULL (judged as a single kmalloc's).
+/// </summary>
+public sealed record KmallocBurst(ulong Size, int Count) : Operation
+{
+    public override string Clause => "HEAP-03";
+
+    public override IReadOnlyList<string> Clauses => new Kmalloc(Size).Clauses;
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        for (int block = 0; block < Count; block++)
+        {
+            int before = ctx.Model.HeapBlocks.Count;
+            new Kmalloc(Size).Apply(ctx);
+            if (ctx.Model.HeapBlocks.Count == before)
+                break; // NULL: the heap is full
+        }
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() =>
+        Count > 1 ? [this with { Count = Count / 2 }, this with { Count = Count - 1 }] : [new Kmalloc(Size)];
+}
+
 /// <summary>kfree of a live block, of NULL, or (strict) a double or interior free that must panic.</summary>
 public sealed record Kfree(LivePick Which, KfreeKind Kind = KfreeKind.Live) : Operation
 {

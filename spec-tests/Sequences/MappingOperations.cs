@@ -13,6 +13,7 @@ public sealed record MapSingle(int Space, AddressPick Virt, LivePick Which, Righ
 
     public override bool Apply(SequenceContext ctx)
     {
+        int space = ctx.SpaceOf(Space);
         ulong virt = Virt.Resolve();
         bool kernelUser = AddressSpaceLayout.IsKernel(virt) && Flags.HasFlag(Rights.User);
         bool canonical = AddressSpaceLayout.IsCanonical(virt);
@@ -26,14 +27,14 @@ public sealed record MapSingle(int Space, AddressPick Virt, LivePick Which, Righ
             case BadMapping.UnalignedPhys: phys += 0x10; break;
             case BadMapping.InvalidFlags: flags |= 0x100; break;
         }
-        bool mapped = canonical && ctx.Model.Lookup(Space, virt) is not null;
+        bool mapped = canonical && ctx.Model.Lookup(space, virt) is not null;
         bool valid = Bad == BadMapping.None && canonical && !kernelUser && !mapped;
         if (!valid && !ctx.Strict)
             return false; // the spec does not say what these do: only the strict profile has an answer
-        var call = ApiCall.MapSingle(Space, virt, phys, flags);
+        var call = ApiCall.MapSingle(space, virt, phys, flags);
         int result = (int)ctx.Call(Clause, call).Value;
         if (canonical)
-            ctx.Touch(Space, virt & ~(AddressSpaceLayout.PageSize - 1));
+            ctx.Touch(space, virt & ~(AddressSpaceLayout.PageSize - 1));
         if (!valid)
         {
             int expected = mapped && Bad == BadMapping.None && !kernelUser ? -17 : -22;
@@ -46,7 +47,7 @@ public sealed record MapSingle(int Space, AddressPick Virt, LivePick Which, Righ
             ctx.CheckResult(result < 0 && ctx.ExhaustionPlausible(3), "r == 0", Clause, $"{call} failed with {result}");
             return true;
         }
-        ctx.Model = ctx.Model.Mapped(Space, virt, phys, Flags);
+        ctx.Model = ctx.Model.Mapped(space, virt, phys, Flags);
         return true;
     }
 
@@ -71,13 +72,14 @@ public sealed record MapGet(int Space, AddressPick Virt, ulong Offset, bool With
 
     public override bool Apply(SequenceContext ctx)
     {
+        int space = ctx.SpaceOf(Space);
         ulong virt = Virt.Resolve() + Offset;
         if (!AddressSpaceLayout.IsCanonical(virt) && !ctx.Strict)
             return false;
-        var call = ApiCall.MapGet(Space, virt, WithFlags);
+        var call = ApiCall.MapGet(space, virt, WithFlags);
         CallOutcome outcome = ctx.Call(WithFlags ? Clause : "MAP-08", call);
         ulong result = outcome.Value, flags = outcome.Flags ?? 0;
-        var expected = AddressSpaceLayout.IsCanonical(virt) ? ctx.Model.Lookup(Space, virt) : null;
+        var expected = AddressSpaceLayout.IsCanonical(virt) ? ctx.Model.Lookup(space, virt) : null;
         if (expected is not { } found)
         {
             ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-09", $"{call} returned {Hex(result)} for an unmapped address");
@@ -106,15 +108,16 @@ public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Opera
 
     public override bool Apply(SequenceContext ctx)
     {
+        int space = ctx.SpaceOf(Space);
         ulong virt = Virt.Resolve();
         bool canonical = AddressSpaceLayout.IsCanonical(virt);
         if ((!canonical || Size > 1) && !ctx.Strict)
             return false;
-        var call = ApiCall.Unmap(Space, virt, Size);
-        var found = canonical ? ctx.Model.Lookup(Space, virt) : null;
+        var call = ApiCall.Unmap(space, virt, Size);
+        var found = canonical ? ctx.Model.Lookup(space, virt) : null;
         ulong result = ctx.Call(ClauseOfCall(found, virt), call).Value;
         if (canonical)
-            ctx.Touch(Space, virt);
+            ctx.Touch(space, virt);
         if (found is not { } mapping || Size > 1)
         {
             ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", Size > 1 ? "MAP-D07" : "MAP-12", $"{call} returned {Hex(result)}; nothing should be unmapped");
@@ -141,7 +144,7 @@ public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Opera
             string clause = !large ? "MAP-11" : virt == mapping.Base ? "MAP-13" : result == AddressSpaceLayout.Naddr ? "MAP-D07" : "MAP-D08";
             ctx.CheckResult(result == mapping.Mapping.Phys, $"r == 0x{mapping.Mapping.Phys:X}", clause, $"{call} returned {Hex(result)}; the page maps 0x{mapping.Mapping.Phys:X}");
         }
-        ctx.Model = ctx.Model.Unmapped(Space, mapping.Base);
+        ctx.Model = ctx.Model.Unmapped(space, mapping.Base);
         if (mapping.Mapping.Kind == MappingKind.Region)
             ctx.Model = ctx.Model.PageAllocated(mapping.Mapping.Phys); // the caller now holds the page umap handed back
         return true;

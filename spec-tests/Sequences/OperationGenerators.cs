@@ -11,7 +11,8 @@ namespace Mmspec.SpecTests.Sequences;
 /// </summary>
 public static class OperationGenerators
 {
-    private static readonly Gen<int> Space = Gen.Choose(0, 1);
+    /// <summary>A space by index; picks wrap over the spaces that exist (two at first, more after CreateSpace steps).</summary>
+    private static readonly Gen<int> Space = Gen.Choose(0, Execution.SequenceContext.MaxSpaces - 1);
     /// <summary>Which live item a step acts on; the swarm sets how often that is the newest.</summary>
     private static Gen<LivePick> Which(Swarm swarm) => LivePick.Weighted(swarm.NewestWeight);
 
@@ -43,6 +44,12 @@ public static class OperationGenerators
     public static readonly StepKind Kmalloc = Kind<Kmalloc>("Kmalloc", swarm =>
         (swarm.KmallocSizes.Count == 0 ? KmallocSize : Gen.Frequency((1, KmallocSize), (1, Gen.Elements(swarm.KmallocSizes.ToArray()))))
             .Select(size => (Operation)new Kmalloc(size)));
+
+    /// <summary>Small sizes (many per page) most often, so that a burst fills a slab and starts the next; a favoured size when the swarm has one.</summary>
+    public static readonly StepKind KmallocBurst = Kind<KmallocBurst>("KmallocBurst", swarm =>
+        from size in swarm.KmallocSizes.Count > 0 ? Gen.Elements(swarm.KmallocSizes.ToArray()) : Gen.Elements<ulong>(8, 16, 24, 32, 48, 64, 96, 128, 256, 768, 2048)
+        from count in Gen.Elements(8, 33, 65, 100, 130, 260)
+        select (Operation)new KmallocBurst(size, count));
 
     public static readonly StepKind Kfree = Kind<Kfree>("Kfree", swarm =>
         Gen.Frequency((8, Gen.Constant(KfreeKind.Live)), (1, Gen.Constant(KfreeKind.Null)), (1, Gen.Constant(KfreeKind.Double)), (1, Gen.Constant(KfreeKind.Interior)))
@@ -107,6 +114,16 @@ public static class OperationGenerators
         from which in Which(swarm)
         from extent in Gen.Frequency((6, Gen.Constant(FreeExtent.Whole)), (2, Gen.Constant(FreeExtent.FirstHalf)), (1, Gen.Constant(FreeExtent.WithMargins)))
         select (Operation)new VmFree(which, extent));
+
+    public static readonly StepKind CreateSpace = Kind<CreateSpace>("CreateSpace", Gen.Constant<Operation>(new CreateSpace()));
+
+    /// <summary>Every free page but a few, left free in one of several shapes.</summary>
+    public static readonly StepKind Hog = Kind<Hog>("Hog",
+        from leave in Gen.Elements(0, 1, 2, 3, 4, 8)
+        from shape in Gen.Elements(Enum.GetValues<LeaveFree>())
+        select (Operation)new Hog(leave, shape));
+
+    public static readonly StepKind Release = Kind<Release>("Release", Gen.Elements(1, 1, 2).Select(every => (Operation)new Release(every)));
 
     /// <summary>A step kind whose generator ignores the swarm's favourites (it can still be left out).</summary>
     public static StepKind Kind<T>(string name, Gen<Operation> generator) where T : Operation => new(name, typeof(T), _ => generator);

@@ -45,12 +45,13 @@ public sealed record VmFind(int Space, SearchRange Range, ulong Pages) : Operati
 
     public override bool Apply(SequenceContext ctx)
     {
+        int space = ctx.SpaceOf(Space);
         if (!RegionChecks.Applies(ctx, Range, Pages))
             return false;
         (ulong from, ulong to) = Range.Resolve();
-        var call = ApiCall.VmFind(Space, from, to, Pages);
+        var call = ApiCall.VmFind(space, from, to, Pages);
         ulong result = ctx.Call(Clause, call).Value;
-        RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly: false, allowExhaustion: false);
+        RegionChecks.CheckPlacement(ctx, call, space, Range, Pages, result, userOnly: false, allowExhaustion: false);
         return true;
     }
 
@@ -66,6 +67,7 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
 
     public override bool Apply(SequenceContext ctx)
     {
+        int space = ctx.SpaceOf(Space);
         if (!RegionChecks.Applies(ctx, Range, Pages))
             return false;
         (ulong from, ulong to) = Range.Resolve();
@@ -74,9 +76,9 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
         // or mapping it in kernel space as asked or supervisor-only are all readings (VM-11); the reference
         // searches user space only (VM-D04).
         bool userInKernel = user && to - 1 >= AddressSpaceLayout.KernelBase;
-        var call = ApiCall.VmAlloc(Space, from, to, Pages, (ulong)Flags);
+        var call = ApiCall.VmAlloc(space, from, to, Pages, (ulong)Flags);
         ulong result = ctx.Call(Clause, call).Value;
-        RegionChecks.CheckPlacement(ctx, call, Space, Range, Pages, result, userOnly: user && ctx.Strict, allowExhaustion: true, mayRefuse: userInKernel && !ctx.Strict);
+        RegionChecks.CheckPlacement(ctx, call, space, Range, Pages, result, userOnly: user && ctx.Strict, allowExhaustion: true, mayRefuse: userInKernel && !ctx.Strict);
         if (result == AddressSpaceLayout.Naddr)
             return true;
         Rights rights = Flags;
@@ -85,7 +87,7 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
         for (ulong page = 0; page < Pages; page++)
         {
             ulong virt = result + page * AddressSpaceLayout.PageSize;
-            Translation translation = Mmu.Lookup(ram, ctx.Roots[Space], virt);
+            Translation translation = Mmu.Lookup(ram, ctx.Roots[space], virt);
             ctx.Check(translation.IsOk, "VM-05", $"{call}: page 0x{virt:X} of the region is not mapped ({(translation.IsOk ? "" : translation.Fault.ToString())})");
             ulong frame = translation.Leaf.PhysicalBase;
             if (page == 0 && user && AddressSpaceLayout.IsKernel(result) && !ctx.Strict)
@@ -100,9 +102,9 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
             if (ctx.Strict)
                 ctx.Check(IsZero(ctx, frame), "VM-D05", $"{call}: physical page 0x{frame:X} behind 0x{virt:X} was not zeroed");
             frames.Add(frame);
-            ctx.Touch(Space, virt);
+            ctx.Touch(space, virt);
         }
-        ctx.Model = ctx.Model.RegionAllocated(new Region(Space, result, Pages, rights), frames);
+        ctx.Model = ctx.Model.RegionAllocated(new Region(space, result, Pages, rights), frames);
         ctx.Live.Allocated(LiveKind.Region, result);
         foreach (ulong frame in frames)
             ctx.Patterns.MarkPage(frame);

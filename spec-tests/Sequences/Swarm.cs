@@ -41,7 +41,7 @@ public sealed record Swarm(IReadOnlyList<string> Kinds, IReadOnlyList<ulong> Kma
     public Swarm UsedBy(IReadOnlyList<Operation> steps, IReadOnlyList<StepKind> kinds)
     {
         var produced = steps.Select(step => step.GetType()).ToHashSet();
-        var sizes = steps.OfType<Kmalloc>().Select(step => step.Size).ToHashSet();
+        var sizes = steps.OfType<Kmalloc>().Select(step => step.Size).Concat(steps.OfType<KmallocBurst>().Select(step => step.Size)).ToHashSet();
         return new Swarm(
             Kinds.Where(name => kinds.Any(kind => kind.Name == name && produced.Contains(kind.Produces))).ToList(),
             KmallocSizes.Where(sizes.Contains).ToList(),
