@@ -125,8 +125,13 @@ public static class SequenceRunner
     {
         Release(ctx, "HEAP-07", "every block was kfree'd", !ctx.Model.HeapBlocks.IsEmpty, () =>
         {
-            while (!ctx.Model.HeapBlocks.IsEmpty)
-                new Kfree(0).Apply(ctx);
+            foreach (ulong pointer in ctx.Model.HeapBlocks.Keys.ToList())
+            {
+                ctx.Call("HEAP-07", ApiCall.Kfree(pointer));
+                ctx.Model = ctx.Model.BlockFreed(pointer);
+                ctx.LiveBlockStarts.Remove(pointer);
+                ctx.Patterns.ForgetBlock(pointer);
+            }
         });
         Release(ctx, "VM-09", "every region was vmfree'd", !ctx.Model.Regions.IsEmpty, () =>
         {
