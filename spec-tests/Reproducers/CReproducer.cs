@@ -155,7 +155,8 @@ public static partial class CReproducer
         if (record.Call.Function == ApiFunction.kfree)
             call = $"kfree(mmspec_repro_host_pointer({(record.Call.Args[0].Value == 0 ? "0" : blocks.Pointer(record.Call.Args[0].Value))}, ram_size))";
         c.AppendLine();
-        c.AppendLine(isLast ? $"    /* step {record.Step}: {violation.Clause} is broken here */" : $"    /* step {record.Step} */");
+        string step = record.CrossCheck ? $"step {record.Step}, the suite's cross-check after it" : $"step {record.Step}";
+        c.AppendLine(isLast ? $"    /* {step}: {violation.Clause} is broken here */" : $"    /* {step} */");
         // Where a heap puts a block is its choice: before the failing call a kmalloc result is checked for success only,
         // and named, so that what follows refers to the block wherever it is (see BlockNames).
         bool block = record.Call.Function == ApiFunction.kmalloc && record.End == CallEnd.Returned && record.Outcome.Value != 0;
