@@ -124,7 +124,8 @@ public sealed record ApiCall(ApiFunction Function, IReadOnlyList<ApiArg> Args)
     {
         ReturnKind.Void => "",
         ReturnKind.Status => ((int)outcome.Value).ToString(),
-        _ when outcome.Flags is { } flags => $"{Hex(outcome.Value)}, flags = {FlagNames(flags)}",
+        // *flags is set on success only (MAP-08)
+        _ when outcome.Flags is { } flags && outcome.Value != AddressSpaceLayout.Naddr => $"{Hex(outcome.Value)}, flags = {FlagNames(flags)}",
         _ => Hex(outcome.Value),
     };
 

@@ -206,7 +206,9 @@ public static partial class CReproducer
         if (record.Call.Returns == ReturnKind.Status)
             return $"r == {(int)record.Outcome.Value}";
         string value = ApiCall.Hex(record.Outcome.Value);
-        return record.Outcome.Flags is { } flags ? $"r == {value} && flags == ({ApiCall.FlagNames(flags)})" : $"r == {value}";
+        // mm_map_get sets *flags on success only (MAP-08): after MM_NADDR the variable holds what an earlier call left.
+        bool flagsSet = record.Outcome.Flags is not null && record.Outcome.Value != AddressSpaceLayout.Naddr;
+        return flagsSet ? $"r == {value} && flags == ({ApiCall.FlagNames(record.Outcome.Flags!.Value)})" : $"r == {value}";
     }
 
     private static string Comment(string text) => text.Replace("*/", "* /", StringComparison.Ordinal);
