@@ -30,6 +30,11 @@ public static class ApiViewCheck
             foreach ((int space, ulong virt) in Addresses(ctx, touched))
                 Compare(ctx, space, virt);
         }
+        catch (ViolationException broken)
+        {
+            // A wrong answer, a panic or a crash: the message says that the suite made the call, not the step.
+            throw new ViolationException(broken.Violation with { Message = $"the suite's cross-check after step {ctx.Step}: {broken.Violation.Message}" });
+        }
         finally
         {
             // Marked even when a check failed: the trace shows which calls the suite made on its own.
@@ -162,30 +167,28 @@ public static class ApiViewCheck
         if (expected is not { } found)
         {
             ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", clause,
-                $"the suite's cross-check after step {ctx.Step}: mm_map_get({ctx.Space(space)}, {Hex(virt)}) returned {Hex(result)}; the page is not mapped in {ctx.Space(space)}{MappedElsewhere(ctx, space, virt)}");
+                $"mm_map_get({ctx.Space(space)}, {Hex(virt)}) returned {Hex(result)}; the page is not mapped in {ctx.Space(space)}{MappedElsewhere(ctx, space, virt)}");
             return;
         }
         ulong phys = found.Mapping.Phys + (virt - found.Base);
         ctx.CheckResult(result == phys, $"r == 0x{phys:X}", clause,
-            $"the suite's cross-check after step {ctx.Step}: mm_map_get({ctx.Space(space)}, {Hex(virt)}) returned {Hex(result)}; the page maps 0x{phys:X} in {ctx.Space(space)}");
+            $"mm_map_get({ctx.Space(space)}, {Hex(virt)}) returned {Hex(result)}; the page maps 0x{phys:X} in {ctx.Space(space)}");
         // The kernel's own pages carry the rights it chose at boot; only the strict profile pins them (DMAP-D07), as in MapGet.
         bool kernelsOwn = found.Mapping.Kind is MappingKind.DirectMap or MappingKind.Boot;
         if (kernelsOwn && !ctx.Strict)
             return;
         ulong rights = (ulong)found.Mapping.Rights;
         ctx.CheckResult(flags == rights, $"flags == ({ApiCall.FlagNames(rights)})", kernelsOwn ? "DMAP-D07" : "MAP-04",
-            $"the suite's cross-check after step {ctx.Step}: mm_map_get({ctx.Space(space)}, {Hex(virt)}) reported flags {ApiCall.FlagNames(flags)}; the page was mapped with {ApiCall.FlagNames(rights)}");
+            $"mm_map_get({ctx.Space(space)}, {Hex(virt)}) reported flags {ApiCall.FlagNames(flags)}; the page was mapped with {ApiCall.FlagNames(rights)}");
     }
 
     /// <summary>For a page unmapped in one space: the other spaces that map it, which a space-blind answer may have come from.</summary>
     private static string MappedElsewhere(SequenceContext ctx, int space, ulong virt)
     {
-        var others = Enumerable.Range(0, ctx.Model.SpaceCount)
-            .Where(other => other != space)
-            .Select(other => (other, ctx.Model.Lookup(other, virt)))
-            .Where(pair => pair.Item2 is not null)
-            .Select(pair => $"{ctx.Space(pair.other)} maps it to 0x{pair.Item2!.Value.Mapping.Phys + (virt - pair.Item2.Value.Base):X}")
-            .ToList();
+        var others = new List<string>();
+        for (int other = 0; other < ctx.Model.SpaceCount; other++)
+            if (other != space && ctx.Model.Lookup(other, virt) is { } there)
+                others.Add($"{ctx.Space(other)} maps it to 0x{there.Mapping.Phys + (virt - there.Base):X}");
         return others.Count == 0 ? "" : $" ({string.Join(", ", others)})";
     }
 }

@@ -62,6 +62,20 @@ public sealed class ApiViewCheckTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_panic_in_the_cross_check_is_a_violation_that_names_the_suite_as_the_caller()
+    {
+        var factory = new DecoratedFactory("map-get-panics", inner => new MapGetPanics(inner));
+        SequenceResult result = SequenceRunner.Run(factory, Profile.Default, MapOnePage);
+        Violation violation = result.Violation!;
+
+        Assert.Equal("MAP-07", violation.Clause);
+        Assert.Equal(2, violation.Step);
+        Assert.StartsWith("the suite's cross-check after step 2: mm_map_get(space0, 0x400000, &flags) panicked (LookupRefused) on a valid call", violation.Message);
+        Assert.Equal(CallEnd.Panicked, result.Trace[^1].End);
+        Assert.True(result.Trace[^1].CrossCheck);
+    }
+
+    [Fact]
     public void The_reference_passes_and_its_trace_holds_the_cross_check_of_every_space_and_a_neighbour()
     {
         SequenceResult result = SequenceRunner.Run(new ReferenceFactory(), Profile.Default, MapOnePage);
@@ -116,6 +130,12 @@ public sealed class ApiViewCheckTests(ITestOutputHelper output)
         Assert.IsType<TrueException>(onBug);
         Assert.Contains("the suite's cross-check after step", onBug.Message);
         Assert.Null(InMemoryCompiler.Run(InMemoryCompiler.Compile(Reproducer.CSharp(result, settings, "new ReferenceFactory()")), className, method));
+    }
+
+    private sealed class MapGetPanics(IMmImplementation inner) : PortDecorator(inner)
+    {
+        public override ulong mm_map_get(ulong space, ulong virt, out ulong flags) =>
+            throw new ImplementationPanicException("LookupRefused", "kernel panic (LookupRefused): no lookups today");
     }
 
     /// <summary>
