@@ -37,7 +37,6 @@ public sealed record CallRecord(int Step, ApiCall Call, CallEnd End, CallOutcome
     /// <summary>The suite made the call on its own after the step, to compare the API's view with the model (<see cref="ApiViewCheck"/>).</summary>
     public bool CrossCheck { get; init; }
 
-
     public string Returned => End switch
     {
         CallEnd.Panicked => $"panic {Detail}",
