@@ -51,6 +51,9 @@ public static class NativeZooCatalogue
         new("slab-slot-word-offset", NativeZooGroup.Field, "stateful.heap", ["HEAP-03"]),
         // a hog that leaves free the pages on both sides of a full 64-page word
         new("contiguous-run-across-full-word", NativeZooGroup.Field, "stateful.physical", ["PHYS-03"]),
+        // the suite cross-checks mm_map_get's answers after every step (ApiViewCheck)
+        new("map-get-cache-ignores-space", NativeZooGroup.Field, "stateful.mapping", ["MAP-09"], "the suite's cross-check after step"),
+        new("map-get-cache-survives-vmfree", NativeZooGroup.Field, "stateful.regions", ["MAP-09"], "the suite's cross-check after step"),
     ];
 
     public static NativeZooMember Find(string name) =>

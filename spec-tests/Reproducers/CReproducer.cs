@@ -206,7 +206,8 @@ public static partial class CReproducer
         if (record.Call.Function == ApiFunction.kfree)
             call = $"kfree(mmspec_repro_host_pointer({(record.Call.Args[0].Value == 0 ? "0" : blocks.Pointer(record.Call.Args[0].Value))}, ram_size))";
         c.AppendLine();
-        c.AppendLine(isLast ? $"    /* step {record.Step}: {violation.Clause} is broken here */" : $"    /* step {record.Step} */");
+        string step = record.CrossCheck ? $"step {record.Step}, the suite's cross-check after it" : $"step {record.Step}";
+        c.AppendLine(isLast ? $"    /* {step}: {violation.Clause} is broken here */" : $"    /* {step} */");
         // Where a heap puts a block is its choice: before the failing call a kmalloc result is checked for success only,
         // and named, so that what follows refers to the block wherever it is (see BlockNames).
         bool block = record.Call.Function == ApiFunction.kmalloc && record.End == CallEnd.Returned && record.Outcome.Value != 0;
@@ -263,7 +264,9 @@ public static partial class CReproducer
         if (record.Call.Returns == ReturnKind.Status)
             return $"r == {(int)record.Outcome.Value}";
         string value = ApiCall.Hex(record.Outcome.Value);
-        return record.Outcome.Flags is { } flags ? $"r == {value} && flags == ({ApiCall.FlagNames(flags)})" : $"r == {value}";
+        // mm_map_get sets *flags on success only (MAP-08): after MM_NADDR the variable holds what an earlier call left.
+        bool flagsSet = record.Outcome.Flags is not null && record.Outcome.Value != AddressSpaceLayout.Naddr;
+        return flagsSet ? $"r == {value} && flags == ({ApiCall.FlagNames(record.Outcome.Flags!.Value)})" : $"r == {value}";
     }
 
     private static string Comment(string text) => text.Replace("*/", "* /", StringComparison.Ordinal);

@@ -52,9 +52,6 @@ public sealed class NativeZooTests(ITestOutputHelper output)
     /// measured again).
     /// </summary>
     [Theory]
-    // mm_map_get is called only by MapGet steps
-    [InlineData("map-get-cache-ignores-space", "stateful.mapping", "the same user page is rarely looked up in both spaces in a row")]
-    [InlineData("map-get-cache-survives-vmfree", "stateful.regions", "a region page is rarely looked up both before and after its vmfree")]
     // misuse is issued only in the strict profile
     [InlineData("map-noncanonical-aliases", "stateful.mapping", "mm_map_single never gets a non-canonical address")]
     [InlineData("umap-noncanonical-aliases", "stateful.mapping", "mm_umap_single never gets a non-canonical address")]
