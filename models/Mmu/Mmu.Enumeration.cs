@@ -9,11 +9,12 @@ public static partial class Mmu
     /// mapping. Throws <see cref="MalformedPageTableException"/> on a present entry with a reserved bit set.
     /// </summary>
     /// <param name="pml4Slots">Only the PML4 slots it accepts (all when null): a slot several roots share is walked once.</param>
-    public static IEnumerable<MappedLeaf> EnumerateLeaves(IPhysicalMemory ram, ulong rootTablePhys, Predicate<int>? pml4Slots = null)
+    /// <param name="tables">Given every table the walk passes through (the root first), once per path, so that one walk serves both enumerations.</param>
+    public static IEnumerable<MappedLeaf> EnumerateLeaves(IPhysicalMemory ram, ulong rootTablePhys, Predicate<int>? pml4Slots = null, Action<TablePage>? tables = null)
     {
         // Checked here, not inside the iterator, so a bad argument fails at the call rather than at first MoveNext.
         CheckArguments(ram, rootTablePhys);
-        return Leaves(ram, rootTablePhys, pml4Slots);
+        return Leaves(ram, rootTablePhys, pml4Slots, tables);
     }
 
     /// <summary>
@@ -31,13 +32,17 @@ public static partial class Mmu
         return Tables(ram, rootTablePhys, pml4Slots);
     }
 
-    private static IEnumerable<MappedLeaf> Leaves(IPhysicalMemory ram, ulong root, Predicate<int>? pml4Slots)
+    private static IEnumerable<MappedLeaf> Leaves(IPhysicalMemory ram, ulong root, Predicate<int>? pml4Slots, Action<TablePage>? tables)
     {
         foreach (Node node in Traverse(ram, root, seenTables: null, pml4Slots))
         {
             if (node.IsLeaf)
             {
                 yield return node.Leaf;
+            }
+            else
+            {
+                tables?.Invoke(node.Table);
             }
         }
     }

@@ -22,9 +22,7 @@ public static class Audit
             for (int space = 0; space < ctx.Roots.Count; space++)
             {
                 Predicate<int>? slots = SharedSlotsAsFirst(ctx, ram, space) ? slot => !ctx.Model.SharedSlots.Contains(slot) : null;
-                CompareLeaves(ctx, ram, space, clause, slots);
-                foreach (TablePage table in Mmu.EnumerateTables(ram, ctx.Roots[space], slots))
-                    tables.TryAdd(table.PhysicalAddress, table.Level);
+                CompareLeaves(ctx, ram, space, clause, slots, table => tables.TryAdd(table.PhysicalAddress, table.Level));
             }
             foreach (ulong page in tables.Keys)
                 ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
@@ -96,7 +94,7 @@ public static class Audit
     /// Leaves and the model's mappings both come in increasing address order: one merge finds every difference.
     /// With <paramref name="slots"/> (every slot but the shared ones), only the space's own.
     /// </summary>
-    private static void CompareLeaves(SequenceContext ctx, RamView ram, int space, string clause, Predicate<int>? slots = null)
+    private static void CompareLeaves(SequenceContext ctx, RamView ram, int space, string clause, Predicate<int>? slots, Action<TablePage> tables)
     {
         // Without the shared slots, what is left to compare is the space's own mappings.
         IEnumerable<(ulong Base, Mapping Mapping)> mappings = slots is null
@@ -104,7 +102,7 @@ public static class Audit
             : ctx.Model.SpaceMappings[space].Select(pair => (pair.Key, pair.Value));
         using IEnumerator<(ulong Base, Mapping Mapping)> expected = mappings.GetEnumerator();
         bool pending = expected.MoveNext();
-        foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, ctx.Roots[space], slots))
+        foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, ctx.Roots[space], slots, tables))
         {
             if (pending && expected.Current.Base < leaf.VirtualBase)
                 break;

@@ -30,7 +30,7 @@ public sealed class OwnershipMap
 
     public static (OwnershipMap Map, Conflict? Conflict) Build(ApiState model, IEnumerable<(ulong Page, PagingLevel Level)> tables, ulong ramSize)
     {
-        var owners = new Dictionary<ulong, Owner>();
+        var owners = new Dictionary<ulong, Owner>(model.ClientPages.Count + model.HeapBlocks.Count + 64);
         Conflict? conflict = null;
 
         void Claim(ulong page, Owner owner, string clause, bool shareable = false)
