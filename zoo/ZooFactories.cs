@@ -90,7 +90,7 @@ public class PortDecorator(IMmImplementation inner) : IMmImplementation
 
     public virtual ulong MM_PHYS(ulong virt) => Inner.MM_PHYS(virt);
 
-    public ulong CreateSpace() => Inner.CreateSpace();
+    public virtual ulong CreateSpace() => Inner.CreateSpace();
 
     public virtual ulong SpaceRoot(ulong space) => Inner.SpaceRoot(space);
 

@@ -5,15 +5,15 @@ using static Mmspec.SpecTests.Execution.SequenceContext;
 
 namespace Mmspec.SpecTests.Sequences;
 
-/// <summary>A vmfind/vmalloc search window: from an address pick, over a span of pages, optionally unaligned.</summary>
-public readonly record struct SearchRange(AddressPick From, ulong SpanPages, ulong Misalign)
+/// <summary>A vmfind/vmalloc search window: from an address pick, over a span of pages, optionally unaligned or (misuse) reversed.</summary>
+public readonly record struct SearchRange(AddressPick From, ulong SpanPages, ulong Misalign, bool Reversed = false)
 {
     public (ulong From, ulong To) Resolve()
     {
         ulong from = From.Resolve() + Misalign;
         ulong span = SpanPages * AddressSpaceLayout.PageSize;
         ulong to = ulong.MaxValue - from < span ? ulong.MaxValue : from + span;
-        return (from, to);
+        return Reversed ? (to, from) : (from, to);
     }
 
     /// <summary>The pages a fitting region may use: [from rounded up, to rounded down), per segment.</summary>
@@ -41,15 +41,15 @@ public sealed record VmFind(int Space, SearchRange Range, ulong Pages) : Operati
 {
     public override string Clause => "VM-01";
 
-    public override IReadOnlyList<string> Clauses => ["VM-01", "VM-02", "VM-03", "VM-07", "VM-D01", "VM-D02", "VM-D03"];
+    public override IReadOnlyList<string> Clauses => ["VM-01", "VM-02", "VM-03", "VM-07", "VM-12", "VM-D01", "VM-D02", "VM-D03"];
 
     public override bool Apply(SequenceContext ctx)
     {
         int space = ctx.SpaceOf(Space);
-        if (!RegionChecks.Applies(ctx, Range, Pages))
-            return false;
         (ulong from, ulong to) = Range.Resolve();
         var call = ApiCall.VmFind(space, from, to, Pages);
+        if (RegionChecks.IsMisuse(Range, Pages) && !ctx.Strict)
+            return RegionChecks.Misused(ctx, call, Range, Pages);
         ulong result = ctx.Call(Clause, call).Value;
         RegionChecks.CheckPlacement(ctx, call, space, Range, Pages, result, userOnly: false, allowExhaustion: false);
         return true;
@@ -63,13 +63,11 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
 {
     public override string Clause => "VM-05";
 
-    public override IReadOnlyList<string> Clauses => ["VM-04", "VM-05", "VM-06", "VM-07", "VM-11", "VM-D04", "VM-D05", "VM-D06"];
+    public override IReadOnlyList<string> Clauses => ["VM-04", "VM-05", "VM-06", "VM-07", "VM-11", "VM-12", "VM-D04", "VM-D05", "VM-D06"];
 
     public override bool Apply(SequenceContext ctx)
     {
         int space = ctx.SpaceOf(Space);
-        if (!RegionChecks.Applies(ctx, Range, Pages))
-            return false;
         (ulong from, ulong to) = Range.Resolve();
         bool user = Flags.HasFlag(Rights.User);
         // MM_PAGE_USER over a window reaching kernel space: refusing, placing the region in the window's user part,
@@ -77,6 +75,8 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
         // searches user space only (VM-D04).
         bool userInKernel = user && to - 1 >= AddressSpaceLayout.KernelBase;
         var call = ApiCall.VmAlloc(space, from, to, Pages, (ulong)Flags);
+        if (RegionChecks.IsMisuse(Range, Pages) && !ctx.Strict)
+            return RegionChecks.Misused(ctx, call, Range, Pages);
         ulong result = ctx.Call(Clause, call).Value;
         RegionChecks.CheckPlacement(ctx, call, space, Range, Pages, result, userOnly: user && ctx.Strict, allowExhaustion: true, mayRefuse: userInKernel && !ctx.Strict);
         if (result == AddressSpaceLayout.Naddr)
@@ -210,9 +210,27 @@ public enum FreeExtent
 /// <summary>Placement rules vmfind and vmalloc share.</summary>
 internal static class RegionChecks
 {
-    /// <summary>The default profile leaves out what the spec does not define: zero pages, a non-canonical from.</summary>
-    public static bool Applies(SequenceContext ctx, SearchRange range, ulong pages) =>
-        ctx.Strict || (pages > 0 && AddressSpaceLayout.IsCanonical(range.From.Resolve()));
+    /// <summary>More pages than a 48-bit address space holds: no region has them, and npages * 4096 may overflow.</summary>
+    public const ulong MaxPages = 1UL << 36;
+
+    /// <summary>A search no region can satisfy (no pages, too many, from above to) or a window that starts in the non-canonical hole (VM-12).</summary>
+    public static bool IsMisuse(SearchRange range, ulong pages) =>
+        pages == 0 || pages > MaxPages || range.Reversed || !AddressSpaceLayout.IsCanonical(range.Resolve().From);
+
+    /// <summary>
+    /// Default profile (VM-12): MM_NADDR or a panic, with nothing changed (the audit checks it); for no pages, also a
+    /// canonical, page-aligned address inside the window, with nothing mapped. vmalloc records no region either way.
+    /// </summary>
+    public static bool Misused(SequenceContext ctx, ApiCall call, SearchRange range, ulong pages)
+    {
+        if (ctx.CallMayPanic("VM-12", call) is not { Value: var result } || result == AddressSpaceLayout.Naddr)
+            return true;
+        (ulong from, ulong to) = range.Resolve();
+        string why = pages == 0 ? "no pages" : pages > MaxPages ? $"{pages} pages, more than the address space holds" : range.Reversed ? "from above to" : "a window in the non-canonical hole";
+        ctx.CheckResult(pages == 0 && AddressSpaceLayout.IsPageAligned(result) && AddressSpaceLayout.IsCanonical(result) && result >= from && result <= to,
+            "r == MM_NADDR", "VM-12", $"{call} returned 0x{result:X} for a search no region can satisfy ({why})");
+        return true;
+    }
 
     /// <summary>
     /// An unaligned window: a result must still lie inside it (VM-01), but the spec does not say whether the

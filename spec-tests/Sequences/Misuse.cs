@@ -1,0 +1,88 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Mmspec.Models.Mmu;
+using Mmspec.Models.State;
+using Mmspec.SpecTests.Execution;
+using static Mmspec.SpecTests.Execution.SequenceContext;
+
+namespace Mmspec.SpecTests.Sequences;
+
+/// <summary>
+/// Misuse in the default profile: calls with arguments the spec gives no meaning, judged by what any kernel may
+/// do. Each class has one interpretation clause (MAP-19..MAP-24, PHYS-08, HEAP-09, HEAP-10, VM-12); what every
+/// one accepts is an error result with nothing changed, or a panic before anything changed (the call is made
+/// with <see cref="SequenceContext.CallMayPanic"/> and the audit after the step checks the state), and, where the
+/// spec's words allow a success, the success that does exactly what was asked. The strict profile judges the
+/// same calls by the reference's exact codes instead (MAP-D01, MAP-D02, PHYS-D05, PHYS-D06, HEAP-D04, ...).
+/// </summary>
+public static class Misuse
+{
+    /// <summary>
+    /// No block of more bytes than this fits in the address space: each canonical half is 2^47 bytes, so a larger
+    /// size, or one that overflows when a heap rounds it up, can only give NULL (HEAP-10).
+    /// </summary>
+    public const ulong LargestPossibleBlock = 1UL << 47;
+
+    /// <summary>SIZE_MAX, and sizes that overflow when a heap adds a header or rounds up to 16 bytes, a page or a power of two.</summary>
+    public static readonly ulong[] ImpossibleSizes = [ulong.MaxValue, ulong.MaxValue - 15, ulong.MaxValue - 4095, 1UL << 63];
+
+    /// <summary>Page counts whose size in bytes overflows: to 0, to one page, to minus one page.</summary>
+    public static readonly ulong[] ImpossiblePages = [1UL << 52, (1UL << 52) + 1, ulong.MaxValue];
+
+    /// <summary>The canonical address with the same bits 47..0: what a walk that ignores bits 63..48 reaches instead.</summary>
+    public static ulong CanonicalTwin(ulong virt) =>
+        (virt & (1UL << 47)) != 0 ? virt | 0xFFFF000000000000 : virt & 0x0000FFFFFFFFFFFF;
+
+    /// <summary>What the page tables of a space make of <paramref name="virt"/> right now, through the MMU model.</summary>
+    public static Translation Walk(SequenceContext ctx, int space, ulong virt) =>
+        Mmu.Lookup(new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize), ctx.Roots[space], virt);
+
+    /// <summary>
+    /// After a misuse that freed nothing if the kernel accepted it in a way that changed nothing: allocates every
+    /// free page and gives them back. None of them may be a page in use, none may come twice, and no more may be
+    /// free than before (a kernel that freed a page it was not given, or pushed a page on its free list twice).
+    /// Made only when the misuse returned normally, so a kernel that panics on it pays nothing.
+    /// </summary>
+    public static void CheckNothingFreed(SequenceContext ctx, string clause, ApiCall call)
+    {
+        List<ulong> free = ctx.DrainFreePages(clause);
+        var seen = new HashSet<ulong>();
+        foreach (ulong page in free)
+        {
+            ctx.Check(seen.Add(page), clause, $"{call} returned, and then mm_phys_alloc_page() handed out page 0x{page:X} twice: the call freed a page that was free already");
+            ctx.Check(ctx.Owned.OwnerOf(page) is null, clause, $"{call} returned, and then mm_phys_alloc_page() handed out page 0x{page:X}, which is {ctx.Owned.OwnerOf(page)}: the call freed it");
+        }
+        ctx.Check(free.Count <= ctx.EstimatedFreePages, clause,
+            $"{call} returned, and then {free.Count} pages could be allocated, more than the {ctx.EstimatedFreePages} free before it: the call freed a page it was not given");
+        ctx.GiveBack(clause, free);
+    }
+
+    // ---- generators ----
+    // Non-canonical addresses next to their canonical twins (NonCanonical[i] is UpperUser[i] with bits 63..48
+    // cleared), in the first two spaces and the first two pages of each pool, so that a kernel whose walk ignores
+    // bits 63..48 meets the twin: a map of the twin or of the non-canonical address, a lookup, an unmap.
+
+    private static readonly Gen<int> TwinIndex = Gen.Choose(0, 1);
+
+    private static readonly Gen<int> TwinSpace = Gen.Choose(0, 1);
+
+    public static readonly StepKind MapTwins = OperationGenerators.Kind<MapSingle>("MapTwins", swarm =>
+        from index in TwinIndex
+        from space in TwinSpace
+        from area in Gen.Elements(Area.UpperUser, Area.NonCanonical)
+        from which in LivePick.Weighted(swarm.NewestWeight)
+        from flags in Gen.Choose(0, 7).Select(bits => (Rights)bits)
+        select (Operation)new MapSingle(space, new AddressPick(area, index), which, flags));
+
+    public static readonly StepKind MapGetNonCanonical = OperationGenerators.Kind<MapGet>("MapGetNonCanonical",
+        from index in TwinIndex
+        from space in TwinSpace
+        from offset in Gen.Elements(0UL, 0x7FFUL)
+        select (Operation)new MapGet(space, new AddressPick(Area.NonCanonical, index), offset));
+
+    public static readonly StepKind UnmapNonCanonical = OperationGenerators.Kind<UnmapSingle>("UnmapNonCanonical",
+        from index in TwinIndex
+        from space in TwinSpace
+        from size in Gen.Elements(0u, 1u)
+        select (Operation)new UnmapSingle(space, new AddressPick(Area.NonCanonical, index), size));
+}
