@@ -66,8 +66,6 @@ public static class ZooCatalogue
             Heap, 5, inner => new KfreePoisonsNeighbour(inner)),
         Kernel("noncanonical-alias", "mm_map_single does not reject non-canonical addresses: the walk uses bits 47..12, aliasing the upper half",
             Mapping, 3, options => new NonCanonicalAlias(options)),
-        Kernel("map-kernel-user-accepted", "mm_map_single lost its kernel-address check: a MM_PAGE_USER leaf under supervisor-only tables, reported as user-accessible",
-            Mapping, 4, options => new KernelUserAccepted(options)),
     ];
 
 

@@ -9,7 +9,7 @@ namespace Mmspec.SpecTests.Sequences;
 
 /// <summary>
 /// Misuse in the default profile: calls with arguments the spec gives no meaning, judged by what any kernel may
-/// do. Each class has one interpretation clause (MAP-19..MAP-24, PHYS-08, HEAP-09, HEAP-10, VM-12); what every
+/// do. Each class has one interpretation clause (MAP-19..MAP-24, PHYS-08, HEAP-09, HEAP-10, VM-12, VM-13); what every
 /// one accepts is an error result with nothing changed, or a panic before anything changed (the call is made
 /// with <see cref="SequenceContext.CallMayPanic"/> and the audit after the step checks the state), and, where the
 /// spec's words allow a success, the success that does exactly what was asked. The strict profile judges the
@@ -58,31 +58,20 @@ public static class Misuse
     }
 
     // ---- generators ----
-    // Non-canonical addresses next to their canonical twins (NonCanonical[i] is UpperUser[i] with bits 63..48
-    // cleared), in the first two spaces and the first two pages of each pool, so that a kernel whose walk ignores
-    // bits 63..48 meets the twin: a map of the twin or of the non-canonical address, a lookup, an unmap.
+    // A kernel whose walk ignores bits 63..48 aliases a non-canonical address to its canonical twin (NonCanonical[i]
+    // is UpperUser[i] with those bits cleared): Map draws the canonical page of one such pair, MapGet and Unmap the
+    // non-canonical one, often enough that a lookup or unmap of the non-canonical address meets its twin mapped.
 
-    private static readonly Gen<int> TwinIndex = Gen.Choose(0, 1);
+    /// <summary>The first page of the upper user half, whose non-canonical twin is NonCanonical[0]: what Map draws so that the twin is mapped.</summary>
+    public static readonly Gen<AddressPick> TwinPage = Gen.Constant(new AddressPick(Area.UpperUser, 0));
 
-    private static readonly Gen<int> TwinSpace = Gen.Choose(0, 1);
+    /// <summary>The non-canonical twin of the first page of the upper user half: what MapGet and Unmap draw.</summary>
+    public static readonly Gen<AddressPick> NonCanonicalTwin = Gen.Constant(new AddressPick(Area.NonCanonical, 0));
 
-    public static readonly StepKind MapTwins = OperationGenerators.Kind<MapSingle>("MapTwins", swarm =>
-        from index in TwinIndex
-        from space in TwinSpace
-        from area in Gen.Elements(Area.UpperUser, Area.NonCanonical)
-        from which in LivePick.Weighted(swarm.NewestWeight)
-        from flags in Gen.Choose(0, 7).Select(bits => (Rights)bits)
-        select (Operation)new MapSingle(space, new AddressPick(area, index), which, flags));
-
-    public static readonly StepKind MapGetNonCanonical = OperationGenerators.Kind<MapGet>("MapGetNonCanonical",
-        from index in TwinIndex
-        from space in TwinSpace
-        from offset in Gen.Elements(0UL, 0x7FFUL)
-        select (Operation)new MapGet(space, new AddressPick(Area.NonCanonical, index), offset));
-
-    public static readonly StepKind UnmapNonCanonical = OperationGenerators.Kind<UnmapSingle>("UnmapNonCanonical",
-        from index in TwinIndex
-        from space in TwinSpace
-        from size in Gen.Elements(0u, 1u)
-        select (Operation)new UnmapSingle(space, new AddressPick(Area.NonCanonical, index), size));
+    /// <summary>vmfree over the client's own mappings, empty space, the direct map or the hole: ranges that are no region.</summary>
+    public static readonly StepKind VmFreeNotRegion = OperationGenerators.Kind<VmFreeNotRegion>("VmFreeNotRegion",
+        from space in Gen.Choose(0, SequenceContext.MaxSpaces - 1)
+        from at in Gen.Frequency((4, OperationGenerators.UserAddress), (1, OperationGenerators.KernelAddress), (1, OperationGenerators.AnyAddress))
+        from pages in Gen.Elements<ulong>(1, 2, 4, 513)
+        select (Operation)new VmFreeNotRegion(space, at, pages));
 }

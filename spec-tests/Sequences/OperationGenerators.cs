@@ -59,7 +59,7 @@ public static class OperationGenerators
 
     public static readonly StepKind Map = Kind<MapSingle>("Map", swarm =>
         from space in Space
-        from virt in Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress))
+        from virt in Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress), (1, Misuse.TwinPage))
         from which in Which(swarm)
         from flags in Flags
         from bad in Gen.Frequency((12, Gen.Constant(BadMapping.None)), (1, Gen.Elements(BadMapping.UnalignedVirt, BadMapping.UnalignedPhys, BadMapping.InvalidFlags, BadMapping.PhysBeyondRam)))
@@ -73,14 +73,14 @@ public static class OperationGenerators
 
     public static readonly StepKind MapGet = Kind<MapGet>("MapGet",
         from space in Space
-        from virt in AnyAddress
+        from virt in Gen.Frequency((4, AnyAddress), (1, Misuse.NonCanonicalTwin))
         from offset in Gen.Frequency((2, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x7FFUL, 0xFFFUL, 0x1234UL, 0x1FFFFFUL)))
         from withFlags in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
         select (Operation)new MapGet(space, virt, offset, withFlags));
 
     public static readonly StepKind Unmap = Kind<UnmapSingle>("Unmap",
         from space in Space
-        from virt in Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress))
+        from virt in Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress), (1, Misuse.NonCanonicalTwin))
         from size in Gen.Frequency((5, Gen.Constant(1u)), (4, Gen.Constant(0u)), (1, Gen.Constant(2u)))
         select (Operation)new UnmapSingle(space, virt, size));
 

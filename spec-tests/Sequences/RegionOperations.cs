@@ -200,6 +200,53 @@ public sealed record VmFree(LivePick Which, FreeExtent Extent) : Operation
     public override IEnumerable<Operation> Simpler() => Extent != FreeExtent.Whole || !Which.IsSimplest ? [new VmFree(0, FreeExtent.Whole)] : [];
 }
 
+/// <summary>
+/// Misuse (default profile): vmfree of a range that is no region vmalloc returned: pages the client mapped with
+/// mm_map_single, nothing at all, the direct map, the non-canonical hole (VM-13). Ranges holding part of a region
+/// are VmFree's (VM-10), and the strict profile leaves this out.
+/// </summary>
+public sealed record VmFreeNotRegion(int Space, AddressPick At, ulong Pages) : Operation
+{
+    public override string Clause => "VM-13";
+
+    public override IReadOnlyList<string> Clauses => ["VM-13"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        int space = ctx.SpaceOf(Space);
+        ulong start = At.Resolve(), length = Pages * AddressSpaceLayout.PageSize;
+        if (ctx.Strict || Pages == 0 || ulong.MaxValue - start < length - 1)
+            return false;
+        ulong last = start + (length - 1);
+        var inRange = ctx.Model.MappingsOf(space).Where(m => m.Base <= last && start <= m.Base + (m.Mapping.Size - 1)).ToList();
+        // Only the client's 4 KiB pages may go: a region's page is VM-10's case, and the kernel's own 4 KiB pages stay.
+        if (inRange.Any(m => m.Mapping.Kind == MappingKind.Region || m.Mapping.Size == AddressSpaceLayout.PageSize && m.Mapping.Kind != MappingKind.Client))
+            return false;
+        var clientPages = inRange.Where(m => m.Mapping.Kind == MappingKind.Client).ToList();
+        var call = ApiCall.VmFree(space, start, Pages);
+        if (ctx.CallMayPanic(Clause, call) is null)
+            return true; // the audit checks that nothing changed
+        foreach ((ulong pageBase, Mapping _) in inRange)
+            ctx.Touch(space, pageBase);
+        int left = clientPages.Count(m => Misuse.Walk(ctx, space, m.Base).IsOk);
+        if (left == clientPages.Count)
+            return true; // refused (or nothing to free): the audit checks that nothing changed
+        ctx.Check(left == 0, Clause,
+            $"{call} unmapped {clientPages.Count - left} of the {clientPages.Count} pages the client mapped in the range and left {left}: it may release them all, as a region's, or none");
+        // Released as a region's pages are: unmapped, and each physical page freed.
+        foreach ((ulong _, Mapping mapping) in clientPages)
+        {
+            ctx.Patterns.ForgetPage(mapping.Phys);
+            ctx.Live.Freed(LiveKind.Page, mapping.Phys);
+            ctx.Hogged.Remove(mapping.Phys);
+        }
+        ctx.Model = ctx.Model.RangeFreed(space, start, Pages);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Pages > 1 ? [this with { Pages = 1 }] : [];
+}
+
 public enum FreeExtent
 {
     Whole,

@@ -74,7 +74,12 @@ public sealed class MisuseDefaultTests(ITestOutputHelper output)
             new VmFind(0, new SearchRange(UserPage, 16, 0), 0), new VmAlloc(0, new SearchRange(UserPage, 16, 0), 0, Rights.Write),
             new VmFind(0, new SearchRange(UserPage, 16, 0), 1UL << 52), new VmAlloc(0, new SearchRange(UserPage, 16, 0), (1UL << 52) + 1, Rights.Write),
             new VmFind(0, new SearchRange(UserPage, 16, 0, Reversed: true), 1), new VmFind(0, new SearchRange(NonCanonical, 16, 0), 1)] },
+        { "VM-13", [.. TwoClientPages, new VmFreeNotRegion(0, UserPage, 2), new VmFreeNotRegion(0, LargePage, 4), new VmFreeNotRegion(0, NonCanonical, 1)] },
     };
+
+    /// <summary>Two pages the client mapped itself at UserLow[0] and UserLow[1]: a range that is no region.</summary>
+    private static readonly Operation[] TwoClientPages =
+        [Page, Page, new MapSingle(0, UserPage, 0, Rights.Write), new MapSingle(0, new AddressPick(Area.UserLow, 1), 1, Rights.Write)];
 
     [Theory, MemberData(nameof(EveryMisuse))]
     public void The_reference_passes_every_misuse_in_the_default_and_in_the_strict_profile(string misuse, Operation[] steps)
@@ -188,6 +193,22 @@ public sealed class MisuseDefaultTests(ITestOutputHelper output)
             new VmFind(0, new SearchRange(UserPage, 16, 0), 0), new VmAlloc(0, new SearchRange(UserPage, 16, 0), 0, Rights.Write));
         AssertPassed(result);
         Assert.Equal(UserPage.Resolve(), Last(result, ApiFunction.vmalloc).Outcome.Value);
+    }
+
+    [Fact]
+    public void A_vmfree_that_refuses_what_is_no_region_is_accepted()
+    {
+        SequenceResult result = Run(inner => new VmfreeOnly(inner, refuse: true), [.. TwoClientPages, new VmFreeNotRegion(0, UserPage, 2), new MapGet(0, UserPage, 0)]);
+        AssertPassed(result);
+        Assert.Equal(-22, (int)Last(result, ApiFunction.vmfree).Outcome.Value);
+    }
+
+    [Fact]
+    public void A_vmfree_that_releases_the_clients_pages_as_a_regions_is_accepted_and_the_pages_are_free()
+    {
+        SequenceResult result = Run(new ReferenceFactory(), [.. TwoClientPages, new VmFreeNotRegion(0, UserPage, 2), new MapGet(0, UserPage, 0), new AllocPages(2, Contiguous: false)]);
+        AssertPassed(result);
+        Assert.Equal(0, (int)Last(result, ApiFunction.vmfree).Outcome.Value);
     }
 
     // ---- accepted: ignored, nothing changed ----
@@ -309,6 +330,13 @@ public sealed class MisuseDefaultTests(ITestOutputHelper output)
         AssertReported(result, "VM-12", "more than the address space holds");
     }
 
+    [Fact]
+    public void A_vmfree_that_releases_part_of_what_is_no_region_is_reported()
+    {
+        SequenceResult result = Run(inner => new VmfreeOnly(inner, refuse: false), [.. TwoClientPages, new VmFreeNotRegion(0, UserPage, 2)]);
+        AssertReported(result, "VM-13", "unmapped 1 of the 2 pages");
+    }
+
     // ---- whole properties: a kernel that answers misuse differently from the reference still passes ----
 
     [Theory]
@@ -358,13 +386,17 @@ public sealed class MisuseDefaultTests(ITestOutputHelper output)
             Canonical(virt) || !lookups ? base.mm_map_get(space, virt) : throw Panic("NonCanonical");
     }
 
-    /// <summary>A map over a present 4 KiB page replaces it; inside a large page the reference's refusal stands.</summary>
+    /// <summary>
+    /// A map over a present 4 KiB page replaces it; inside a large page the reference's refusal stands. (The reference
+    /// says -EEXIST only once the arguments are valid, so the map after the unmap succeeds.)
+    /// </summary>
     private sealed class ReplacesOnRemap(IMmImplementation inner) : PortDecorator(inner)
     {
         public override int mm_map_single(ulong space, ulong virt, ulong phys, ulong flags)
         {
-            if (Canonical(virt) && AddressSpaceLayout.IsPageAligned(virt) && Inner.mm_map_get(space, virt) != AddressSpaceLayout.Naddr)
-                Inner.mm_umap_single(space, virt, 1); // MM_NADDR, and nothing removed, for a large page
+            int result = base.mm_map_single(space, virt, phys, flags);
+            if (result != -17 || Inner.mm_umap_single(space, virt, 1) == AddressSpaceLayout.Naddr) // MM_NADDR, and nothing removed, for a large page
+                return result;
             return base.mm_map_single(space, virt, phys, flags);
         }
     }
@@ -420,6 +452,12 @@ public sealed class MisuseDefaultTests(ITestOutputHelper output)
         }
 
         private void SetUser(ulong entry) => Ram.WriteU64(entry, Ram.ReadU64(entry) | UserBit);
+    }
+
+    /// <summary>vmfree refuses every range (<paramref name="refuse"/>), or releases only its first page.</summary>
+    private sealed class VmfreeOnly(IMmImplementation inner, bool refuse) : PortDecorator(inner)
+    {
+        public override int vmfree(ulong space, ulong addr, ulong npages) => refuse ? -22 : base.vmfree(space, addr, Math.Min(npages, 1));
     }
 
     /// <summary>Ignores flag bits it does not know; refuses physical addresses beyond RAM.</summary>
