@@ -146,7 +146,7 @@ public sealed record MapGet(int Space, AddressPick Virt, ulong Offset, bool With
             // No page maps a non-canonical address (MAP-19): not even its canonical twin's.
             ulong naddr = ctx.Call("MAP-19", call).Value;
             ctx.CheckResult(naddr == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-19",
-                $"{call} returned {Hex(naddr)} for a non-canonical address, which no page maps{TwinMapped(ctx, space, virt)}");
+                $"{call} returned {Hex(naddr)} for a non-canonical address, which no page maps{Misuse.TwinMapped(ctx, space, virt)}");
             return true;
         }
         CallOutcome outcome = ctx.Call(WithFlags ? Clause : "MAP-08", call);
@@ -168,12 +168,6 @@ public sealed record MapGet(int Space, AddressPick Virt, ulong Offset, bool With
     }
 
     public override IEnumerable<Operation> Simpler() => Offset > 0 || !WithFlags ? [this with { Offset = 0, WithFlags = true }] : [];
-
-    /// <summary>For a message: the canonical twin of a non-canonical address and what it maps, when it is mapped.</summary>
-    internal static string TwinMapped(SequenceContext ctx, int space, ulong virt) =>
-        ctx.Model.Lookup(space, Misuse.CanonicalTwin(virt)) is { } twin
-            ? $" (its canonical twin 0x{Misuse.CanonicalTwin(virt):X} maps 0x{twin.Mapping.Phys + (Misuse.CanonicalTwin(virt) - twin.Base):X})"
-            : "";
 }
 
 /// <summary>mm_umap_single with size 0 (any page) or 1 (4 KiB only), including the direct map's 2 MiB pages.</summary>
@@ -196,7 +190,7 @@ public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Opera
             // No page maps a non-canonical address (MAP-19): a panic, or MM_NADDR, with nothing changed; the twin stays.
             if (ctx.CallMayPanic("MAP-19", call) is { Value: var removed })
                 ctx.CheckResult(removed == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-19",
-                    $"{call} returned {Hex(removed)} for a non-canonical address, which no page maps{MapGet.TwinMapped(ctx, space, virt)}");
+                    $"{call} returned {Hex(removed)} for a non-canonical address, which no page maps{Misuse.TwinMapped(ctx, space, virt)}");
             ctx.Touch(space, Misuse.CanonicalTwin(virt));
             return true;
         }

@@ -3,7 +3,6 @@ using FsCheck.Fluent;
 using Mmspec.Models.Mmu;
 using Mmspec.Models.State;
 using Mmspec.SpecTests.Execution;
-using static Mmspec.SpecTests.Execution.SequenceContext;
 
 namespace Mmspec.SpecTests.Sequences;
 
@@ -32,6 +31,12 @@ public static class Misuse
     /// <summary>The canonical address with the same bits 47..0: what a walk that ignores bits 63..48 reaches instead.</summary>
     public static ulong CanonicalTwin(ulong virt) =>
         (virt & (1UL << 47)) != 0 ? virt | 0xFFFF000000000000 : virt & 0x0000FFFFFFFFFFFF;
+
+    /// <summary>For a message: what the canonical twin of a non-canonical address maps, when it is mapped.</summary>
+    public static string TwinMapped(SequenceContext ctx, int space, ulong virt) =>
+        ctx.Model.Lookup(space, CanonicalTwin(virt)) is { } twin
+            ? $" (its canonical twin 0x{CanonicalTwin(virt):X} maps 0x{twin.Mapping.Phys + (CanonicalTwin(virt) - twin.Base):X})"
+            : "";
 
     /// <summary>What the page tables of a space make of <paramref name="virt"/> right now, through the MMU model.</summary>
     public static Translation Walk(SequenceContext ctx, int space, ulong virt) =>

@@ -260,9 +260,16 @@ internal static class RegionChecks
     /// <summary>More pages than a 48-bit address space holds: no region has them, and npages * 4096 may overflow.</summary>
     public const ulong MaxPages = 1UL << 36;
 
-    /// <summary>A search no region can satisfy (no pages, too many, from above to) or a window that starts in the non-canonical hole (VM-12).</summary>
-    public static bool IsMisuse(SearchRange range, ulong pages) =>
-        pages == 0 || pages > MaxPages || range.Reversed || !AddressSpaceLayout.IsCanonical(range.Resolve().From);
+    /// <summary>A search no region can satisfy (VM-12): no pages, too many, from above to, a window inside the non-canonical hole.</summary>
+    public static bool IsMisuse(SearchRange range, ulong pages)
+    {
+        (ulong from, ulong to) = range.Resolve();
+        bool inHole = !AddressSpaceLayout.IsCanonical(from) && from < HoleEnd && to <= HoleEnd;
+        return pages == 0 || pages > MaxPages || range.Reversed || inHole;
+    }
+
+    /// <summary>The first canonical address above the non-canonical hole.</summary>
+    private const ulong HoleEnd = 0xFFFF800000000000;
 
     /// <summary>
     /// Default profile (VM-12): MM_NADDR or a panic, with nothing changed (the audit checks it); for no pages, also a
@@ -273,7 +280,7 @@ internal static class RegionChecks
         if (ctx.CallMayPanic("VM-12", call) is not { Value: var result } || result == AddressSpaceLayout.Naddr)
             return true;
         (ulong from, ulong to) = range.Resolve();
-        string why = pages == 0 ? "no pages" : pages > MaxPages ? $"{pages} pages, more than the address space holds" : range.Reversed ? "from above to" : "a window in the non-canonical hole";
+        string why = pages == 0 ? "no pages" : pages > MaxPages ? $"{pages} pages, more than the address space holds" : range.Reversed ? "from above to" : "a window inside the non-canonical hole";
         ctx.CheckResult(pages == 0 && AddressSpaceLayout.IsPageAligned(result) && AddressSpaceLayout.IsCanonical(result) && result >= from && result <= to,
             "r == MM_NADDR", "VM-12", $"{call} returned 0x{result:X} for a search no region can satisfy ({why})");
         return true;
