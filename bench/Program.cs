@@ -35,7 +35,8 @@ if (!options.SkipSuite)
     {
         nativeStatus = $"not built ({missing.Message})";
     }
-    zoo = ZooDetections.Measure(seeds, name => Console.Error.WriteLine($"zoo detection: {name}"));
+    zoo = [.. ZooDetections.Measure(seeds, name => Console.Error.WriteLine($"zoo detection: {name}")),
+           .. ZooDetections.MeasureNative(Path.GetDirectoryName(Path.GetFullPath(options.NativeLibrary))!, seeds, name => Console.Error.WriteLine($"zoo detection: {name}"))];
 }
 
 TimeSpan? commandTime = options.CommandStarted is { } unixSeconds

@@ -1,4 +1,6 @@
+using Mmspec.SpecTests.Adapters.Native;
 using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Port;
 using Mmspec.SpecTests.Properties;
 using Mmspec.Zoo;
 
@@ -7,9 +9,11 @@ namespace Mmspec.Bench.Suite;
 /// <summary>One zoo member's catching property run with one seed.</summary>
 public sealed record DetectionRun(ulong Seed, bool Detected, int Tests, TimeSpan? Detection, TimeSpan Total, int ShrunkSteps, int Shrinks);
 
-/// <summary>How fast the suite rejects one zoo member, over several seeds.</summary>
-public sealed record ZooDetection(ZooMember Member, IReadOnlyList<DetectionRun> Runs)
+/// <summary>How fast the suite rejects one zoo member (C#, or native: <c>native:</c> before its name), over several seeds; <paramref name="Allowed"/> is the longest shrunk sequence it may have.</summary>
+public sealed record ZooDetection(string Name, string CaughtBy, int? Allowed, IReadOnlyList<DetectionRun> Runs)
 {
+    public bool Native => Name.StartsWith("native:", StringComparison.Ordinal);
+
     public IReadOnlyList<DetectionRun> Detected => Runs.Where(run => run.Detected).ToList();
 
     public double? MedianDetectionMs => Median(Detected.Select(run => (run.Detection ?? run.Total).TotalMilliseconds));
@@ -41,13 +45,27 @@ public static class ZooDetections
         ZooCatalogue.All.Select(member =>
         {
             progress?.Invoke(member.Name);
-            return new ZooDetection(member, seeds.Select(seed => Run(member, seed)).ToList());
+            return new ZooDetection(member.Name, member.CaughtBy, member.MaxShrunkSteps, seeds.Select(seed => Run(member.Factory, member.CaughtBy, seed)).ToList());
         }).ToList();
 
-    private static DetectionRun Run(ZooMember member, ulong seed)
+    /// <summary>The native zoo (<see cref="NativeZooCatalogue"/>) built in <paramref name="buildFolder"/>; members not built are left out.</summary>
+    public static IReadOnlyList<ZooDetection> MeasureNative(string buildFolder, IReadOnlyList<ulong> seeds, Action<string>? progress = null) =>
+        NativeZooCatalogue.All.Where(member => File.Exists(member.Library(buildFolder))).Select(member =>
+        {
+            progress?.Invoke($"native:{member.Name}");
+            TimeSpan? timeout = member.Name.EndsWith("-hang", StringComparison.Ordinal) ? TimeSpan.FromMilliseconds(400) : null; // each shrink candidate waits for it
+            var runs = seeds.Select(seed =>
+            {
+                using var factory = new NativeFactory(member.Library(buildFolder), callTimeout: timeout);
+                return Run(factory, member.CaughtBy, seed);
+            }).ToList();
+            return new ZooDetection($"native:{member.Name}", member.CaughtBy, null, runs);
+        }).ToList();
+
+    private static DetectionRun Run(IImplementationFactory factory, string caughtBy, ulong seed)
     {
-        var timed = new TimedFactory(member.Factory);
-        PropertyResult result = PropertyCatalogue.Find(member.CaughtBy).Check(timed, new RunSettings(Profile.Default, seed));
+        var timed = new TimedFactory(factory);
+        PropertyResult result = PropertyCatalogue.Find(caughtBy).Check(timed, new RunSettings(Profile.Default, seed));
         return result.Failure is { } failure
             ? new DetectionRun(seed, true, result.Tests, timed.DetectedAfter(result.Tests), result.Elapsed, failure.Steps.Count, failure.Shrinks)
             : new DetectionRun(seed, false, result.Tests, null, result.Elapsed, 0, 0);

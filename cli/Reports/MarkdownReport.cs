@@ -67,8 +67,8 @@ public static class MarkdownReport
             md.AppendLine();
         }
         md.AppendLine("```c");
-        foreach (CallRecord call in failure.Trace)
-            md.AppendLine(call.ToString());
+        foreach (string line in TraceText.Lines(failure.Trace))
+            md.AppendLine(line);
         md.AppendLine("```");
         md.AppendLine();
         if (reproducers is not null)

@@ -8,11 +8,13 @@ public static partial class Mmu
     /// A table reached through two entries yields its leaves once per path, because each path is a distinct
     /// mapping. Throws <see cref="MalformedPageTableException"/> on a present entry with a reserved bit set.
     /// </summary>
-    public static IEnumerable<MappedLeaf> EnumerateLeaves(IPhysicalMemory ram, ulong rootTablePhys)
+    /// <param name="pml4Slots">Only the PML4 slots it accepts (all when null): a slot several roots share is walked once.</param>
+    /// <param name="tables">Given every table the walk passes through (the root first), once per path, so that one walk serves both enumerations.</param>
+    public static IEnumerable<MappedLeaf> EnumerateLeaves(IPhysicalMemory ram, ulong rootTablePhys, Predicate<int>? pml4Slots = null, Action<TablePage>? tables = null)
     {
         // Checked here, not inside the iterator, so a bad argument fails at the call rather than at first MoveNext.
         CheckArguments(ram, rootTablePhys);
-        return Leaves(ram, rootTablePhys);
+        return Leaves(ram, rootTablePhys, pml4Slots, tables);
     }
 
     /// <summary>
@@ -23,26 +25,31 @@ public static partial class Mmu
     /// by each root's enumeration. Frames of 2 MiB / 1 GiB leaves are never taken for tables.
     /// Throws <see cref="MalformedPageTableException"/> on a present entry with a reserved bit set.
     /// </summary>
-    public static IEnumerable<TablePage> EnumerateTables(IPhysicalMemory ram, ulong rootTablePhys)
+    /// <param name="pml4Slots">Only the PML4 slots it accepts (all when null); the root is always listed.</param>
+    public static IEnumerable<TablePage> EnumerateTables(IPhysicalMemory ram, ulong rootTablePhys, Predicate<int>? pml4Slots = null)
     {
         CheckArguments(ram, rootTablePhys);
-        return Tables(ram, rootTablePhys);
+        return Tables(ram, rootTablePhys, pml4Slots);
     }
 
-    private static IEnumerable<MappedLeaf> Leaves(IPhysicalMemory ram, ulong root)
+    private static IEnumerable<MappedLeaf> Leaves(IPhysicalMemory ram, ulong root, Predicate<int>? pml4Slots, Action<TablePage>? tables)
     {
-        foreach (Node node in Traverse(ram, root, seenTables: null))
+        foreach (Node node in Traverse(ram, root, seenTables: null, pml4Slots))
         {
             if (node.IsLeaf)
             {
                 yield return node.Leaf;
             }
+            else
+            {
+                tables?.Invoke(node.Table);
+            }
         }
     }
 
-    private static IEnumerable<TablePage> Tables(IPhysicalMemory ram, ulong root)
+    private static IEnumerable<TablePage> Tables(IPhysicalMemory ram, ulong root, Predicate<int>? pml4Slots)
     {
-        foreach (Node node in Traverse(ram, root, seenTables: new HashSet<ulong>()))
+        foreach (Node node in Traverse(ram, root, seenTables: new HashSet<ulong>(), pml4Slots))
         {
             if (!node.IsLeaf)
             {
@@ -57,7 +64,7 @@ public static partial class Mmu
     /// order gives increasing virtual addresses: the lower half (PML4 slots 0..255) comes before the
     /// sign-extended upper half (256..511) in unsigned order too.
     /// </summary>
-    private static IEnumerable<Node> Traverse(IPhysicalMemory ram, ulong root, HashSet<ulong>? seenTables)
+    private static IEnumerable<Node> Traverse(IPhysicalMemory ram, ulong root, HashSet<ulong>? seenTables, Predicate<int>? pml4Slots)
     {
         var path = new Cursor[4];
         int depth = 0;
@@ -76,6 +83,10 @@ public static partial class Mmu
 
             int index = cursor.NextIndex;
             path[depth].NextIndex = index + 1;
+            if (depth == 0 && pml4Slots is not null && !pml4Slots(index))
+            {
+                continue;
+            }
 
             PageTableEntry entry = ReadEntry(ram, cursor.Table, index);
             EntryKind kind = Classify(entry, cursor.Level);

@@ -132,7 +132,8 @@ public sealed record ApiCall(ApiFunction Function, IReadOnlyList<ApiArg> Args)
         ReturnKind.Void => "",
         ReturnKind.Status => ((int)outcome.Value).ToString(),
         ReturnKind.Space => outcome.Value == AddressSpaceLayout.Naddr ? "MM_NADDR" : $"space{Args[0].Value}", // a handle may be a host pointer
-        _ when outcome.Flags is { } flags => $"{Hex(outcome.Value)}, flags = {FlagNames(flags)}",
+        // *flags is set on success only (MAP-08)
+        _ when outcome.Flags is { } flags && outcome.Value != AddressSpaceLayout.Naddr => $"{Hex(outcome.Value)}, flags = {FlagNames(flags)}",
         _ => Hex(outcome.Value),
     };
 

@@ -26,7 +26,12 @@ public sealed class LiveItems
         order.Add(key);
     }
 
-    public void Freed(LiveKind kind, ulong key) => lastFreed[kind] = key;
+    public void Freed(LiveKind kind, ulong key)
+    {
+        lastFreed[kind] = key;
+        if (allocated.TryGetValue(kind, out List<ulong>? order) && order.LastIndexOf(key) is int at and >= 0)
+            order.RemoveAt(at); // so that the newest live item is found near the end, not behind every item freed since
+    }
 
     /// <summary>The index in <paramref name="live"/> (the model's order, never empty) of the item <paramref name="pick"/> names.</summary>
     public int Choose(LivePick pick, LiveKind kind, IList<ulong> live)
@@ -51,7 +56,12 @@ public sealed class LiveItems
         for (int i = order.Count - 1; i >= 0; i--)
         {
             int index = live.IndexOf(order[i]);
-            if (index < 0 || !seen.Add(order[i]))
+            if (index < 0)
+            {
+                order.RemoveAt(i); // gone without a Freed (a vmfree took the page, the teardown freed it): never live again under this entry
+                continue;
+            }
+            if (!seen.Add(order[i]))
                 continue;
             if (skip-- == 0)
                 return index;

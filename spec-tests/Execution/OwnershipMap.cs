@@ -1,3 +1,4 @@
+using Mmspec.Models.Mmu;
 using Mmspec.Models.State;
 
 namespace Mmspec.SpecTests.Execution;
@@ -5,18 +6,20 @@ namespace Mmspec.SpecTests.Execution;
 /// <summary>Every physical page known to be in use, with who uses it. A page with two owners is a bug.</summary>
 public sealed class OwnershipMap
 {
-    public static readonly OwnershipMap Empty = new(new Dictionary<ulong, string>());
+    public static readonly OwnershipMap Empty = new(new Dictionary<ulong, Owner>());
 
-    /// <summary>Built once per audit and never changed after: a plain dictionary (copying thousands of pages into an immutable one after every step took about a seventh of a default check).</summary>
-    private OwnershipMap(IReadOnlyDictionary<ulong, string> owners) => Owners = owners;
+    // Rebuilt after every step and never changed: a plain dictionary of small values (an immutable dictionary of
+    // formatted names cost more to build than the audit's walks once a hog holds thousands of pages).
+    private OwnershipMap(Dictionary<ulong, Owner> owners) => Owners = owners;
 
-    public IReadOnlyDictionary<ulong, string> Owners { get; }
+    public IReadOnlyDictionary<ulong, Owner> Owners { get; }
 
     public int Count => Owners.Count;
 
     public bool Contains(ulong page) => Owners.ContainsKey(page);
 
-    public string? OwnerOf(ulong page) => Owners.GetValueOrDefault(page);
+    /// <summary>Who uses the page, as messages name it; null when nobody does.</summary>
+    public string? OwnerOf(ulong page) => Owners.TryGetValue(page, out Owner owner) ? owner.ToString() : null;
 
     /// <summary>
     /// Heap blocks share pages with each other; every other kind of owner must be alone on its page. A block
@@ -25,29 +28,29 @@ public sealed class OwnershipMap
     /// <summary>Whether an owner as this map names it is a page table (the audit names them "a PT page table", ...).</summary>
     public static bool IsTable(string owner) => owner.EndsWith(" page table", StringComparison.Ordinal);
 
-    public static (OwnershipMap Map, Conflict? Conflict) Build(ApiState model, IEnumerable<(ulong Page, string Owner)> tables, ulong ramSize)
+    public static (OwnershipMap Map, Conflict? Conflict) Build(ApiState model, IEnumerable<(ulong Page, PagingLevel Level)> tables, ulong ramSize)
     {
-        var owners = new Dictionary<ulong, string>();
+        var owners = new Dictionary<ulong, Owner>(model.ClientPages.Count + model.HeapBlocks.Count + 64);
         Conflict? conflict = null;
 
-        void Claim(ulong page, string owner, string clause, bool shareable = false)
+        void Claim(ulong page, Owner owner, string clause, bool shareable = false)
         {
-            if (owners.TryGetValue(page, out string? existing))
+            if (owners.TryGetValue(page, out Owner existing))
             {
-                if (!(shareable && existing.StartsWith("heap", StringComparison.Ordinal)))
-                    conflict ??= new Conflict(clause, $"physical page 0x{page:X} is both {existing} and {owner}", page, existing, owner);
+                if (!(shareable && existing.Kind == OwnerKind.Heap))
+                    conflict ??= new Conflict(clause, $"physical page 0x{page:X} is both {existing} and {owner}", page, existing.ToString(), owner.ToString());
                 return;
             }
             owners[page] = owner;
         }
 
-        foreach ((ulong page, string owner) in tables)
-            Claim(page, owner, "PHYS-01");
+        foreach ((ulong page, PagingLevel level) in tables)
+            Claim(page, Owner.Table(level), "PHYS-01");
         foreach (ulong page in model.ClientPages)
-            Claim(page, "a page the client allocated", "PHYS-01");
+            Claim(page, new Owner(OwnerKind.Client), "PHYS-01");
         foreach ((int space, ulong virt, Mapping mapping) in model.DistinctMappings())
             if (mapping.Kind == MappingKind.Region)
-                Claim(mapping.Phys, $"the vmalloc page at 0x{virt:X} ({(space < 0 ? "kernel half" : $"space{space}")})", "VM-06");
+                Claim(mapping.Phys, new Owner(OwnerKind.Region, virt, space), "VM-06");
         foreach ((ulong pointer, ulong size) in model.HeapBlocks)
         {
             ulong phys = pointer - AddressSpaceLayout.KernelBase;
@@ -55,7 +58,7 @@ public sealed class OwnershipMap
                 continue;
             ulong last = phys + Math.Max(size, 1) - 1;
             for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); page <= last; page += AddressSpaceLayout.PageSize)
-                Claim(page, $"heap block 0x{pointer:X}", "HEAP-03", shareable: true);
+                Claim(page, new Owner(OwnerKind.Heap, pointer), "HEAP-03", shareable: true);
         }
         return (new OwnershipMap(owners), conflict);
     }
@@ -66,6 +69,28 @@ public sealed class OwnershipMap
         ulong phys = pointer - AddressSpaceLayout.KernelBase;
         return pointer >= AddressSpaceLayout.KernelBase && phys < ramSize && ramSize - phys >= Math.Max(size, 1);
     }
+}
+
+public enum OwnerKind
+{
+    Table,
+    Client,
+    Region,
+    Heap,
+}
+
+/// <summary>Who uses a physical page: a page table (its level), the client, a vmalloc page (where it is mapped) or a heap block (its pointer).</summary>
+public readonly record struct Owner(OwnerKind Kind, ulong Address = 0, int Space = 0, PagingLevel Level = PagingLevel.Pml4)
+{
+    public static Owner Table(PagingLevel level) => new(OwnerKind.Table, Level: level);
+
+    public override string ToString() => Kind switch
+    {
+        OwnerKind.Table => $"a {Level.Name()} page table",
+        OwnerKind.Client => "a page the client allocated",
+        OwnerKind.Region => $"the vmalloc page at 0x{Address:X} ({(Space < 0 ? "kernel half" : $"space{Space}")})",
+        _ => $"heap block 0x{Address:X}",
+    };
 }
 
 /// <summary>A page with two owners: the clause it breaks, the message, and who they are.</summary>

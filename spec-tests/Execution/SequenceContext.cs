@@ -106,6 +106,9 @@ public sealed partial class SequenceContext
     /// <summary>Pages in use after the previous step that the allocator handed out (see <see cref="FreeAtBaseline"/>); kept with <see cref="Owned"/>.</summary>
     public int OwnedFromAllocator { get; private set; }
 
+    /// <summary>The live heap blocks' pointers in order, beside the model's blocks: kmalloc's overlap check looks up one neighbour, not every block.</summary>
+    public SortedSet<ulong> LiveBlockStarts { get; } = [];
+
     /// <summary>Pointers kfree'd and not handed out again: a second kfree of one is a double free.</summary>
     public HashSet<ulong> FreedPointers { get; } = [];
 
@@ -161,7 +164,7 @@ public sealed partial class SequenceContext
     }
 
     /// <summary>Pages in use that the allocator handed out, other than page tables: the client's, its regions', its heap blocks'.</summary>
-    public int HeldFromAllocator => Owned.Owners.Count(owner => FreeAtBaseline.Contains(owner.Key) && !OwnershipMap.IsTable(owner.Value));
+    public int HeldFromAllocator => Owned.Owners.Count(owner => FreeAtBaseline.Contains(owner.Key) && owner.Value.Kind != OwnerKind.Table);
 
     /// <summary>
     /// A check on the value the step's call returned: <paramref name="expected"/> is the C condition it had to

@@ -25,8 +25,9 @@ public sealed record SequenceResult(Violation? Violation, IReadOnlyList<CallReco
 public sealed record FreeCount(int Step, Operation Operation, int Free, int Expected, int Held);
 
 /// <summary>
-/// Runs one sequence on a fresh machine: two spaces, a baseline of free memory, the steps with an audit
-/// after each, then a teardown that gives everything back and counts, by exhaustion, that nothing leaked.
+/// Runs one sequence on a fresh machine: two spaces, a baseline of free memory, the steps with an audit and a
+/// cross-check of mm_map_get's answers (<see cref="ApiViewCheck"/>) after each, then a teardown that gives
+/// everything back and counts, by exhaustion, that nothing leaked.
 /// </summary>
 public static class SequenceRunner
 {
@@ -53,7 +54,9 @@ public static class SequenceRunner
                 if (!step.Apply(ctx))
                     continue;
                 applied++;
+                (int Space, ulong Virt)[] touched = [.. ctx.Touched]; // the audit clears them; the cross-check asks about them too
                 Audit.AfterStep(ctx, step.Clause);
+                ApiViewCheck.AfterStep(ctx, touched);
                 if (countFreePages)
                     freeCounts.Add(new FreeCount(ctx.Step, step, ctx.CountFreePages(step.Clause).Count, ctx.EstimatedFreePages, ctx.HeldFromAllocator));
             }
@@ -125,8 +128,13 @@ public static class SequenceRunner
     {
         Release(ctx, "HEAP-07", "every block was kfree'd", !ctx.Model.HeapBlocks.IsEmpty, () =>
         {
-            while (!ctx.Model.HeapBlocks.IsEmpty)
-                new Kfree(0).Apply(ctx);
+            foreach (ulong pointer in ctx.Model.HeapBlocks.Keys.ToList())
+            {
+                ctx.Call("HEAP-07", ApiCall.Kfree(pointer));
+                ctx.Model = ctx.Model.BlockFreed(pointer);
+                ctx.LiveBlockStarts.Remove(pointer);
+                ctx.Patterns.ForgetBlock(pointer);
+            }
         });
         Release(ctx, "VM-09", "every region was vmfree'd", !ctx.Model.Regions.IsEmpty, () =>
         {

@@ -34,6 +34,9 @@ public enum CallEnd
 /// </summary>
 public sealed record CallRecord(int Step, ApiCall Call, CallEnd End, CallOutcome Outcome, string Detail = "")
 {
+    /// <summary>The suite made the call on its own after the step, to compare the API's view with the model (<see cref="ApiViewCheck"/>).</summary>
+    public bool CrossCheck { get; init; }
+
     public string Returned => End switch
     {
         CallEnd.Panicked => $"panic {Detail}",
@@ -42,5 +45,5 @@ public sealed record CallRecord(int Step, ApiCall Call, CallEnd End, CallOutcome
         _ => Call.ShowResult(Outcome),
     };
 
-    public override string ToString() => $"{Call};  // -> {Returned}";
+    public override string ToString() => $"{Call};  // -> {Returned}{(CrossCheck ? $" (the suite's cross-check after step {Step})" : "")}";
 }

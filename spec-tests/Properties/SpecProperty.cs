@@ -50,7 +50,7 @@ public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<stri
     public string Describe() =>
         $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), RAM 0x{RamSize:X} bytes, {Where}"
         + (Configuration is { } drawn ? $"; {drawn}" : "") + ":\n"
-        + string.Join("\n", Trace.Select(call => $"    {call}"));
+        + string.Join("\n", TraceText.Lines(Trace).Select(line => $"    {line}"));
 
     /// <summary>A violation at step 0 happened while the suite set the machine up, before the sequence's first step.</summary>
     public bool AtBoot => Violation.Step == 0;

@@ -86,6 +86,13 @@ public static partial class CReproducer
         for (int index = 0; index < failure.Trace.Count; index++)
         {
             bool isLast = index == failure.Trace.Count - 1;
+            if (!isLast && PageRun(failure.Trace, index, actions) is int end)
+            {
+                AppendPageRun(c, failure.Trace, index, end);
+                AppendActions(c, actions, afterCall: end, blocks);
+                index = end - 1;
+                continue;
+            }
             AppendCall(c, failure.Trace[index], index, isLast, violation, blocks);
             if (!isLast)
                 AppendActions(c, actions, afterCall: index + 1, blocks);
@@ -151,6 +158,47 @@ public static partial class CReproducer
         }
     }
 
+    private const int ShortestPageRun = 8;
+
+    /// <summary>
+    /// The end of a run of mm_phys_alloc_page or mm_phys_free_page calls of one step that starts at <paramref name="start"/>
+    /// (a hog's allocations, a release), none of them the failing call and no suite action between them; null when shorter.
+    /// </summary>
+    private static int? PageRun(IReadOnlyList<CallRecord> trace, int start, IReadOnlyList<SuiteAction> actions)
+    {
+        CallRecord first = trace[start];
+        if (first.Call.Function is not (ApiFunction.mm_phys_alloc_page or ApiFunction.mm_phys_free_page) || first.End != CallEnd.Returned)
+            return null;
+        int end = start + 1;
+        while (end < trace.Count - 1 && trace[end].Step == first.Step && trace[end].Call.Function == first.Call.Function && trace[end].End == CallEnd.Returned)
+            end++;
+        bool interrupted = actions.Any(action => action.AfterCall > start && action.AfterCall < end);
+        return end - start >= ShortestPageRun && !interrupted ? end : null;
+    }
+
+    /// <summary>A run of page calls as one loop over the values the recorded run gave or passed.</summary>
+    private static void AppendPageRun(StringBuilder c, IReadOnlyList<CallRecord> trace, int start, int end)
+    {
+        bool alloc = trace[start].Call.Function == ApiFunction.mm_phys_alloc_page;
+        IEnumerable<ulong> values = trace.Skip(start).Take(end - start).Select(record => alloc ? record.Outcome.Value : record.Call.Args[0].Value);
+        c.AppendLine();
+        c.AppendLine($"    /* step {trace[start].Step}: {end - start} calls of {trace[start].Call.Function} */");
+        c.AppendLine("    {");
+        c.AppendLine($"        static const uintptr_t pages[] = {{ {string.Join(", ", values.Select(ApiCall.Hex))} }};");
+        c.AppendLine("        for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)");
+        if (alloc)
+        {
+            c.AppendLine("        {");
+            c.AppendLine("            uintptr_t r = mm_phys_alloc_page();");
+            c.AppendLine("            assert(r == pages[i]);");
+            c.AppendLine("            (void) r;");
+            c.AppendLine("        }");
+        }
+        else
+            c.AppendLine("            mm_phys_free_page(pages[i]);");
+        c.AppendLine("    }");
+    }
+
     private static void AppendCall(StringBuilder c, CallRecord record, int index, bool isLast, Violation violation, BlockNames blocks)
     {
         string name = $"r{index + 1}";
@@ -158,7 +206,8 @@ public static partial class CReproducer
         if (record.Call.Function == ApiFunction.kfree)
             call = $"kfree(mmspec_repro_host_pointer({(record.Call.Args[0].Value == 0 ? "0" : blocks.Pointer(record.Call.Args[0].Value))}, ram_size))";
         c.AppendLine();
-        c.AppendLine(isLast ? $"    /* step {record.Step}: {violation.Clause} is broken here */" : $"    /* step {record.Step} */");
+        string step = record.CrossCheck ? $"step {record.Step}, the suite's cross-check after it" : $"step {record.Step}";
+        c.AppendLine(isLast ? $"    /* {step}: {violation.Clause} is broken here */" : $"    /* {step} */");
         // Where a heap puts a block is its choice: before the failing call a kmalloc result is checked for success only,
         // and named, so that what follows refers to the block wherever it is (see BlockNames).
         bool block = record.Call.Function == ApiFunction.kmalloc && record.End == CallEnd.Returned && record.Outcome.Value != 0;
@@ -215,7 +264,9 @@ public static partial class CReproducer
         if (record.Call.Returns == ReturnKind.Status)
             return $"r == {(int)record.Outcome.Value}";
         string value = ApiCall.Hex(record.Outcome.Value);
-        return record.Outcome.Flags is { } flags ? $"r == {value} && flags == ({ApiCall.FlagNames(flags)})" : $"r == {value}";
+        // mm_map_get sets *flags on success only (MAP-08): after MM_NADDR the variable holds what an earlier call left.
+        bool flagsSet = record.Outcome.Flags is not null && record.Outcome.Value != AddressSpaceLayout.Naddr;
+        return flagsSet ? $"r == {value} && flags == ({ApiCall.FlagNames(record.Outcome.Flags!.Value)})" : $"r == {value}";
     }
 
     private static string Comment(string text) => text.Replace("*/", "* /", StringComparison.Ordinal);

@@ -38,8 +38,9 @@ public sealed record Kmalloc(ulong Size) : Operation
             ctx.CheckResult(inDirectMap, $"r >= 0x{AddressSpaceLayout.KernelBase:X} && r - 0x{AddressSpaceLayout.KernelBase:X} + {length} <= 0x{ctx.Implementation.RamSize:X}",
                 "HEAP-D01", $"kmalloc({Size}) returned 0x{pointer:X}, not a direct-map pointer into RAM");
         ctx.CheckResult(!ctx.Model.HeapBlocks.ContainsKey(pointer), $"r != 0x{pointer:X}", Size == 0 ? "HEAP-08" : "HEAP-03", $"kmalloc returned 0x{pointer:X}, which is already live");
-        foreach ((ulong other, ulong size) in ctx.Model.HeapBlocks)
-            ctx.CheckResult(pointer + length <= other || other + Math.Max(size, 1) <= pointer, $"r + {length} <= 0x{other:X} || r >= 0x{other + Math.Max(size, 1):X}", "HEAP-03",
+        // Live blocks never overlap one another, so only the last one starting below this block's end can overlap it.
+        if (ctx.LiveBlockStarts.GetViewBetween(0, pointer + (length - 1)).Max is var other and > 0 && ctx.Model.HeapBlocks.TryGetValue(other, out ulong size))
+            ctx.CheckResult(other + Math.Max(size, 1) <= pointer, $"r + {length} <= 0x{other:X} || r >= 0x{other + Math.Max(size, 1):X}", "HEAP-03",
                 $"block 0x{pointer:X} ({Size} bytes) overlaps live block 0x{other:X} ({size} bytes)");
         for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); inDirectMap && page < phys + length; page += AddressSpaceLayout.PageSize)
         {
@@ -50,6 +51,7 @@ public sealed record Kmalloc(ulong Size) : Operation
                 $"block 0x{pointer:X} ({Size} bytes) lies on page 0x{page:X}, which is {owner}");
         }
         ctx.Model = ctx.Model.BlockAllocated(pointer, Size);
+        ctx.LiveBlockStarts.Add(pointer);
         ctx.Live.Allocated(LiveKind.Block, pointer);
         ctx.FreedPointers.Remove(pointer);
         if (inDirectMap) // a block elsewhere (the spec allows it) is checked for overlap, not for its contents
@@ -128,6 +130,7 @@ public sealed record Kfree(LivePick Which, KfreeKind Kind = KfreeKind.Live) : Op
                 ulong pointer = blocks[ctx.Live.Choose(Which, LiveKind.Block, blocks)];
                 ctx.Call(Clause, ApiCall.Kfree(pointer));
                 ctx.Model = ctx.Model.BlockFreed(pointer);
+                ctx.LiveBlockStarts.Remove(pointer);
                 ctx.Live.Freed(LiveKind.Block, pointer);
                 ctx.Patterns.ForgetBlock(pointer);
                 ctx.FreedPointers.Add(pointer);

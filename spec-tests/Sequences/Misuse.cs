@@ -64,7 +64,7 @@ public static class Misuse
 
     // ---- generators ----
     // A kernel whose walk ignores bits 63..48 aliases a non-canonical address to its canonical twin (NonCanonical[i]
-    // is UpperUser[i] with those bits cleared): Map draws the canonical page of one such pair, MapGet and Unmap the
+    // is UpperUser[i] with those bits set): Map draws the canonical page of one such pair, MapGet and Unmap the
     // non-canonical one, often enough that a lookup or unmap of the non-canonical address meets its twin mapped.
 
     /// <summary>The first page of the upper user half, whose non-canonical twin is NonCanonical[0]: what Map draws so that the twin is mapped.</summary>

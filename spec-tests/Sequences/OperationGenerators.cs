@@ -59,7 +59,7 @@ public static class OperationGenerators
 
     public static readonly StepKind Map = Kind<MapSingle>("Map", swarm =>
         from space in Space
-        from virt in Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress), (1, Misuse.TwinPage))
+        from virt in swarm.Address(Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress), (1, Misuse.TwinPage)))
         from which in Which(swarm)
         from flags in Flags
         from bad in Gen.Frequency((12, Gen.Constant(BadMapping.None)), (1, Gen.Elements(BadMapping.UnalignedVirt, BadMapping.UnalignedPhys, BadMapping.InvalidFlags, BadMapping.PhysBeyondRam)))
@@ -67,25 +67,25 @@ public static class OperationGenerators
 
     public static readonly StepKind MapKernelUser = Kind<MapSingle>("MapKernelUser", swarm =>
         from space in Space
-        from virt in KernelAddress
+        from virt in swarm.Address(KernelAddress).Where(pick => pick.IsKernel)
         from which in Which(swarm)
         select (Operation)new MapSingle(space, virt, which, Rights.User | Rights.Write));
 
-    public static readonly StepKind MapGet = Kind<MapGet>("MapGet",
+    public static readonly StepKind MapGet = Kind<MapGet>("MapGet", swarm =>
         from space in Space
-        from virt in Gen.Frequency((4, AnyAddress), (1, Misuse.NonCanonicalTwin))
+        from virt in swarm.Address(Gen.Frequency((4, AnyAddress), (1, Misuse.NonCanonicalTwin)))
         from offset in Gen.Frequency((2, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x7FFUL, 0xFFFUL, 0x1234UL, 0x1FFFFFUL)))
         from withFlags in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
         select (Operation)new MapGet(space, virt, offset, withFlags));
 
-    public static readonly StepKind Unmap = Kind<UnmapSingle>("Unmap",
+    public static readonly StepKind Unmap = Kind<UnmapSingle>("Unmap", swarm =>
         from space in Space
-        from virt in Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress), (1, Misuse.NonCanonicalTwin))
+        from virt in swarm.Address(Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress), (1, Misuse.NonCanonicalTwin)))
         from size in Gen.Frequency((5, Gen.Constant(1u)), (4, Gen.Constant(0u)), (1, Gen.Constant(2u)))
         select (Operation)new UnmapSingle(space, virt, size));
 
-    public static readonly Gen<SearchRange> Range =
-        from start in AnyAddress
+    public static Gen<SearchRange> Range(Swarm swarm) =>
+        from start in swarm.Address(AnyAddress)
         from span in Gen.Elements<ulong>(1, 2, 3, 4, 8, 16, 64, 513, 1UL << 18, 1UL << 35)
         from misalign in Gen.Frequency((8, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x800UL, 0xFFFUL)))
         from reversed in Gen.Frequency((30, Gen.Constant(false)), (1, Gen.Constant(true)))
@@ -95,15 +95,15 @@ public static class OperationGenerators
         (30, Gen.Frequency((6, Gen.Choose(1, 4)), (3, Gen.Choose(5, 40)), (1, Gen.Elements(0, 600, 3000))).Select(pages => (ulong)pages)),
         (1, Gen.Elements(Misuse.ImpossiblePages)));
 
-    public static readonly StepKind VmFind = Kind<VmFind>("VmFind",
+    public static readonly StepKind VmFind = Kind<VmFind>("VmFind", swarm =>
         from space in Space
-        from range in Range
+        from range in Range(swarm)
         from pages in RegionPages
         select (Operation)new VmFind(space, range, pages));
 
-    public static readonly StepKind VmAlloc = Kind<VmAlloc>("VmAlloc",
+    public static readonly StepKind VmAlloc = Kind<VmAlloc>("VmAlloc", swarm =>
         from space in Space
-        from range in Range
+        from range in Range(swarm)
         from pages in RegionPages
         from flags in Flags
         select (Operation)new VmAlloc(space, range, pages, flags));

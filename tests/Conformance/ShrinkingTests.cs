@@ -8,7 +8,7 @@ namespace Mmspec.Tests.Conformance;
 public sealed class ShrinkingTests
 {
     private static readonly string[] KindNames =
-        ["AllocPage", "AllocContiguous", "FreePage", "FreeBad", "Kmalloc", "Kfree", "Map", "MapKernelUser", "MapGet", "Unmap",
+        ["AllocPage", "AllocContiguous", "FreePage", "FreeBad", "Hog", "Release", "CreateSpace", "Kmalloc", "KmallocBurst", "Kfree", "Map", "MapKernelUser", "MapGet", "Unmap",
          "VmFind", "VmAlloc", "VmAllocRemaining", "VmFree"];
 
     public static TheoryData<string> Kinds() => new(KindNames);

@@ -34,6 +34,27 @@ public class ApiStateBootTests
     }
 
     [Fact]
+    public void SpaceCreated_SeesTheSharedSlotsHoldsItsOwnKernelMappingsAndNoUserPage()
+    {
+        ApiState state = ApiState.Boot(2, [510])
+            .WithBootMapping(0, Kernel, DirectMap(0, Giant))
+            .WithBootMapping(0, Slot511, new Mapping(0x20_0000, Page, Rights.Write, MappingKind.Boot))
+            .Mapped(0, U, 0x10_0000, Rights.User)
+            .Mapped(0, Slot511 + Page, 0x10_1000, Rights.Write);
+
+        ApiState created = state.SpaceCreated([(Slot511, new Mapping(0x20_0000, Page, Rights.Write, MappingKind.Boot))]);
+
+        Assert.Equal(3, created.SpaceCount);
+        Assert.Equal(DirectMap(0, Giant), created.Lookup(2, Kernel + 0x5000)?.Mapping);
+        Assert.Equal(MappingKind.Boot, created.Lookup(2, Slot511)?.Mapping.Kind);
+        Assert.Null(created.Lookup(2, U));
+        Assert.Null(created.Lookup(2, Slot511 + Page)); // space0's own kernel slot is not copied
+        Assert.Equal(2, created.MappingsOf(2).Count());
+        Assert.Throws<ArgumentException>(() => state.SpaceCreated([(U, new Mapping(0x10_0000, Page, Rights.User, MappingKind.Client))]));
+        Assert.Throws<ArgumentException>(() => state.SpaceCreated([(Kernel, DirectMap(0, Giant))])); // a shared slot is not a space's own
+    }
+
+    [Fact]
     public void Boot_SharesOnlyTheSlotsGiven()
     {
         ApiState state = ApiState.Boot(2, [510])

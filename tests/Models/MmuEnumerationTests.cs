@@ -47,6 +47,20 @@ public class MmuEnumerationTests
     }
 
     [Fact]
+    public void Leaves_OfChosenSlotsOnly_ReportTheTablesTheyPassThrough()
+    {
+        var b = MixedSpace();
+        var passed = new List<TablePage>();
+
+        var leaves = Mmu.EnumerateLeaves(b.Ram, b.Root, slot => slot is 510 or 511, passed.Add).ToList();
+
+        Assert.Equal([0xFFFF_FF00_0000_0000UL, 0xFFFF_FFFF_FFFF_F000UL], leaves.Select(leaf => leaf.VirtualBase));
+        Assert.Equal(Mmu.EnumerateTables(b.Ram, b.Root, slot => slot is 510 or 511).Select(table => table.PhysicalAddress).Order(),
+                     passed.Select(table => table.PhysicalAddress).Order());
+        Assert.Equal([0x100000UL, 0x101000UL, 0x102000UL, 0x103000UL, 0x10A000UL], passed.Select(table => table.PhysicalAddress).Order());
+    }
+
+    [Fact]
     public void Leaves_AgreeWithLookupAtBothEndsOfEveryPage()
     {
         var b = MixedSpace();
