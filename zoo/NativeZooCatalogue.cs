@@ -54,6 +54,11 @@ public static class NativeZooCatalogue
         // the suite cross-checks mm_map_get's answers after every step (ApiViewCheck)
         new("map-get-cache-ignores-space", NativeZooGroup.Field, "stateful.mapping", ["MAP-09"], "the suite's cross-check after step"),
         new("map-get-cache-survives-vmfree", NativeZooGroup.Field, "stateful.regions", ["MAP-09"], "the suite's cross-check after step"),
+        // misuse in the default profile: non-canonical addresses beside their canonical twins, maps over large pages
+        new("map-noncanonical-aliases", NativeZooGroup.Field, "stateful.mapping", ["MAP-19"], "but no page can map the non-canonical"),
+        new("umap-noncanonical-aliases", NativeZooGroup.Field, "stateful.mapping", ["MAP-19"], "(its canonical twin"),
+        new("map-get-noncanonical-aliases", NativeZooGroup.Field, "stateful.mapping", ["MAP-19", "MAP-09"], "non-canonical"),
+        new("map-into-large-page", NativeZooGroup.Field, "stateful.mapping", ["MAP-20"]),
     ];
 
     public static NativeZooMember Find(string name) =>

@@ -64,22 +64,10 @@ public static class ZooCatalogue
             Regions, 3, new ZooComponents { Regions = (ram, frames, tables) => new FromRoundedDown(ram, frames, tables) }),
         Port("kfree-poisons-neighbour", "kfree poisons one word past the block's end: the next block's first word",
             Heap, 5, inner => new KfreePoisonsNeighbour(inner)),
+        Kernel("noncanonical-alias", "mm_map_single does not reject non-canonical addresses: the walk uses bits 47..12, aliasing the upper half",
+            Mapping, 3, options => new NonCanonicalAlias(options)),
     ];
 
-
-    /// <summary>
-    /// Bugs the default profile does not catch (MaxShrunkSteps 0: no counterexample expected). Each is the
-    /// reference with one bug, kept to show the suite's limits: see Why. Not part of <see cref="All"/>.
-    /// </summary>
-    public static IReadOnlyList<(ZooMember Member, string Why)> NotCaughtByDefault { get; } =
-    [
-        (Kernel("noncanonical-alias", "mm_map_single does not reject non-canonical addresses: the walk uses bits 47..12, aliasing the upper half",
-            Mapping, 0, options => new NonCanonicalAlias(options)),
-            "the default profile skips mm_map_single on non-canonical addresses (spec-undefined; MAP-D01 is strict-only)"),
-        (Kernel("map-kernel-user-accepted", "mm_map_single lost its kernel-address check: MM_PAGE_USER mappings of kernel addresses succeed",
-            Mapping, 0, options => new KernelUserAccepted(options)),
-            "the default profile skips USER mappings of kernel addresses (DMAP-D05 is implementation-defined, strict-only)"),
-    ];
 
     /// <summary>
     /// Two members' bugs in one kernel, both caught by the same property: what the gate's own tests use to show

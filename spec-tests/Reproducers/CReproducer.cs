@@ -215,7 +215,7 @@ public static partial class CReproducer
         if (condition is not null)
             condition = blocks.InText(condition);
         if (record.End == CallEnd.Panicked && !isLast)
-            c.AppendLine($"    /* the implementation panicked here ({Comment(record.Detail)}), as the spec's strict profile expects: run it under your panic hook */");
+            c.AppendLine($"    /* the implementation panicked here ({Comment(record.Detail)}), a panic the clauses allow for this call: run it under your panic hook */");
         if (record.End != CallEnd.Returned && isLast)
             c.AppendLine($"    /* the call must return normally; in the recorded run it {(record.End == CallEnd.Panicked ? "panicked" : "crashed")} ({Comment(record.Detail)}) */");
         if (condition == "a kernel panic")

@@ -11,14 +11,21 @@ public sealed record Kmalloc(ulong Size) : Operation
 
     public override string Clause => "HEAP-01";
 
-    public override IReadOnlyList<string> Clauses => ["HEAP-01", "HEAP-02", "HEAP-03", "HEAP-06", "HEAP-08", "HEAP-D01", "HEAP-D02", "HEAP-D03"];
+    public override IReadOnlyList<string> Clauses => ["HEAP-01", "HEAP-02", "HEAP-03", "HEAP-06", "HEAP-08", "HEAP-10", "HEAP-D01", "HEAP-D02", "HEAP-D03"];
 
     public override bool Apply(SequenceContext ctx)
     {
+        if (Size > Misuse.LargestPossibleBlock)
+        {
+            // No block this large fits in the address space: NULL, as malloc(3) gives (HEAP-10), however the size is rounded.
+            ulong none = ctx.Call("HEAP-10", ApiCall.Kmalloc(Size)).Value;
+            ctx.CheckResult(none == 0, "r == 0", "HEAP-10", $"kmalloc({Size}) returned 0x{none:X}, but no block of {Size} bytes fits in the address space");
+            return true;
+        }
         ulong pointer = ctx.Call(Clause, ApiCall.Kmalloc(Size)).Value;
         if (pointer == 0)
         {
-            ctx.CheckResult(Size > 0 || !ctx.Strict, "r != 0", "HEAP-D02", "kmalloc(0) returned NULL");
+            ctx.CheckResult(Size > 0 || !ctx.Strict || ctx.ExhaustionPlausible(1), "r != 0", "HEAP-D02", "kmalloc(0) returned NULL with memory to spare");
             if (Size > 0 && !ctx.ExhaustionPlausible(Size / AddressSpaceLayout.PageSize + 1))
                 CheckNoRoom(ctx);
             return true;
@@ -95,17 +102,21 @@ public sealed record KmallocBurst(ulong Size, int Count) : Operation
         Count > 1 ? [this with { Count = Count / 2 }, this with { Count = Count - 1 }] : [new Kmalloc(Size)];
 }
 
-/// <summary>kfree of a live block, of NULL, or (strict) a double or interior free that must panic.</summary>
+/// <summary>
+/// kfree of a live block, of NULL, or misuse: a block freed already, a pointer into a live block, a foreign pointer
+/// (a page the client holds, through the direct map). Strict: misuse must panic (HEAP-D04). Default: a panic, or
+/// nothing changed (HEAP-09).
+/// </summary>
 public sealed record Kfree(LivePick Which, KfreeKind Kind = KfreeKind.Live) : Operation
 {
     public override string Clause => Kind switch
     {
         KfreeKind.Null => "HEAP-05",
         KfreeKind.Live => "HEAP-07",
-        _ => "HEAP-D04",
+        _ => "HEAP-09",
     };
 
-    public override IReadOnlyList<string> Clauses => ["HEAP-05", "HEAP-07", "HEAP-D04", "HEAP-D06"];
+    public override IReadOnlyList<string> Clauses => ["HEAP-05", "HEAP-07", "HEAP-09", "HEAP-D04", "HEAP-D06"];
 
     public override bool Apply(SequenceContext ctx)
     {
@@ -124,18 +135,28 @@ public sealed record Kfree(LivePick Which, KfreeKind Kind = KfreeKind.Live) : Op
                 ctx.Patterns.ForgetBlock(pointer);
                 ctx.FreedPointers.Add(pointer);
                 return true;
-            case KfreeKind.Double when ctx.Strict && ctx.FreedPointers.Count > 0:
+            case KfreeKind.Double when ctx.FreedPointers.Count > 0:
                 List<ulong> freedBlocks = [.. ctx.FreedPointers.Order()];
-                ulong freed = freedBlocks[ctx.Live.Choose(Which, LiveKind.Block, freedBlocks)];
-                ctx.CallExpectingPanic(Clause, ApiCall.Kfree(freed));
-                return true;
-            case KfreeKind.Interior when ctx.Strict && ctx.Model.HeapBlocks.Any(block => block.Value > Kmalloc.Alignment):
-                ulong inside = ctx.Model.HeapBlocks.First(block => block.Value > Kmalloc.Alignment).Key + Kmalloc.Alignment;
-                ctx.CallExpectingPanic(Clause, ApiCall.Kfree(inside));
-                return true;
+                return Misused(ctx, freedBlocks[ctx.Live.Choose(Which, LiveKind.Block, freedBlocks)]);
+            case KfreeKind.Interior when ctx.Model.HeapBlocks.Any(block => block.Value > Kmalloc.Alignment):
+                return Misused(ctx, ctx.Model.HeapBlocks.First(block => block.Value > Kmalloc.Alignment).Key + Kmalloc.Alignment);
+            case KfreeKind.Foreign when !ctx.Model.ClientPages.IsEmpty:
+                ulong page = ctx.Model.ClientPages[ctx.Live.Choose(Which, LiveKind.Page, ctx.Model.ClientPages)];
+                return Misused(ctx, AddressSpaceLayout.KernelBase + page);
             default:
                 return false;
         }
+    }
+
+    /// <summary>kfree of a pointer that is no live block: strict, a panic; default, a panic or nothing changed (the model stays as it was).</summary>
+    private static bool Misused(SequenceContext ctx, ulong pointer)
+    {
+        var call = ApiCall.Kfree(pointer);
+        if (ctx.Strict)
+            ctx.CallExpectingPanic("HEAP-D04", call);
+        else if (ctx.CallMayPanic("HEAP-09", call) is not null)
+            Misuse.CheckNothingFreed(ctx, "HEAP-09", call);
+        return true;
     }
 
     public override IEnumerable<Operation> Simpler() => !Which.IsSimplest ? [this with { Which = 0 }] : [];
@@ -147,4 +168,5 @@ public enum KfreeKind
     Null,
     Double,
     Interior,
+    Foreign,
 }

@@ -1,22 +1,35 @@
+using Mmspec.Models.Mmu;
 using Mmspec.Models.State;
 using Mmspec.SpecTests.Execution;
 using static Mmspec.SpecTests.Execution.SequenceContext;
 
 namespace Mmspec.SpecTests.Sequences;
 
-/// <summary>mm_map_single of a page the client holds (or, strict, a deliberately bad argument).</summary>
+/// <summary>
+/// mm_map_single of a page the client holds, or with a bad argument: a non-canonical, unaligned or already mapped
+/// <c>virt</c>, MM_PAGE_USER in kernel space, an unaligned <c>phys</c> or one beyond RAM, an invalid flag bit.
+/// </summary>
 public sealed record MapSingle(int Space, AddressPick Virt, LivePick Which, Rights Flags, BadMapping Bad = BadMapping.None) : Operation
 {
-    public override string Clause => "MAP-01";
+    /// <summary>The misuse clause when the step's arguments are misuse whatever the state (a mapped virt is known only when it runs).</summary>
+    public override string Clause => Virt.Area switch
+    {
+        Area.NonCanonical => "MAP-19",
+        _ when Bad is BadMapping.UnalignedVirt or BadMapping.UnalignedPhys => "MAP-22",
+        Area.DirectMap => "MAP-20",
+        _ when Bad == BadMapping.InvalidFlags => "MAP-23",
+        _ when Virt.IsKernel && Flags.HasFlag(Rights.User) => "MAP-21",
+        _ when Bad == BadMapping.PhysBeyondRam => "MAP-24",
+        _ => "MAP-01",
+    };
 
-    public override IReadOnlyList<string> Clauses => ["MAP-01", "MAP-02", "MAP-03", "MAP-04", "MAP-05", "MAP-16", "MAP-D01", "MAP-D02", "MAP-D04", "DMAP-D05"];
+    public override IReadOnlyList<string> Clauses => ["MAP-01", "MAP-02", "MAP-03", "MAP-04", "MAP-05", "MAP-16", "MAP-19", "MAP-20", "MAP-21", "MAP-22", "MAP-23", "MAP-24",
+        "MAP-D01", "MAP-D02", "MAP-D04", "DMAP-D05"];
 
     public override bool Apply(SequenceContext ctx)
     {
         int space = ctx.SpaceOf(Space);
         ulong virt = Virt.Resolve();
-        bool kernelUser = AddressSpaceLayout.IsKernel(virt) && Flags.HasFlag(Rights.User);
-        bool canonical = AddressSpaceLayout.IsCanonical(virt);
         if (ctx.Model.ClientPages.IsEmpty)
             return false;
         ulong phys = ctx.Model.ClientPages[ctx.Live.Choose(Which, LiveKind.Page, ctx.Model.ClientPages)];
@@ -26,28 +39,80 @@ public sealed record MapSingle(int Space, AddressPick Virt, LivePick Which, Righ
             case BadMapping.UnalignedVirt: virt += 0x10; break;
             case BadMapping.UnalignedPhys: phys += 0x10; break;
             case BadMapping.InvalidFlags: flags |= 0x100; break;
+            case BadMapping.PhysBeyondRam: phys = ctx.Implementation.RamSize; break;
         }
-        bool mapped = canonical && ctx.Model.Lookup(space, virt) is not null;
-        bool valid = Bad == BadMapping.None && canonical && !kernelUser && !mapped;
-        if (!valid && !ctx.Strict)
-            return false; // the spec does not say what these do: only the strict profile has an answer
+        bool canonical = AddressSpaceLayout.IsCanonical(virt);
+        bool kernelUser = AddressSpaceLayout.IsKernel(virt) && Flags.HasFlag(Rights.User);
+        var present = canonical ? ctx.Model.Lookup(space, virt) : null;
+        // A page beyond RAM mapped into a region's range would make its vmfree's outcome depend on the kernel (VM-D09).
+        if (Bad == BadMapping.PhysBeyondRam && ctx.Model.Regions.Any(region => region.Start <= virt && virt <= region.Last))
+            return false;
+        bool valid = canonical && !kernelUser && present is null && (Bad == BadMapping.None || Bad == BadMapping.PhysBeyondRam && ctx.Strict);
         var call = ApiCall.MapSingle(space, virt, phys, flags);
-        int result = (int)ctx.Call(Clause, call).Value;
-        if (canonical)
-            ctx.Touch(space, virt & ~(AddressSpaceLayout.PageSize - 1));
-        if (!valid)
+        if (valid)
         {
-            int expected = mapped && Bad == BadMapping.None && !kernelUser ? -17 : -22;
-            ctx.CheckResult(result == expected, $"r == {expected}", mapped ? "MAP-D02" : Bad == BadMapping.None && canonical ? "DMAP-D05" : "MAP-D01",
+            int result = (int)ctx.Call(Clause, call).Value;
+            ctx.Touch(space, virt);
+            if (result != 0)
+            {
+                ctx.CheckResult(result < 0 && ctx.ExhaustionPlausible(3), "r == 0", Bad == BadMapping.PhysBeyondRam ? "MAP-D01" : Clause, $"{call} failed with {result}");
+                return true;
+            }
+            ctx.Model = ctx.Model.Mapped(space, virt, phys, Flags);
+            return true;
+        }
+        if (ctx.Strict)
+        {
+            int result = (int)ctx.Call(Clause, call).Value;
+            if (canonical)
+                ctx.Touch(space, virt & ~(AddressSpaceLayout.PageSize - 1));
+            bool mapped = present is not null, goodArguments = Bad is BadMapping.None or BadMapping.PhysBeyondRam;
+            int expected = mapped && goodArguments && !kernelUser ? -17 : -22;
+            ctx.CheckResult(result == expected, $"r == {expected}", mapped ? "MAP-D02" : goodArguments && canonical ? "DMAP-D05" : "MAP-D01",
                 $"{call} returned {result}; expected {expected} with nothing changed");
             return true;
         }
-        if (result != 0)
+        return Misused(ctx, space, virt, phys, call, present, kernelUser);
+    }
+
+    /// <summary>
+    /// Default profile: a panic, or any error result, is accepted, and the audit checks that nothing changed; a
+    /// success only where the spec's words allow one (MAP-20 to MAP-24), and then exactly what was asked.
+    /// </summary>
+    private bool Misused(SequenceContext ctx, int space, ulong virt, ulong phys, ApiCall call, (ulong Base, Mapping Mapping)? present, bool kernelUser)
+    {
+        bool canonical = AddressSpaceLayout.IsCanonical(virt);
+        bool unaligned = Bad is BadMapping.UnalignedVirt or BadMapping.UnalignedPhys;
+        string clause = !canonical ? "MAP-19" : unaligned ? "MAP-22" : present is not null ? "MAP-20" : Clause;
+        CallOutcome? outcome = ctx.CallMayPanic(clause, call);
+        if (canonical)
+            ctx.Touch(space, virt & ~(AddressSpaceLayout.PageSize - 1));
+        if (outcome is not { Value: 0 })
+            return true; // refused or panicked: the audit checks that nothing changed
+        ctx.CheckResult(canonical, "r != 0", "MAP-19",
+            $"{call} returned 0, but no page can map the non-canonical 0x{virt:X} (a walk that ignores bits 63..48 maps its canonical twin 0x{Misuse.CanonicalTwin(virt):X})");
+        ctx.CheckResult(!unaligned, "r != 0", "MAP-22",
+            $"{call} returned 0, but no 4 KiB page maps 0x{virt:X} .. +MM_PAGE_SIZE to 0x{phys:X} .. +MM_PAGE_SIZE: one of them is not page aligned");
+        if (present is ({ } pageBase, { } old))
         {
-            ctx.CheckResult(result < 0 && ctx.ExhaustionPlausible(3), "r == 0", Clause, $"{call} failed with {result}");
-            return true;
+            ctx.CheckResult(old.Size == AddressSpaceLayout.PageSize, "r != 0", "MAP-20",
+                $"{call} returned 0 inside the {old.Size >> 20} MiB page 0x{pageBase:X} -> 0x{old.Phys:X}: only a 4 KiB page can be mapped, so a success can only leave the large page (and not map 0x{phys:X}) or break it up");
+            ctx.CheckResult(old.Kind is MappingKind.Client or MappingKind.Region, "r != 0", "MAP-20",
+                $"{call} returned 0 over the kernel's own page 0x{pageBase:X} ({old}), which the kernel keeps mapped");
         }
-        ctx.Model = ctx.Model.Mapped(space, virt, phys, Flags);
+        Rights rights = Flags;
+        if (kernelUser)
+        {
+            Translation translation = Misuse.Walk(ctx, space, virt);
+            ctx.Check(translation.IsOk, "MAP-01", $"{call} returned 0, but 0x{virt:X} is not mapped ({(translation.IsOk ? "" : translation.Fault.ToString())})");
+            rights = BootState.RightsOf(translation.Leaf.Permissions);
+            ctx.Check(rights == Flags || rights == (Flags & ~Rights.User), "MAP-21",
+                $"{call} returned 0 and mapped 0x{virt:X} {translation.Leaf.Permissions}; in kernel space it may be mapped with {Flags} or without MM_PAGE_USER");
+        }
+        // A remap replaced the old 4 KiB page: a vmalloc page nobody maps any more is the client's to free, as after an unmap.
+        if (present is { Mapping.Kind: MappingKind.Region } replaced)
+            ctx.Model = ctx.Model.PageAllocated(replaced.Mapping.Phys);
+        ctx.Model = ctx.Model.Mapped(space, virt, phys, rights);
         return true;
     }
 
@@ -61,6 +126,7 @@ public enum BadMapping
     UnalignedVirt,
     UnalignedPhys,
     InvalidFlags,
+    PhysBeyondRam,
 }
 
 /// <summary>mm_map_get at an offset inside a page: physical address with the offset, and the flags.</summary>
@@ -68,19 +134,24 @@ public sealed record MapGet(int Space, AddressPick Virt, ulong Offset, bool With
 {
     public override string Clause => "MAP-07";
 
-    public override IReadOnlyList<string> Clauses => ["MAP-07", "MAP-08", "MAP-09", "MAP-04", "DMAP-05", "DMAP-08", "MAP-D06"];
+    public override IReadOnlyList<string> Clauses => ["MAP-07", "MAP-08", "MAP-09", "MAP-19", "MAP-04", "DMAP-05", "DMAP-08", "MAP-D06"];
 
     public override bool Apply(SequenceContext ctx)
     {
         int space = ctx.SpaceOf(Space);
         ulong virt = Virt.Resolve() + Offset;
-        if (!AddressSpaceLayout.IsCanonical(virt) && !ctx.Strict)
-            return false;
         var call = ApiCall.MapGet(space, virt, WithFlags);
+        if (!AddressSpaceLayout.IsCanonical(virt))
+        {
+            // No page maps a non-canonical address (MAP-19): not even its canonical twin's.
+            ulong naddr = ctx.Call("MAP-19", call).Value;
+            ctx.CheckResult(naddr == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-19",
+                $"{call} returned {Hex(naddr)} for a non-canonical address, which no page maps{Misuse.TwinMapped(ctx, space, virt)}");
+            return true;
+        }
         CallOutcome outcome = ctx.Call(WithFlags ? Clause : "MAP-08", call);
         ulong result = outcome.Value, flags = outcome.Flags ?? 0;
-        var expected = AddressSpaceLayout.IsCanonical(virt) ? ctx.Model.Lookup(space, virt) : null;
-        if (expected is not { } found)
+        if (ctx.Model.Lookup(space, virt) is not { } found)
         {
             ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-09", $"{call} returned {Hex(result)} for an unmapped address");
             return true;
@@ -102,18 +173,27 @@ public sealed record MapGet(int Space, AddressPick Virt, ulong Offset, bool With
 /// <summary>mm_umap_single with size 0 (any page) or 1 (4 KiB only), including the direct map's 2 MiB pages.</summary>
 public sealed record UnmapSingle(int Space, AddressPick Virt, uint Size) : Operation
 {
-    public override string Clause => "MAP-10";
+    public override string Clause => Virt.Area == Area.NonCanonical ? "MAP-19" : "MAP-10";
 
-    public override IReadOnlyList<string> Clauses => ["MAP-10", "MAP-11", "MAP-12", "MAP-13", "MAP-14", "MAP-15", "MAP-17", "MAP-D07", "MAP-D08", "MAP-D09"];
+    public override IReadOnlyList<string> Clauses => ["MAP-10", "MAP-11", "MAP-12", "MAP-13", "MAP-14", "MAP-15", "MAP-17", "MAP-19", "MAP-D07", "MAP-D08", "MAP-D09"];
 
     public override bool Apply(SequenceContext ctx)
     {
         int space = ctx.SpaceOf(Space);
         ulong virt = Virt.Resolve();
         bool canonical = AddressSpaceLayout.IsCanonical(virt);
-        if ((!canonical || Size > 1) && !ctx.Strict)
+        if (Size > 1 && !ctx.Strict)
             return false;
         var call = ApiCall.Unmap(space, virt, Size);
+        if (!canonical && !ctx.Strict)
+        {
+            // No page maps a non-canonical address (MAP-19): a panic, or MM_NADDR, with nothing changed; the twin stays.
+            if (ctx.CallMayPanic("MAP-19", call) is { Value: var removed })
+                ctx.CheckResult(removed == AddressSpaceLayout.Naddr, "r == MM_NADDR", "MAP-19",
+                    $"{call} returned {Hex(removed)} for a non-canonical address, which no page maps{Misuse.TwinMapped(ctx, space, virt)}");
+            ctx.Touch(space, Misuse.CanonicalTwin(virt));
+            return true;
+        }
         var found = canonical ? ctx.Model.Lookup(space, virt) : null;
         ulong result = ctx.Call(ClauseOfCall(found, virt), call).Value;
         if (canonical)

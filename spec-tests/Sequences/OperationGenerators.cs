@@ -36,9 +36,11 @@ public static class OperationGenerators
 
     private static readonly Gen<ulong> KmallocSize =
         Gen.Frequency(
-                (5, Gen.Choose(1, 64)), (3, Gen.Choose(65, 2048)), (2, Gen.Choose(2049, 20000)),
-                (1, Gen.Elements(0, 16, 2048, 4096, 4097)), (1, Gen.Constant(16 << 20)))
-            .Select(size => (ulong)size);
+            (12, Gen.Frequency(
+                    (5, Gen.Choose(1, 64)), (3, Gen.Choose(65, 2048)), (2, Gen.Choose(2049, 20000)),
+                    (1, Gen.Elements(0, 16, 2048, 4096, 4097)), (1, Gen.Constant(16 << 20)))
+                .Select(size => (ulong)size)),
+            (1, Gen.Elements(Misuse.ImpossibleSizes)));
 
     /// <summary>Sizes over wide bands, or half the time one of the swarm's favoured sizes (so that one size class fills).</summary>
     public static readonly StepKind Kmalloc = Kind<Kmalloc>("Kmalloc", swarm =>
@@ -52,15 +54,15 @@ public static class OperationGenerators
         select (Operation)new KmallocBurst(size, count));
 
     public static readonly StepKind Kfree = Kind<Kfree>("Kfree", swarm =>
-        Gen.Frequency((8, Gen.Constant(KfreeKind.Live)), (1, Gen.Constant(KfreeKind.Null)), (1, Gen.Constant(KfreeKind.Double)), (1, Gen.Constant(KfreeKind.Interior)))
+        Gen.Frequency((8, Gen.Constant(KfreeKind.Live)), (1, Gen.Constant(KfreeKind.Null)), (1, Gen.Constant(KfreeKind.Double)), (1, Gen.Elements(KfreeKind.Interior, KfreeKind.Foreign)))
             .SelectMany(kind => Which(swarm).Select(which => (Operation)new Kfree(which, kind))));
 
     public static readonly StepKind Map = Kind<MapSingle>("Map", swarm =>
         from space in Space
-        from virt in swarm.Address(Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress)))
+        from virt in swarm.Address(Gen.Frequency((3, UserAddress), (1, KernelAddress), (1, AnyAddress), (1, Misuse.TwinPage)))
         from which in Which(swarm)
         from flags in Flags
-        from bad in Gen.Frequency((12, Gen.Constant(BadMapping.None)), (1, Gen.Elements(BadMapping.UnalignedVirt, BadMapping.UnalignedPhys, BadMapping.InvalidFlags)))
+        from bad in Gen.Frequency((12, Gen.Constant(BadMapping.None)), (1, Gen.Elements(BadMapping.UnalignedVirt, BadMapping.UnalignedPhys, BadMapping.InvalidFlags, BadMapping.PhysBeyondRam)))
         select (Operation)new MapSingle(space, virt, which, virt.IsKernel ? flags & ~Rights.User : flags, bad));
 
     public static readonly StepKind MapKernelUser = Kind<MapSingle>("MapKernelUser", swarm =>
@@ -71,14 +73,14 @@ public static class OperationGenerators
 
     public static readonly StepKind MapGet = Kind<MapGet>("MapGet", swarm =>
         from space in Space
-        from virt in swarm.Address(AnyAddress)
+        from virt in swarm.Address(Gen.Frequency((4, AnyAddress), (1, Misuse.NonCanonicalTwin)))
         from offset in Gen.Frequency((2, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x7FFUL, 0xFFFUL, 0x1234UL, 0x1FFFFFUL)))
         from withFlags in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
         select (Operation)new MapGet(space, virt, offset, withFlags));
 
     public static readonly StepKind Unmap = Kind<UnmapSingle>("Unmap", swarm =>
         from space in Space
-        from virt in swarm.Address(Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress)))
+        from virt in swarm.Address(Gen.Frequency((4, UserAddress), (2, KernelAddress), (1, AnyAddress), (1, Misuse.NonCanonicalTwin)))
         from size in Gen.Frequency((5, Gen.Constant(1u)), (4, Gen.Constant(0u)), (1, Gen.Constant(2u)))
         select (Operation)new UnmapSingle(space, virt, size));
 
@@ -86,9 +88,12 @@ public static class OperationGenerators
         from start in swarm.Address(AnyAddress)
         from span in Gen.Elements<ulong>(1, 2, 3, 4, 8, 16, 64, 513, 1UL << 18, 1UL << 35)
         from misalign in Gen.Frequency((8, Gen.Constant(0UL)), (1, Gen.Elements(1UL, 0x800UL, 0xFFFUL)))
-        select new SearchRange(start, span, misalign);
+        from reversed in Gen.Frequency((30, Gen.Constant(false)), (1, Gen.Constant(true)))
+        select new SearchRange(start, span, misalign, reversed);
 
-    public static readonly Gen<ulong> RegionPages = Gen.Frequency((6, Gen.Choose(1, 4)), (3, Gen.Choose(5, 40)), (1, Gen.Elements(0, 600, 3000))).Select(pages => (ulong)pages);
+    public static readonly Gen<ulong> RegionPages = Gen.Frequency(
+        (30, Gen.Frequency((6, Gen.Choose(1, 4)), (3, Gen.Choose(5, 40)), (1, Gen.Elements(0, 600, 3000))).Select(pages => (ulong)pages)),
+        (1, Gen.Elements(Misuse.ImpossiblePages)));
 
     public static readonly StepKind VmFind = Kind<VmFind>("VmFind", swarm =>
         from space in Space

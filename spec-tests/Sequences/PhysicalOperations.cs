@@ -94,12 +94,18 @@ public sealed record FreePage(LivePick Which) : Operation
         ulong page = ctx.Model.ClientPages[ctx.Live.Choose(Which, LiveKind.Page, ctx.Model.ClientPages)];
         if (IsMapped(ctx.Model, page))
             return false; // freeing a page that is still mapped is the caller's bug, not a test of the callee
-        ctx.Call(Clause, ApiCall.FreePage(page));
+        Free(ctx, page);
+        return true;
+    }
+
+    /// <summary>mm_phys_free_page of a page the client holds, and the model after it.</summary>
+    internal static void Free(SequenceContext ctx, ulong page)
+    {
+        ctx.Call("PHYS-06", ApiCall.FreePage(page));
         ctx.Model = ctx.Model.PageFreed(page);
         ctx.Live.Freed(LiveKind.Page, page);
         ctx.Hogged.Remove(page);
         ctx.Patterns.ForgetPage(page);
-        return true;
     }
 
     public override IEnumerable<Operation> Simpler() => !Which.IsSimplest ? [new FreePage(0)] : [];
@@ -116,17 +122,21 @@ public enum BadFree
     NotAllocated,
 }
 
-/// <summary>Strict profile: misuse of mm_phys_free_page must panic and change nothing.</summary>
+/// <summary>
+/// mm_phys_free_page of an address the client does not hold: unaligned (inside a page it holds), a page the kernel
+/// kept (reserved), beyond RAM, or not allocated (strict: the first page nobody uses; default: a page of its own
+/// freed a second time). Strict: a panic (PHYS-D05, PHYS-D06). Default: a panic or nothing changed (PHYS-08).
+/// </summary>
 public sealed record FreeBadPage(BadFree Kind) : Operation
 {
-    public override string Clause => Kind == BadFree.NotAllocated ? "PHYS-D06" : "PHYS-D05";
+    public override string Clause => "PHYS-08";
 
-    public override IReadOnlyList<string> Clauses => ["PHYS-D05", "PHYS-D06", "DMAP-D04"];
+    public override IReadOnlyList<string> Clauses => ["PHYS-08", "PHYS-01", "PHYS-06", "PHYS-D05", "PHYS-D06", "DMAP-D04"];
 
     public override bool Apply(SequenceContext ctx)
     {
         if (!ctx.Strict)
-            return false;
+            return Misused(ctx);
         ulong? address = Kind switch
         {
             BadFree.Unaligned => (ctx.Model.ClientPages.IsEmpty ? 0x100000UL : ctx.Model.ClientPages[0]) + 8,
@@ -136,8 +146,56 @@ public sealed record FreeBadPage(BadFree Kind) : Operation
         };
         if (address is not { } bad)
             return false;
-        ctx.CallExpectingPanic(Clause, ApiCall.FreePage(bad));
+        ctx.CallExpectingPanic(Kind == BadFree.NotAllocated ? "PHYS-D06" : "PHYS-D05", ApiCall.FreePage(bad));
         return true;
+    }
+
+    /// <summary>
+    /// Default profile: what is reserved, and which pages are free, are the kernel's business, so the addresses are
+    /// ones the suite knows the client does not hold: 8 bytes into a page it holds, the lowest page that was
+    /// neither free at the start nor is a known table, the end of RAM, or a page just allocated and freed.
+    /// </summary>
+    private bool Misused(SequenceContext ctx)
+    {
+        if (Kind == BadFree.NotAllocated)
+            return AllocatedAndFreed(ctx) is not { } freed || FreeBad(ctx, freed); // MM_NADDR is judged as any allocation
+
+        ulong? address = Kind switch
+        {
+            BadFree.Unaligned => ctx.Model.ClientPages.IsEmpty ? null : ctx.Model.ClientPages[0] + 8,
+            BadFree.Reserved => KeptByTheKernel(ctx),
+            _ => ctx.Implementation.RamSize,
+        };
+        return address is { } bad && FreeBad(ctx, bad);
+    }
+
+    private static bool FreeBad(SequenceContext ctx, ulong bad)
+    {
+        var call = ApiCall.FreePage(bad);
+        if (ctx.CallMayPanic("PHYS-08", call) is not null)
+            Misuse.CheckNothingFreed(ctx, "PHYS-08", call);
+        return true;
+    }
+
+    /// <summary>The lowest page of RAM the kernel kept from the start (not free then, no page table the suite knows).</summary>
+    private static ulong? KeptByTheKernel(SequenceContext ctx)
+    {
+        for (ulong page = 0; page < ctx.Implementation.RamSize; page += AddressSpaceLayout.PageSize)
+            if (!ctx.FreeAtBaseline.Contains(page) && !ctx.Owned.Contains(page))
+                return page;
+        return null;
+    }
+
+    /// <summary>A page allocated and freed again in this step, as any other: a second free of it is a double free of a free page.</summary>
+    private static ulong? AllocatedAndFreed(SequenceContext ctx)
+    {
+        int held = ctx.Model.ClientPages.Count;
+        new AllocPages(1, Contiguous: false).Apply(ctx);
+        if (ctx.Model.ClientPages.Count == held)
+            return null;
+        ulong page = ctx.Trace[^1].Outcome.Value;
+        FreePage.Free(ctx, page);
+        return page;
     }
 
     private static ulong? FirstUnusedPage(SequenceContext ctx)

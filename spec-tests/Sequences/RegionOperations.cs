@@ -5,15 +5,15 @@ using static Mmspec.SpecTests.Execution.SequenceContext;
 
 namespace Mmspec.SpecTests.Sequences;
 
-/// <summary>A vmfind/vmalloc search window: from an address pick, over a span of pages, optionally unaligned.</summary>
-public readonly record struct SearchRange(AddressPick From, ulong SpanPages, ulong Misalign)
+/// <summary>A vmfind/vmalloc search window: from an address pick, over a span of pages, optionally unaligned or (misuse) reversed.</summary>
+public readonly record struct SearchRange(AddressPick From, ulong SpanPages, ulong Misalign, bool Reversed = false)
 {
     public (ulong From, ulong To) Resolve()
     {
         ulong from = From.Resolve() + Misalign;
         ulong span = SpanPages * AddressSpaceLayout.PageSize;
         ulong to = ulong.MaxValue - from < span ? ulong.MaxValue : from + span;
-        return (from, to);
+        return Reversed ? (to, from) : (from, to);
     }
 
     /// <summary>The pages a fitting region may use: [from rounded up, to rounded down), per segment.</summary>
@@ -41,15 +41,15 @@ public sealed record VmFind(int Space, SearchRange Range, ulong Pages) : Operati
 {
     public override string Clause => "VM-01";
 
-    public override IReadOnlyList<string> Clauses => ["VM-01", "VM-02", "VM-03", "VM-07", "VM-D01", "VM-D02", "VM-D03"];
+    public override IReadOnlyList<string> Clauses => ["VM-01", "VM-02", "VM-03", "VM-07", "VM-12", "VM-D01", "VM-D02", "VM-D03"];
 
     public override bool Apply(SequenceContext ctx)
     {
         int space = ctx.SpaceOf(Space);
-        if (!RegionChecks.Applies(ctx, Range, Pages))
-            return false;
         (ulong from, ulong to) = Range.Resolve();
         var call = ApiCall.VmFind(space, from, to, Pages);
+        if (RegionChecks.IsMisuse(Range, Pages) && !ctx.Strict)
+            return RegionChecks.Misused(ctx, call, Range, Pages);
         ulong result = ctx.Call(Clause, call).Value;
         RegionChecks.CheckPlacement(ctx, call, space, Range, Pages, result, userOnly: false, allowExhaustion: false);
         return true;
@@ -63,13 +63,11 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
 {
     public override string Clause => "VM-05";
 
-    public override IReadOnlyList<string> Clauses => ["VM-04", "VM-05", "VM-06", "VM-07", "VM-11", "VM-D04", "VM-D05", "VM-D06"];
+    public override IReadOnlyList<string> Clauses => ["VM-04", "VM-05", "VM-06", "VM-07", "VM-11", "VM-12", "VM-D04", "VM-D05", "VM-D06"];
 
     public override bool Apply(SequenceContext ctx)
     {
         int space = ctx.SpaceOf(Space);
-        if (!RegionChecks.Applies(ctx, Range, Pages))
-            return false;
         (ulong from, ulong to) = Range.Resolve();
         bool user = Flags.HasFlag(Rights.User);
         // MM_PAGE_USER over a window reaching kernel space: refusing, placing the region in the window's user part,
@@ -77,6 +75,8 @@ public sealed record VmAlloc(int Space, SearchRange Range, ulong Pages, Rights F
         // searches user space only (VM-D04).
         bool userInKernel = user && to - 1 >= AddressSpaceLayout.KernelBase;
         var call = ApiCall.VmAlloc(space, from, to, Pages, (ulong)Flags);
+        if (RegionChecks.IsMisuse(Range, Pages) && !ctx.Strict)
+            return RegionChecks.Misused(ctx, call, Range, Pages);
         ulong result = ctx.Call(Clause, call).Value;
         RegionChecks.CheckPlacement(ctx, call, space, Range, Pages, result, userOnly: user && ctx.Strict, allowExhaustion: true, mayRefuse: userInKernel && !ctx.Strict);
         if (result == AddressSpaceLayout.Naddr)
@@ -200,6 +200,53 @@ public sealed record VmFree(LivePick Which, FreeExtent Extent) : Operation
     public override IEnumerable<Operation> Simpler() => Extent != FreeExtent.Whole || !Which.IsSimplest ? [new VmFree(0, FreeExtent.Whole)] : [];
 }
 
+/// <summary>
+/// Misuse (default profile): vmfree of a range that is no region vmalloc returned: pages the client mapped with
+/// mm_map_single, nothing at all, the direct map, the non-canonical hole (VM-13). Ranges holding part of a region
+/// are VmFree's (VM-10), and the strict profile leaves this out.
+/// </summary>
+public sealed record VmFreeNotRegion(int Space, AddressPick At, ulong Pages) : Operation
+{
+    public override string Clause => "VM-13";
+
+    public override IReadOnlyList<string> Clauses => ["VM-13"];
+
+    public override bool Apply(SequenceContext ctx)
+    {
+        int space = ctx.SpaceOf(Space);
+        ulong start = At.Resolve(), length = Pages * AddressSpaceLayout.PageSize;
+        if (ctx.Strict || Pages == 0 || ulong.MaxValue - start < length - 1)
+            return false;
+        ulong last = start + (length - 1);
+        var inRange = ctx.Model.MappingsOf(space).Where(m => m.Base <= last && start <= m.Base + (m.Mapping.Size - 1)).ToList();
+        // Only the client's 4 KiB pages may go: a region's page is VM-10's case, and the kernel's own 4 KiB pages stay.
+        if (inRange.Any(m => m.Mapping.Kind == MappingKind.Region || m.Mapping.Size == AddressSpaceLayout.PageSize && m.Mapping.Kind != MappingKind.Client))
+            return false;
+        var clientPages = inRange.Where(m => m.Mapping.Kind == MappingKind.Client).ToList();
+        var call = ApiCall.VmFree(space, start, Pages);
+        if (ctx.CallMayPanic(Clause, call) is null)
+            return true; // the audit checks that nothing changed
+        foreach ((ulong pageBase, Mapping _) in inRange)
+            ctx.Touch(space, pageBase);
+        int left = clientPages.Count(m => Misuse.Walk(ctx, space, m.Base).IsOk);
+        if (left == clientPages.Count)
+            return true; // refused (or nothing to free): the audit checks that nothing changed
+        ctx.Check(left == 0, Clause,
+            $"{call} unmapped {clientPages.Count - left} of the {clientPages.Count} pages the client mapped in the range and left {left}: it may release them all, as a region's, or none");
+        // Released as a region's pages are: unmapped, and each physical page freed.
+        foreach ((ulong _, Mapping mapping) in clientPages)
+        {
+            ctx.Patterns.ForgetPage(mapping.Phys);
+            ctx.Live.Freed(LiveKind.Page, mapping.Phys);
+            ctx.Hogged.Remove(mapping.Phys);
+        }
+        ctx.Model = ctx.Model.RangeFreed(space, start, Pages);
+        return true;
+    }
+
+    public override IEnumerable<Operation> Simpler() => Pages > 1 ? [this with { Pages = 1 }] : [];
+}
+
 public enum FreeExtent
 {
     Whole,
@@ -210,9 +257,34 @@ public enum FreeExtent
 /// <summary>Placement rules vmfind and vmalloc share.</summary>
 internal static class RegionChecks
 {
-    /// <summary>The default profile leaves out what the spec does not define: zero pages, a non-canonical from.</summary>
-    public static bool Applies(SequenceContext ctx, SearchRange range, ulong pages) =>
-        ctx.Strict || (pages > 0 && AddressSpaceLayout.IsCanonical(range.From.Resolve()));
+    /// <summary>More pages than a 48-bit address space holds: no region has them, and npages * 4096 may overflow.</summary>
+    public const ulong MaxPages = 1UL << 36;
+
+    /// <summary>A search no region can satisfy (VM-12): no pages, too many, from above to, a window inside the non-canonical hole.</summary>
+    public static bool IsMisuse(SearchRange range, ulong pages)
+    {
+        (ulong from, ulong to) = range.Resolve();
+        bool inHole = !AddressSpaceLayout.IsCanonical(from) && from < HoleEnd && to <= HoleEnd;
+        return pages == 0 || pages > MaxPages || range.Reversed || inHole;
+    }
+
+    /// <summary>The first canonical address above the non-canonical hole.</summary>
+    private const ulong HoleEnd = 0xFFFF800000000000;
+
+    /// <summary>
+    /// Default profile (VM-12): MM_NADDR or a panic, with nothing changed (the audit checks it); for no pages, also a
+    /// canonical, page-aligned address inside the window, with nothing mapped. vmalloc records no region either way.
+    /// </summary>
+    public static bool Misused(SequenceContext ctx, ApiCall call, SearchRange range, ulong pages)
+    {
+        if (ctx.CallMayPanic("VM-12", call) is not { Value: var result } || result == AddressSpaceLayout.Naddr)
+            return true;
+        (ulong from, ulong to) = range.Resolve();
+        string why = pages == 0 ? "no pages" : pages > MaxPages ? $"{pages} pages, more than the address space holds" : range.Reversed ? "from above to" : "a window inside the non-canonical hole";
+        ctx.CheckResult(pages == 0 && AddressSpaceLayout.IsPageAligned(result) && AddressSpaceLayout.IsCanonical(result) && result >= from && result <= to,
+            "r == MM_NADDR", "VM-12", $"{call} returned 0x{result:X} for a search no region can satisfy ({why})");
+        return true;
+    }
 
     /// <summary>
     /// An unaligned window: a result must still lie inside it (VM-01), but the spec does not say whether the
