@@ -141,7 +141,7 @@ public sealed record ApiCall(ApiFunction Function, IReadOnlyList<ApiArg> Args)
     {
         ArgKind.Space => $"space{arg.Value}",
         ArgKind.Address => Hex(arg.Value),
-        ArgKind.Count => arg.Value.ToString(),
+        ArgKind.Count => arg.Value > int.MaxValue ? $"{arg.Value}ULL" : arg.Value.ToString(), // C: a larger constant needs its suffix
         ArgKind.PageFlags => FlagNames(arg.Value),
         _ => arg.Value != 0 ? "&flags" : "NULL",
     };

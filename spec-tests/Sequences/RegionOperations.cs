@@ -223,6 +223,11 @@ public sealed record VmFreeNotRegion(int Space, AddressPick At, ulong Pages) : O
         if (inRange.Any(m => m.Mapping.Kind == MappingKind.Region || m.Mapping.Size == AddressSpaceLayout.PageSize && m.Mapping.Kind != MappingKind.Client))
             return false;
         var clientPages = inRange.Where(m => m.Mapping.Kind == MappingKind.Client).ToList();
+        // A page mapped at two places would be freed while still mapped at the other: the caller's bug, as in FreePage.
+        var mappedTwice = ctx.Model.DistinctMappings().Where(m => m.Mapping.Kind == MappingKind.Client)
+            .GroupBy(m => m.Mapping.Phys).Where(group => group.Count() > 1).Select(group => group.Key).ToHashSet();
+        if (clientPages.Any(m => mappedTwice.Contains(m.Mapping.Phys)))
+            return false;
         var call = ApiCall.VmFree(space, start, Pages);
         if (ctx.CallMayPanic(Clause, call) is null)
             return true; // the audit checks that nothing changed

@@ -554,7 +554,13 @@ public class MmuModelTests
             }
         }
 
-        RunAll(); // warm-up: JIT and static initialisation may allocate once
+        // Warm-up: JIT, static initialisation and tiered recompilation (after 30 calls, and again with OSR) may allocate;
+        // enough calls that the code measured below is the final tier.
+        for (int i = 0; i < 100; i++)
+        {
+            RunAll();
+        }
+        Thread.Sleep(200); // the background tier-1 compile of the hot methods has finished
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 200; i++)
         {
