@@ -223,10 +223,12 @@ public sealed record VmFreeNotRegion(int Space, AddressPick At, ulong Pages) : O
         if (inRange.Any(m => m.Mapping.Kind == MappingKind.Region || m.Mapping.Size == AddressSpaceLayout.PageSize && m.Mapping.Kind != MappingKind.Client))
             return false;
         var clientPages = inRange.Where(m => m.Mapping.Kind == MappingKind.Client).ToList();
-        // A page mapped at two places would be freed while still mapped at the other: the caller's bug, as in FreePage.
+        // Released pages are freed: a page mapped at two places, or one the client no longer holds, would be freed while
+        // still in use, and a later release would free it again under whoever got it next (the caller's bug, as in FreePage).
         var mappedTwice = ctx.Model.DistinctMappings().Where(m => m.Mapping.Kind == MappingKind.Client)
             .GroupBy(m => m.Mapping.Phys).Where(group => group.Count() > 1).Select(group => group.Key).ToHashSet();
-        if (clientPages.Any(m => mappedTwice.Contains(m.Mapping.Phys)))
+        if (clientPages.Any(m => mappedTwice.Contains(m.Mapping.Phys)
+                                 || (m.Mapping.Phys < ctx.Implementation.RamSize && !ctx.Model.ClientPages.Contains(m.Mapping.Phys))))
             return false;
         var call = ApiCall.VmFree(space, start, Pages);
         if (ctx.CallMayPanic(Clause, call) is null)
