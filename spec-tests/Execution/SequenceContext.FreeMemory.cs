@@ -8,12 +8,17 @@ public sealed partial class SequenceContext
     /// <summary>Counts free pages the only way a black box allows: allocating until MM_NADDR.</summary>
     public List<ulong> DrainFreePages(string clause)
     {
-        int beyondRam = (int)Math.Min(RamPages + 1, int.MaxValue);
         List<ulong> pages = Guarded(clause, "allocating every free page to count them",
-            () => Implementation.AllocatePagesUntilExhausted(beyondRam).ToList());
-        Check(pages.Count < beyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
+            () => Implementation.AllocatePagesUntilExhausted(BeyondRam).ToList());
+        CheckWithinRam(pages);
         return pages;
     }
+
+    /// <summary>One page more than RAM holds: the most any drain asks for, so that an allocator that never says MM_NADDR is caught.</summary>
+    private int BeyondRam => (int)Math.Min(RamPages + 1, int.MaxValue);
+
+    private void CheckWithinRam(List<ulong> drained) =>
+        Check(drained.Count < BeyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
 
     /// <summary>Pages a <see cref="Sequences.Hog"/> step took (the client may have freed or mapped some since).</summary>
     public HashSet<ulong> Hogged { get; } = [];
@@ -24,11 +29,10 @@ public sealed partial class SequenceContext
     /// </summary>
     public List<ulong> AllocateAllRecorded(string clause)
     {
-        int beyondRam = (int)Math.Min(RamPages + 1, int.MaxValue);
         List<ulong> pages;
         try
         {
-            pages = Implementation.AllocatePagesUntilExhausted(beyondRam).ToList();
+            pages = Implementation.AllocatePagesUntilExhausted(BeyondRam).ToList();
         }
         catch (Exception failure) when (failure is not ViolationException)
         {
@@ -39,7 +43,7 @@ public sealed partial class SequenceContext
         }
         foreach (ulong page in pages)
             Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(page)));
-        Check(pages.Count < beyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
+        CheckWithinRam(pages);
         Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(AddressSpaceLayout.Naddr)));
         return pages;
     }

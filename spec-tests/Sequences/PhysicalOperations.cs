@@ -110,8 +110,11 @@ public sealed record FreePage(LivePick Which) : Operation
 
     public override IEnumerable<Operation> Simpler() => !Which.IsSimplest ? [new FreePage(0)] : [];
 
-    internal static bool IsMapped(ApiState model, ulong page) =>
-        model.DistinctMappings().Any(entry => entry.Mapping.Kind == MappingKind.Client && entry.Mapping.Phys == page);
+    internal static bool IsMapped(ApiState model, ulong page) => ClientMapped(model).Contains(page);
+
+    /// <summary>The physical pages the client has mapped with mm_map_single, once for each mapping.</summary>
+    internal static IEnumerable<ulong> ClientMapped(ApiState model) =>
+        model.DistinctMappings().Where(entry => entry.Mapping.Kind == MappingKind.Client).Select(entry => entry.Mapping.Phys);
 }
 
 public enum BadFree

@@ -106,7 +106,7 @@ public sealed record Release(int Every) : Operation
 
     public override bool Apply(SequenceContext ctx)
     {
-        var mapped = ctx.Model.DistinctMappings().Where(entry => entry.Mapping.Kind == MappingKind.Client).Select(entry => entry.Mapping.Phys).ToHashSet();
+        var mapped = FreePage.ClientMapped(ctx.Model).ToHashSet();
         List<ulong> held = ctx.Hogged.Where(page => ctx.Model.ClientPages.Contains(page) && !mapped.Contains(page)).Order().ToList();
         List<ulong> freed = held.Where((_, index) => index % Math.Max(Every, 1) == 0).ToList();
         if (freed.Count == 0)

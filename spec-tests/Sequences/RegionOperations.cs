@@ -225,8 +225,7 @@ public sealed record VmFreeNotRegion(int Space, AddressPick At, ulong Pages) : O
         var clientPages = inRange.Where(m => m.Mapping.Kind == MappingKind.Client).ToList();
         // Released pages are freed: a page mapped at two places, or one the client no longer holds, would be freed while
         // still in use, and a later release would free it again under whoever got it next (the caller's bug, as in FreePage).
-        var mappedTwice = ctx.Model.DistinctMappings().Where(m => m.Mapping.Kind == MappingKind.Client)
-            .GroupBy(m => m.Mapping.Phys).Where(group => group.Count() > 1).Select(group => group.Key).ToHashSet();
+        var mappedTwice = FreePage.ClientMapped(ctx.Model).GroupBy(phys => phys).Where(group => group.Count() > 1).Select(group => group.Key).ToHashSet();
         if (clientPages.Any(m => mappedTwice.Contains(m.Mapping.Phys)
                                  || (m.Mapping.Phys < ctx.Implementation.RamSize && !ctx.Model.ClientPages.Contains(m.Mapping.Phys))))
             return false;
