@@ -5,7 +5,7 @@ using Mmspec.Bench;
 using Mmspec.Bench.Report;
 using Mmspec.Bench.Suite;
 using Mmspec.SpecTests.Adapters;
-using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.NativeClient;
 
 // Usage: Mmspec.Bench [--readme FILE] [--command-started UNIX_SECONDS] [--native LIB] [--native-max-test N] [--seeds N] [--skip-benchmarks] [--skip-suite] [-- BenchmarkDotNet args]
 // bench/run.sh is the one command; the options exist so that a part can be run on its own while working on it.

@@ -1,5 +1,5 @@
 using Mmspec.SpecTests.Adapters;
-using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.NativeClient;
 using Mmspec.SpecTests.Port;
 using Mmspec.Zoo;
 
@@ -60,7 +60,7 @@ public static class ImplementationResolver
             string literal = library.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
             string timeouts = (callTimeout is { } call ? $", callTimeout: System.TimeSpan.FromSeconds({Seconds(call)})" : "")
                 + (sequenceTimeout is { } sequence ? $", sequenceTimeout: System.TimeSpan.FromSeconds({Seconds(sequence)})" : "");
-            return new ResolvedImplementation(factory.Name, factory, $"new Mmspec.SpecTests.Adapters.Native.NativeFactory(\"{literal}\"{timeouts})");
+            return new ResolvedImplementation(factory.Name, factory, $"new Mmspec.NativeClient.NativeFactory(\"{literal}\"{timeouts})");
         }
         catch (Exception failure) when (failure is IOException or InvalidOperationException) // FileNotFound and UnusableHost are IOExceptions
         {

@@ -4,7 +4,8 @@
  * server.c is the long-lived part: it loads the library once and hands each connection (one
  * machine) to a worker process it forked; snapshot.c puts the library's globals back as loaded before
  * every machine; machine.c is one machine: it maps that machine's RAM, calls mmspec_init and serves
- * the suite's requests until the connection closes. Protocol: native/README.md.
+ * the suite's requests until the connection closes; wire.c holds the protocol's fields and socket I/O.
+ * Protocol: native/README.md.
  */
 #ifndef MMSPEC_HOST_H
 #define MMSPEC_HOST_H
@@ -83,19 +84,26 @@ extern struct implementation impl;
 /* One machine on connection fd; returns 0 when the suite closed it, else the exit code for a protocol failure. */
 int run_machine(int fd, int control);
 
-/* Sends one control byte and, with it, a copy of fd; returns 0, or -1 once the peer is gone. */
-int send_fd(int control, char byte, int fd);
-
 /* The library's writable data: saved once after dlopen, written back before each machine. */
 int snapshot_take(void *library);
 void snapshot_restore(void);
 
+/* wire.c: the protocol's little-endian fields. */
 void put_u32(unsigned char *p, uint32_t v);
 void put_u64(unsigned char *p, uint64_t v);
 uint32_t get_u32(const unsigned char *p);
 uint64_t get_u64(const unsigned char *p);
 
+/* Reads exactly length bytes; returns 1, 0 if the peer closed before the first byte, -1 on a short read or an error. */
+int read_full(int fd, void *buffer, size_t length);
+
 /* Writes all of buffer; returns 0, or -1 once the peer is gone (never raises SIGPIPE). */
 int write_full(int fd, const void *buffer, size_t length);
+
+/* Sends one control byte and, with it, a copy of fd; returns 0, or -1 once the peer is gone. */
+int send_fd(int control, char byte, int fd);
+
+/* One control byte into *byte, and the fd sent with it (-1 if none); returns -1 once the peer is gone. */
+int receive_fd(int control, char *byte);
 
 #endif /* MMSPEC_HOST_H */

@@ -40,23 +40,6 @@ __attribute__((noreturn)) static void panic_hook(const char *reason)
     siglongjmp(panic_jump, 1);
 }
 
-static int read_full(int fd, void *buffer, size_t length)
-{
-    size_t done = 0;
-    while (done < length) {
-        ssize_t n = read(fd, (char *)buffer + done, length - done);
-        if (n == 0)
-            return done == 0 ? 0 : -1;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    return 1;
-}
-
 static void respond(uint32_t status, uint64_t result, uint64_t flags, const void *payload, size_t length)
 {
     unsigned char header[RESPONSE_BYTES];

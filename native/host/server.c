@@ -66,25 +66,6 @@ static int signal_pipe[2] = { -1, -1 }; /* SIGNAL_CHILD or SIGNAL_STOP, written 
 #define OUTPUT_CHUNK (64 * 1024)      /* one read of a worker's output; well under LOG_KEEP */
 #define OUTPUT_DRAIN (4u * LOG_MAX)   /* the most read at a machine's end: all it wrote is in the pipe by then */
 
-void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-uint32_t get_u32(const unsigned char *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
-uint64_t get_u64(const unsigned char *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
-
-int write_full(int fd, const void *buffer, size_t length)
-{
-    size_t done = 0;
-    while (done < length) {
-        ssize_t n = send(fd, (const char *)buffer + done, length - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
 __attribute__((noreturn)) static void die(const char *fmt, const char *arg)
 {
     fprintf(stderr, "mmspec-host: ");
@@ -145,36 +126,6 @@ static void on_signal(int signal)
     ssize_t ignored = write(signal_pipe[1], &what, 1);
     (void)ignored;
     errno = saved;
-}
-
-int send_fd(int control, char byte, int fd)
-{
-    struct iovec data = { .iov_base = &byte, .iov_len = 1 };
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control_data;
-    memset(&control_data, 0, sizeof control_data);
-    struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1, .msg_control = control_data.space, .msg_controllen = sizeof control_data.space };
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(header), &fd, sizeof fd);
-    return sendmsg(control, &message, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-/* One control byte into *byte, and the fd sent with it (-1 if none); returns -1 once the peer is gone. */
-static int receive_fd(int control, char *byte)
-{
-    struct iovec data = { .iov_base = byte, .iov_len = 1 };
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control_data;
-    struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1, .msg_control = control_data.space, .msg_controllen = sizeof control_data.space };
-    if (recvmsg(control, &message, MSG_CMSG_CLOEXEC) != 1)
-        return -1;
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    if (header == NULL || header->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(header), sizeof fd);
-    return fd;
 }
 
 /* A worker's group: the worker and whatever its machines forked. Only while the worker is unreaped does its pid name that group. */

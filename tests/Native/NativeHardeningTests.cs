@@ -1,5 +1,5 @@
 using Mmspec.Cli;
-using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;

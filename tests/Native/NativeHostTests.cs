@@ -1,4 +1,4 @@
-using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Port;
 using Mmspec.SpecTests.Properties;

@@ -1,5 +1,5 @@
 using Mmspec.SpecTests.Adapters;
-using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Properties;
 using Mmspec.SpecTests.Port;

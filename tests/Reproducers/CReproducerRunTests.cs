@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Mmspec.SpecTests.Adapters.Native;
+using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Properties;
 using Mmspec.SpecTests.Reproducers;

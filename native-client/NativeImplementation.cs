@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Mmspec.SpecTests.Port;
 
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// A C implementation behind the port: one machine, run by a worker process of the library's

@@ -1,4 +1,4 @@
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// Where a machine's stdout and stderr go: a file the suite creates next to the machine's RAM and the

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// Checks that the host file can be run before the first server is started, so that a wrong

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// The long-lived <c>mmspec-host</c> process of one library: it loads the library once and hands every

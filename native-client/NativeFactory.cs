@@ -1,6 +1,6 @@
 using Mmspec.SpecTests.Port;
 
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// Fresh machines backed by a C implementation built against native/include/mmspec.h: one
@@ -20,7 +20,7 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
     public static readonly TimeSpan DefaultSequenceTimeout = TimeSpan.FromSeconds(30);
 
     /// <param name="libraryPath">The implementation's shared library.</param>
-    /// <param name="hostPath">mmspec-host; by default $MMSPEC_HOST, then next to the library, then native/build/ of the enclosing repository.</param>
+    /// <param name="hostPath">mmspec-host; by default found or built by <see cref="FindHost"/>.</param>
     /// <param name="callTimeout">How long one call may take before the machine is declared hung and killed (default 2 s).</param>
     /// <param name="sequenceTimeout">
     /// How long all the calls on one machine (one sequence) may take together (default 30 s): catches an
@@ -81,10 +81,15 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
 
     private static string? HostFromEnvironment => Environment.GetEnvironmentVariable("MMSPEC_HOST") is { Length: > 0 } named ? named : null;
 
-    /// <summary>Where mmspec-host is expected for a library: see the constructor.</summary>
+    /// <summary>
+    /// Where mmspec-host is for a library: $MMSPEC_HOST, beside the library, native/build/ of a repository
+    /// enclosing mmspec or the working directory (a build with `make -C native`), else compiled from the sources
+    /// mmspec carries into the per-user cache (<see cref="HostBuild"/>: how an installed tool gets its host).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No host was found and none could be compiled.</exception>
     public static string FindHost(string libraryPath)
     {
-        const string HostName = "mmspec-host";
+        const string HostName = HostBuild.HostName;
         if (HostFromEnvironment is { } fromEnvironment)
             return Path.GetFullPath(fromEnvironment);
         string beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(libraryPath)) ?? ".", HostName);
@@ -99,6 +104,6 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
                     return candidate;
             }
         }
-        return beside;
+        return HostBuild.Ensure();
     }
 }

@@ -1,4 +1,4 @@
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// The file named as <c>mmspec-host</c> cannot be run at all: it does not exist, is a directory, is not

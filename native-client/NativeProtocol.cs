@@ -1,4 +1,4 @@
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// The binary protocol between the suite and one machine of <c>mmspec-host</c> (native/README.md): one fixed-size

@@ -1,4 +1,4 @@
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// The C files mmspec carries for native implementations: <c>mmspec.h</c> (the contract a port builds against)

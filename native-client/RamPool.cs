@@ -1,4 +1,4 @@
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>
 /// The RAM files of one factory's machines, reused from one machine to the next (zeroed in between). A new

@@ -1,4 +1,4 @@
-namespace Mmspec.SpecTests.Adapters.Native;
+namespace Mmspec.NativeClient;
 
 /// <summary>The suite's own files in /dev/shm (RAM, machine logs): deleted when done with, and already gone is fine.</summary>
 internal static class ScratchFile
