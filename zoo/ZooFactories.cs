@@ -60,6 +60,8 @@ public class PortDecorator(IMmImplementation inner) : IMmImplementation
 
     public IRamAccess Ram => Inner.Ram;
 
+    public IWriteTracking? Writes => Inner.Writes;
+
     public virtual ulong mm_phys_alloc_page() => Inner.mm_phys_alloc_page();
 
     public virtual ulong mm_phys_alloc_contiguous(ulong count) => Inner.mm_phys_alloc_contiguous(count);

@@ -5,11 +5,17 @@ namespace Mmspec.Reference.Memory;
 
 /// <summary>
 /// Physical memory of the simulated machine. Frames are backed lazily, so a 1 GiB machine costs host
-/// memory only for the frames that were written; an unwritten frame reads as zeros.
+/// memory only for the frames that were written; an unwritten frame reads as zeros. Like a hypervisor's dirty
+/// log, it records which frames were written (<see cref="TakeWrittenFrames"/>), so that a checker can ask what one
+/// call wrote.
 /// </summary>
 public sealed class SimulatedRam
 {
     private readonly byte[]?[] frames;
+
+    // The dirty log: a flag per frame and the frames flagged, so that taking it costs what was written, not the RAM size.
+    private readonly bool[] written;
+    private readonly List<int> writtenFrames = [];
 
     public SimulatedRam(ulong size = Layout.DefaultRamSize)
     {
@@ -17,6 +23,35 @@ public sealed class SimulatedRam
             throw new ArgumentOutOfRangeException(nameof(size), $"RAM size 0x{size:X} must be a non-zero multiple of 4 KiB, at most 1 GiB");
         Size = size;
         frames = new byte[]?[size / Layout.PageSize];
+        written = new bool[frames.Length];
+    }
+
+    /// <summary>
+    /// The physical addresses of the frames written (or zeroed) since the last call, in increasing order, and
+    /// a fresh log: every write counts, whoever made it.
+    /// </summary>
+    public IReadOnlyList<ulong> TakeWrittenFrames()
+    {
+        if (writtenFrames.Count == 0)
+            return [];
+        writtenFrames.Sort();
+        var taken = new ulong[writtenFrames.Count];
+        for (int i = 0; i < taken.Length; i++)
+        {
+            written[writtenFrames[i]] = false;
+            taken[i] = (ulong)writtenFrames[i] * Layout.PageSize;
+        }
+        writtenFrames.Clear();
+        return taken;
+    }
+
+    private void MarkWritten(ulong address)
+    {
+        int frame = (int)(address / Layout.PageSize);
+        if (written[frame])
+            return;
+        written[frame] = true;
+        writtenFrames.Add(frame);
     }
 
     public ulong Size { get; }
@@ -40,6 +75,7 @@ public sealed class SimulatedRam
     {
         CheckWord(address);
         byte[] frame = Backing(address);
+        MarkWritten(address);
         BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan((int)(address & (Layout.PageSize - 1))), value);
     }
 
@@ -68,6 +104,7 @@ public sealed class SimulatedRam
             int offset = (int)(address & (Layout.PageSize - 1));
             int chunk = Math.Min(source.Length, (int)Layout.PageSize - offset);
             source[..chunk].CopyTo(Backing(address).AsSpan(offset, chunk));
+            MarkWritten(address);
             source = source[chunk..];
             address += (ulong)chunk;
         }
@@ -108,6 +145,7 @@ public sealed class SimulatedRam
             throw new ArgumentException($"0x{frameAddress:X} is not a frame address", nameof(frameAddress));
         CheckRange(frameAddress, Layout.PageSize);
         frames[frameAddress / Layout.PageSize] = null;
+        MarkWritten(frameAddress);
     }
 
     private byte[] Backing(ulong address) =>

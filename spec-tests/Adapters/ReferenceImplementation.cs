@@ -6,11 +6,15 @@ using Mmspec.SpecTests.Port;
 namespace Mmspec.SpecTests.Adapters;
 
 /// <summary>The reference kernel behind the port. It reaches only the reference's spec-shaped edge, MmApi.</summary>
-public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess
+public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess, IWriteTracking
 {
     public ulong RamSize => api.Kernel.Ram.Size;
 
     public IRamAccess Ram => this;
+
+    public IWriteTracking Writes => this;
+
+    public IReadOnlyList<ulong> TakeWrittenFrames() => api.Kernel.Ram.TakeWrittenFrames();
 
     public ulong mm_phys_alloc_page() => api.mm_phys_alloc_page();
 

@@ -215,15 +215,17 @@ public sealed partial class SequenceContext
     private CallOutcome Attempt(string clause, ApiCall call, out ImplementationPanicException? panic)
     {
         panic = null;
+        IWriteTracking? writes = Implementation.Writes;
+        writes?.TakeWrittenFrames(); // the suite's own writes since the last call are not this call's
         try
         {
             CallOutcome outcome = call.Invoke(Implementation, Spaces);
-            Trace.Add(new CallRecord(Step, call, CallEnd.Returned, outcome));
+            Trace.Add(new CallRecord(Step, call, CallEnd.Returned, outcome) { Written = writes?.TakeWrittenFrames() });
             return outcome;
         }
         catch (ImplementationPanicException panicked)
         {
-            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panicked.Reason));
+            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panicked.Reason) { Written = writes?.TakeWrittenFrames() });
             panic = panicked;
             return default;
         }
@@ -263,13 +265,15 @@ public sealed partial class SequenceContext
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>
     public void CallExpectingPanic(string clause, ApiCall call)
     {
+        IWriteTracking? writes = Implementation.Writes;
+        writes?.TakeWrittenFrames();
         try
         {
             call.Invoke(Implementation, Spaces);
         }
         catch (ImplementationPanicException panic)
         {
-            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panic.Reason));
+            Trace.Add(new CallRecord(Step, call, CallEnd.Panicked, default, panic.Reason) { Written = writes?.TakeWrittenFrames() });
             return;
         }
         catch (Exception crash)
@@ -277,7 +281,7 @@ public sealed partial class SequenceContext
             Trace.Add(new CallRecord(Step, call, CallEnd.Crashed, default, crash.GetType().Name));
             Fail(clause, $"{call} should panic but crashed: {crash.GetType().Name}: {crash.Message}", "a kernel panic");
         }
-        Trace.Add(new CallRecord(Step, call, CallEnd.Returned, default));
+        Trace.Add(new CallRecord(Step, call, CallEnd.Returned, default) { Written = writes?.TakeWrittenFrames() });
         Fail(clause, $"{call} should raise a kernel panic but returned normally", "a kernel panic");
     }
 

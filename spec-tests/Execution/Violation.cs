@@ -37,6 +37,9 @@ public sealed record CallRecord(int Step, ApiCall Call, CallEnd End, CallOutcome
     /// <summary>The suite made the call on its own after the step, to compare the API's view with the model (<see cref="ApiViewCheck"/>).</summary>
     public bool CrossCheck { get; init; }
 
+    /// <summary>The frames of RAM the call wrote, in increasing order; null where the implementation cannot tell (<see cref="Port.IWriteTracking"/>).</summary>
+    public IReadOnlyList<ulong>? Written { get; init; }
+
     public string Returned => End switch
     {
         CallEnd.Panicked => $"panic {Detail}",

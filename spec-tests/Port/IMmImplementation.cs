@@ -53,6 +53,9 @@ public interface IMmImplementation : IDisposable
     /// <summary>Hook: the machine's physical memory, read and written as the CPU would through the direct map.</summary>
     IRamAccess Ram { get; }
 
+    /// <summary>The frames each call writes (<see cref="IWriteTracking"/>), or null where they cannot be learned.</summary>
+    IWriteTracking? Writes => null;
+
     /// <summary>
     /// Batched <see cref="mm_phys_alloc_page"/>: calls it until it returns MM_NADDR or <paramref name="limit"/>
     /// pages were handed out, and returns them in order. The suite counts free memory this way several times

@@ -173,4 +173,21 @@ public class SimulatedRamTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ram.IndexOfNonZeroWord(0x1000, 0, 512));
         Assert.Throws<ArgumentOutOfRangeException>(() => ram.IndexOfNonZeroWord(0x1000, 5, 4));
     }
+
+    [Fact]
+    public void The_dirty_log_lists_each_frame_written_or_zeroed_once_in_order_and_starts_afresh()
+    {
+        var ram = new SimulatedRam(Size);
+        Assert.Empty(ram.TakeWrittenFrames());
+        ram.WriteU64(0x5008, 1);
+        ram.WriteU64(0x5010, 2);                  // the same frame again
+        ram.Write(0x2FFC, [1, 2, 3, 4, 5, 6, 7, 8]); // across frames 2 and 3
+        ram.ZeroFrame(0x9000);
+        ram.ReadU64(0xA000);                      // a read is no write
+        ram.Read(0xB000, new byte[16]);
+        Assert.Equal([0x2000UL, 0x3000, 0x5000, 0x9000], ram.TakeWrittenFrames());
+        Assert.Empty(ram.TakeWrittenFrames());
+        ram.WriteU64(0x5000, 3);
+        Assert.Equal([0x5000UL], ram.TakeWrittenFrames());
+    }
 }
