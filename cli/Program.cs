@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Mmspec.Cli.Port;
 using Mmspec.SpecTests.Adapters.Native;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Properties;
@@ -8,7 +9,7 @@ using Mmspec.Zoo;
 namespace Mmspec.Cli;
 
 /// <summary>
-/// The command line: <c>mmspec check [options]</c> and <c>mmspec zoo</c>. Only wiring lives here; the work
+/// The command line: <c>mmspec check [options]</c>, <c>mmspec zoo</c> and <c>mmspec port init DIR</c>. Only wiring lives here; the work
 /// is in <see cref="CheckCommand"/>. Parse errors become one line and exit code 2, never help text or a stack trace.
 /// </summary>
 public static class Program
@@ -45,6 +46,7 @@ public static class Program
         var root = new RootCommand("mmspec: conformance checks for the memory-management API of ../shared/spec/memory-management.rst");
         root.Subcommands.Add(BuildCheck(stdout, stderr, interruption));
         root.Subcommands.Add(BuildZoo(stdout));
+        root.Subcommands.Add(BuildPort(stdout, stderr));
         return root;
     }
 
@@ -151,6 +153,18 @@ public static class Program
             return ExitCodes.Conformant;
         });
         return zoo;
+    }
+
+    private static Command BuildPort(TextWriter stdout, TextWriter stderr)
+    {
+        var directory = new Argument<string>("DIR") { Description = "Where to write the port (created if missing)" };
+        var force = new Option<bool>("--force") { Description = "Overwrite the files port init writes if DIR already holds them" };
+        var init = new Command("init", $"Write the starting point of a port of your kernel's mm code: {string.Join(", ", PortInit.Files)}")
+        {
+            directory, force,
+        };
+        init.SetAction(parsed => PortInit.Run(parsed.GetValue(directory)!, parsed.GetValue(force), stdout, stderr));
+        return new Command("port", "Port your kernel's memory manager to mmspec's native host") { init };
     }
 
     /// <summary>Adapts a parser that throws <see cref="UsageException"/> to System.CommandLine, which collects the message as a parse error.</summary>
