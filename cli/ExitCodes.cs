@@ -6,6 +6,9 @@ public static class ExitCodes
     /// <summary>Every property passed, or failed only as the expectations file said it would.</summary>
     public const int Conformant = 0;
 
+    /// <summary>A command other than check (zoo, port init) did what it was asked.</summary>
+    public const int Success = 0;
+
     /// <summary>Some property broke a clause the expectations file does not list.</summary>
     public const int Nonconformant = 1;
 

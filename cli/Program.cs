@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Mmspec.Cli.Port;
 using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Properties;
@@ -8,7 +9,7 @@ using Mmspec.Zoo;
 namespace Mmspec.Cli;
 
 /// <summary>
-/// The command line: <c>mmspec check [options]</c> and <c>mmspec zoo</c>. Only wiring lives here; the work
+/// The command line: <c>mmspec check [options]</c>, <c>mmspec zoo</c> and <c>mmspec port init DIR</c>. Only wiring lives here; the work
 /// is in <see cref="CheckCommand"/>. Parse errors become one line and exit code 2, never help text or a stack trace.
 /// </summary>
 public static class Program
@@ -45,6 +46,7 @@ public static class Program
         var root = new RootCommand("mmspec: conformance checks for the memory-management API of ../shared/spec/memory-management.rst");
         root.Subcommands.Add(BuildCheck(stdout, stderr, interruption));
         root.Subcommands.Add(BuildZoo(stdout));
+        root.Subcommands.Add(BuildPort(stdout, stderr));
         return root;
     }
 
@@ -98,7 +100,7 @@ public static class Program
         };
         var report = new Option<string>("--report")
         {
-            Description = "Write report.json, junit.xml, report.md and repro/ into this directory (created if needed)",
+            Description = "Write report.json, junit.xml, report.md, results.ktap (KTAP version 1) and repro/ into this directory (created if needed)",
             HelpName = "dir",
         };
         var expect = new Option<string>("--expect")
@@ -148,9 +150,28 @@ public static class Program
         {
             foreach (ZooMember member in ZooCatalogue.All)
                 stdout.WriteLine(member.Name);
-            return ExitCodes.Conformant;
+            return ExitCodes.Success;
         });
         return zoo;
+    }
+
+    private static Command BuildPort(TextWriter stdout, TextWriter stderr)
+    {
+        var directory = new Argument<string>("DIR") { Description = "Where to write the port (created if missing)" };
+        var force = new Option<bool>("--force") { Description = "Overwrite the files port init writes if DIR already holds them" };
+        var init = new Command("init", $"Write the starting point of a port of your kernel's mm code: {string.Join(", ", PortInit.Files)}")
+        {
+            directory, force,
+        };
+        init.SetAction(parsed => PortInit.Run(parsed.GetValue(directory)!, parsed.GetValue(force), stdout, stderr));
+        // For a build system of the user's own: cc -I "$(mmspec port include)" ...
+        var include = new Command("include", "Print the directory holding mmspec.h, for -I in a build of your own");
+        include.SetAction(_ =>
+        {
+            stdout.WriteLine(NativeAssets.IncludeDirectory);
+            return ExitCodes.Success;
+        });
+        return new Command("port", "Port your kernel's memory manager to mmspec's native host") { init, include };
     }
 
     /// <summary>Adapts a parser that throws <see cref="UsageException"/> to System.CommandLine, which collects the message as a parse error.</summary>

@@ -12,6 +12,7 @@ public sealed class ReportFiles
         Json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "report.json"))).RootElement;
         Junit = XDocument.Load(Path.Combine(directory, "junit.xml"));
         Markdown = File.ReadAllText(Path.Combine(directory, "report.md"));
+        Ktap = File.ReadAllText(Path.Combine(directory, "results.ktap"));
     }
 
     public string Directory { get; }
@@ -21,6 +22,8 @@ public sealed class ReportFiles
     public XDocument Junit { get; }
 
     public string Markdown { get; }
+
+    public string Ktap { get; }
 
     public IEnumerable<JsonElement> Properties => Json.GetProperty("properties").EnumerateArray();
 

@@ -68,7 +68,14 @@ public sealed class InstalledTool : IDisposable
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {exit}:\n{output}");
     }
 
-    private (int ExitCode, string Output) Execute(string program, string directory, string[] args, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Any program, as the user would run it there (make, say), with mmspec's variables unset.</summary>
+    public static (int ExitCode, string Output) Execute(string program, string directory, string[] args) =>
+        Execute(program, directory, args, new Dictionary<string, string>(), nugetPackages: null);
+
+    private (int ExitCode, string Output) Execute(string program, string directory, string[] args, IReadOnlyDictionary<string, string> environment) =>
+        Execute(program, directory, args, environment, Path.Combine(Root, "nuget"));
+
+    private static (int ExitCode, string Output) Execute(string program, string directory, string[] args, IReadOnlyDictionary<string, string> environment, string? nugetPackages)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -79,7 +86,8 @@ public sealed class InstalledTool : IDisposable
         };
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
-        start.Environment["NUGET_PACKAGES"] = Path.Combine(Root, "nuget");
+        if (nugetPackages is not null)
+            start.Environment["NUGET_PACKAGES"] = nugetPackages;
         start.Environment["DOTNET_ROOT"] = DotnetRoot;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";

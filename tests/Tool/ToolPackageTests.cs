@@ -55,4 +55,25 @@ public sealed class ToolPackageTests(InstalledTool tool) : IClassFixture<Install
         Assert.Contains("/nonexistent/cc", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // one line, no stack trace
     }
+
+    [Fact]
+    public void An_installed_port_starts_with_port_init_builds_against_the_installed_header_and_names_the_hook_to_fill_in()
+    {
+        (int printed, string include) = tool.Mmspec(null, "port", "include");
+        Assert.True(printed == 0, include);
+        string folder = include.Trim();
+        Assert.StartsWith(tool.ToolPath, folder, StringComparison.Ordinal); // the tool's own copy, not the repository's
+        Assert.True(File.Exists(Path.Combine(folder, "mmspec.h")));
+
+        string port = Path.Combine(tool.Work, "port");
+        (int initialised, string initOutput) = tool.Mmspec(null, "port", "init", port);
+        Assert.True(initialised == 0, initOutput);
+        Assert.Contains($"MMSPEC_INCLUDE ?= {folder}\n", File.ReadAllText(Path.Combine(port, "Makefile")), StringComparison.Ordinal);
+        (int made, string build) = InstalledTool.Execute("make", port, ["-C", port]);
+        Assert.True(made == 0, build);
+
+        (int checkedExit, string output) = tool.Mmspec(null, "check", "--impl", "native:" + Path.Combine(port, "libport.so"), "--max-test", "3");
+        Assert.True(checkedExit == 1, output);
+        Assert.Contains("not implemented: mmspec_init (fill it in in mmspec_glue.c)", output, StringComparison.Ordinal);
+    }
 }
