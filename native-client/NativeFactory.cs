@@ -26,7 +26,9 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
     /// How long all the calls on one machine (one sequence) may take together (default 30 s): catches an
     /// implementation that slows down step after step without any single call reaching the call timeout.
     /// </param>
-    public NativeFactory(string libraryPath, string? hostPath = null, TimeSpan? callTimeout = null, TimeSpan? sequenceTimeout = null)
+    /// <param name="writeTracking">How the host learns what each call wrote; by default <c>$MMSPEC_WRITE_TRACKING</c>, else auto.</param>
+    public NativeFactory(string libraryPath, string? hostPath = null, TimeSpan? callTimeout = null, TimeSpan? sequenceTimeout = null,
+        WriteTracking? writeTracking = null)
     {
         Name = "native:" + libraryPath;
         LibraryPath = Path.GetFullPath(libraryPath);
@@ -35,6 +37,7 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
         HostPath = hostPath is null ? FindHost(LibraryPath) : Path.GetFullPath(hostPath);
         string? origin = hostPath is null && HostFromEnvironment is not null ? "MMSPEC_HOST" : null;
         HostFile.Check(HostPath, origin);
+        WriteTracking = writeTracking ?? HostWrites.Wanted; // a wrong $MMSPEC_WRITE_TRACKING is a configuration error, found before any machine
         CallTimeout = callTimeout ?? DefaultCallTimeout;
         SequenceTimeout = sequenceTimeout ?? DefaultSequenceTimeout;
         rams = new RamPool();
@@ -50,6 +53,9 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
     public TimeSpan CallTimeout { get; }
 
     public TimeSpan SequenceTimeout { get; }
+
+    /// <summary>The write tracking each machine asks its host for (it may run less: auto falls back, a kernel may refuse uffd).</summary>
+    public WriteTracking WriteTracking { get; }
 
     /// <summary>
     /// Every file this factory makes in /dev/shm (RAM and machine logs) starts with this path, and no other
@@ -70,7 +76,7 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
     /// <summary>A fresh machine: the library's globals as loaded, and zeroed RAM.</summary>
     /// <exception cref="ImplementationPanicException">mmspec_init panicked.</exception>
     /// <exception cref="ImplementationCrashedException">mmspec_init crashed, or hung past the call timeout.</exception>
-    public IMmImplementation Create(ulong ramSize) => new NativeImplementation(server, rams, ramSize, CallTimeout, SequenceTimeout);
+    public IMmImplementation Create(ulong ramSize) => new NativeImplementation(server, rams, ramSize, CallTimeout, SequenceTimeout, WriteTracking);
 
     /// <summary>Stops the server and with it any machine still running; machines handed out are still their owners' to dispose.</summary>
     public void Dispose()

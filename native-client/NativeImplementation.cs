@@ -32,7 +32,8 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     private readonly TimeSpan timeout;
     private readonly TimeSpan sequenceTimeout;
     private readonly byte[] request = new byte[NativeProtocol.RequestBytes + NativeProtocol.MaxBody];
-    private readonly byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxBody];
+    private readonly byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxBody + HostWrites.MaxListed * sizeof(ulong)];
+    private readonly HostWrites writes = new();
     private readonly object gate = new();
     private bool waiting;
     private bool hung;
@@ -47,7 +48,8 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     /// A fresh machine from <paramref name="server"/> on zeroed RAM of <paramref name="ramSize"/> bytes
     /// from <paramref name="rams"/>, which gets the RAM back once the machine is over.
     /// </summary>
-    public NativeImplementation(HostServer server, RamPool rams, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout)
+    public NativeImplementation(HostServer server, RamPool rams, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout,
+        WriteTracking writeTracking = WriteTracking.Auto)
     {
         timeout = callTimeout;
         this.sequenceTimeout = sequenceTimeout;
@@ -70,7 +72,8 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
-            workerRam = Call(NativeOp.Hello, [ramSize], WriteHelloBody()).Flags; // where the worker maps the RAM
+            workerRam = Call(NativeOp.Hello, [ramSize, (ulong)writeTracking], WriteHelloBody()).Flags; // where the worker maps the RAM
+            writes.TakeWrittenFrames(); // what mmspec_init wrote is the boot state's, not a call's
             budgetLeft = sequenceTimeout;
             log.Unlink(); // the machine has opened it by the time it answers
         }
@@ -122,6 +125,12 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     /// <summary>This machine's RAM; the file outlives the machine (it is reused), so every access checks the machine is still there.</summary>
     public IRamAccess Ram => this;
+
+    /// <summary>The frames each call wrote, as the host saw them; null when the host runs no write tracking.</summary>
+    public IWriteTracking? Writes => writes.Mode == WriteTracking.Off ? null : writes;
+
+    /// <summary>The mechanism the host runs for this machine (auto resolved; off where none could be set up).</summary>
+    public WriteTracking WriteTracking => writes.Mode;
 
     private SharedRam LiveRam
     {
@@ -263,7 +272,11 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             }
             complete = ReadFully(0, NativeProtocol.ResponseBytes);
             int length = complete ? (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)) : 0;
-            complete = complete && length <= NativeProtocol.MaxBody && ReadFully(NativeProtocol.ResponseBytes, length);
+            int written = complete ? BinaryPrimitives.ReadInt32LittleEndian(response.AsSpan(24)) : 0;
+            complete = complete && length <= NativeProtocol.MaxBody && written <= HostWrites.MaxListed
+                && ReadFully(NativeProtocol.ResponseBytes, length + Math.Max(written, 0) * sizeof(ulong));
+            if (complete)
+                writes.Absorb(written, BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(28)), response.AsSpan(NativeProtocol.ResponseBytes + length));
         }
         catch (Exception lost) when (lost is SocketException or ObjectDisposedException)
         {

@@ -3,13 +3,14 @@ namespace Mmspec.NativeClient;
 /// <summary>
 /// The binary protocol between the suite and one machine of <c>mmspec-host</c> (native/README.md): one fixed-size
 /// little-endian request (u32 opcode, u32 body length, five u64 arguments) and its body, then one response
-/// (u32 status, u32 body length, u64 result, u64 flags) and its body, strictly alternating. A body is u64
-/// page addresses for the batch opcodes, or the panic text.
+/// (u32 status, u32 body length, u64 result, u64 flags, i32 frames written, u32 write tracking), its body and the
+/// u64 RAM offsets of the frames the request wrote, strictly alternating. A body is u64 page addresses for the
+/// batch opcodes, or the panic text.
 /// </summary>
 public static class NativeProtocol
 {
     public const int RequestBytes = 48;
-    public const int ResponseBytes = 24;
+    public const int ResponseBytes = 32;
     public const int MaxText = 1024;
 
     /// <summary>Pages per batch request: bounds both bodies at 32 KiB.</summary>
@@ -17,8 +18,11 @@ public static class NativeProtocol
 
     public const int MaxBody = BatchPages * sizeof(ulong);
 
-    /// <summary>Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per machine.</summary>
-    public const uint Version = 3;
+    /// <summary>
+    /// Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per
+    /// machine; 4 the write sets in every answer.
+    /// </summary>
+    public const uint Version = 4;
 
     public const uint StatusOk = 0;
     public const uint StatusPanic = 1;

@@ -15,7 +15,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 3u /* 3: a server with worker processes, one connection per machine */
+#define HOST_PROTOCOL_VERSION 4u /* 3: a server with worker processes, one connection per machine; 4: write sets */
 
 enum opcode {
     OP_HELLO = 0,
@@ -42,7 +42,11 @@ enum status { ST_OK = 0, ST_PANIC = 1, ST_BAD_REQUEST = 2, ST_ENDED = 3 };
 
 #define GREETING_BYTES 8  /* server -> suite on accept: u32 protocol version, u32 the pid of the machine's worker */
 #define REQUEST_BYTES 48  /* u32 opcode, u32 body length, u64 args[5]; then the body */
-#define RESPONSE_BYTES 24 /* u32 status, u32 body length, u64 result, u64 flags; then the body */
+/*
+ * u32 status, u32 body length, u64 result, u64 flags, i32 frames written, u32 write tracking; then the body, then
+ * that many u64 offsets into RAM of the frames the request wrote (-1: more than WRITES_MAX, or unknown).
+ */
+#define RESPONSE_BYTES 32
 #define TEXT_MAX 1024
 #define BATCH_PAGES 4096  /* pages per batch request: bodies stay under 32 KiB */
 
@@ -80,6 +84,13 @@ extern struct implementation impl;
 /* A machine's log keeps at most LOG_MAX bytes: when more come, the oldest go, all but the last LOG_KEEP. */
 #define LOG_MAX (1u << 20)
 #define LOG_KEEP (LOG_MAX / 2)
+
+/* writes.c: which frames of RAM a request wrote. HELLO's arg1 asks for a mechanism; every answer says which runs. */
+enum write_tracking { WRITES_OFF = 0, WRITES_UFFD = 1, WRITES_MPROTECT = 2, WRITES_AUTO = 3 };
+#define WRITES_MAX 1024 /* frames one answer lists; beyond, the answer says it cannot tell */
+int writes_attach(void *ram, size_t bytes, int wanted);
+int writes_mode(void);
+int writes_collect(uint64_t *out);
 
 /* One machine on connection fd; returns 0 when the suite closed it, else the exit code for a protocol failure. */
 int run_machine(int fd, int control);

@@ -40,14 +40,23 @@ __attribute__((noreturn)) static void panic_hook(const char *reason)
     siglongjmp(panic_jump, 1);
 }
 
+/* An answer, with the frames the request wrote after its body (collected here, so every answer has them). */
 static void respond(uint32_t status, uint64_t result, uint64_t flags, const void *payload, size_t length)
 {
+    static uint64_t written[WRITES_MAX];
+    static unsigned char listed[WRITES_MAX * 8];
+    int count = writes_collect(written);
     unsigned char header[RESPONSE_BYTES];
     put_u32(header, status);
     put_u32(header + 4, (uint32_t)length);
     put_u64(header + 8, result);
     put_u64(header + 16, flags);
-    if (write_full(channel, header, RESPONSE_BYTES) < 0 || (length && write_full(channel, payload, length) < 0))
+    put_u32(header + 24, (uint32_t)count);
+    put_u32(header + 28, (uint32_t)writes_mode());
+    for (int i = 0; i < count; i++)
+        put_u64(listed + 8 * i, written[i]);
+    if (write_full(channel, header, RESPONSE_BYTES) < 0 || (length && write_full(channel, payload, length) < 0)
+        || (count > 0 && write_full(channel, listed, (size_t)count * 8) < 0))
         _exit(4); /* the suite went away */
 }
 
@@ -185,7 +194,8 @@ static void *map_ram(const char *path, size_t size)
 }
 
 /*
- * HELLO: arg0 = RAM bytes, body = the RAM file's path and the log file's path, each NUL-terminated.
+ * HELLO: arg0 = RAM bytes, arg1 = the write tracking wanted (enum write_tracking), body = the RAM file's path
+ * and the log file's path, each NUL-terminated.
  * Returns 0 once the RAM is mapped and the log handed to the server; a malformed HELLO is a protocol
  * mismatch.
  */
@@ -218,6 +228,9 @@ static int attach(const uint64_t *args, uint32_t body_length, int control)
         return -1;
     ram_base = (uintptr_t)ram;
     ram_size = (size_t)args[0];
+    /* From here on, what the implementation writes into RAM is known request by request; HELLO's answer lists
+     * what mmspec_init wrote. */
+    writes_attach(ram, ram_size, args[1] <= WRITES_AUTO ? (int)args[1] : WRITES_OFF);
     return 0;
 }
 

@@ -9,8 +9,9 @@ namespace Mmspec.SpecTests.Port;
 public interface IWriteTracking
 {
     /// <summary>
-    /// The physical addresses of the frames written since the last call of this method, in increasing order;
-    /// the log starts afresh.
+    /// The physical addresses of the frames written since the last call of this method, in increasing order, or
+    /// null when the implementation cannot tell this time (the host lists at most 1,024 frames an answer); the log
+    /// starts afresh.
     /// </summary>
-    IReadOnlyList<ulong> TakeWrittenFrames();
+    IReadOnlyList<ulong>? TakeWrittenFrames();
 }

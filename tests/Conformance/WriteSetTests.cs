@@ -49,7 +49,7 @@ public sealed class WriteSetTests
         machine.Writes!.TakeWrittenFrames();
 
         Assert.Equal(0, machine.mm_map_single(space, 0x400000, page, 0x3));
-        IReadOnlyList<ulong> written = machine.Writes.TakeWrittenFrames();
+        IReadOnlyList<ulong> written = machine.Writes.TakeWrittenFrames()!;
 
         HashSet<ulong> after = Mmu.EnumerateTables(ram, root).Select(table => table.PhysicalAddress).ToHashSet();
         Assert.NotEmpty(after.Except(before));
@@ -59,6 +59,6 @@ public sealed class WriteSetTests
         Assert.DoesNotContain(page, written);
 
         Assert.NotEqual(ulong.MaxValue, machine.mm_map_get(space, 0x400000, out _));
-        Assert.Empty(machine.Writes.TakeWrittenFrames());
+        Assert.Empty(machine.Writes.TakeWrittenFrames()!);
     }
 }

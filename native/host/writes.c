@@ -1,0 +1,193 @@
+/*
+ * Write sets: which frames of the machine's RAM one call wrote (native/README.md, "Write sets").
+ *
+ * The worker write-protects its mapping of the RAM and learns what the implementation wrote from the
+ * protection it lost. The suite writes through a mapping of its own, which is never protected, so its marks
+ * never count. Two mechanisms, chosen by measurement (bench/write-sets/mechanisms.c):
+ *
+ *   uffd     userfaultfd in asynchronous write-protect mode (Linux 6.7+): a write clears the page's protection in
+ *            the kernel without a fault reaching the process; after the call one PAGEMAP_SCAN ioctl lists the
+ *            written pages and protects them again. About 10 us a call writing a frame or two.
+ *   mprotect where userfaultfd is refused: the RAM is read-only to the implementation; a write faults, the
+ *            SIGSEGV handler records the frame and opens it, and after the call the frames written are closed
+ *            again. About 13 us for one frame, but 55 us for four and 230 us for sixteen.
+ *
+ * A fault outside the RAM, or on a frame the handler did not close, is the implementation's own crash: the
+ * handler puts the default action back and returns, and the instruction faults again, for real.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "host.h"
+
+/* Linux 6.7+ ABI, absent from older installed headers. */
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#define FEATURE_WP_HUGETLBFS_SHMEM (1ULL << 12)
+#define FEATURE_WP_UNPOPULATED (1ULL << 13)
+#define FEATURE_WP_ASYNC (1ULL << 15)
+struct scan_region { uint64_t start, end, categories; };
+struct scan_arg {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define SCAN_IOCTL _IOWR('f', 16, struct scan_arg)
+#define SCAN_WP_MATCHING (1ULL << 0)
+#define SCAN_CHECK_WPASYNC (1ULL << 1)
+#define PAGE_WRITTEN (1ULL << 1)
+
+static int mode = WRITES_OFF;
+static int uffd = -1, pagemap = -1;
+static unsigned char *base;
+static size_t size;
+
+/* The mprotect mechanism's frames opened during the call, and which are open. */
+static uint32_t opened[WRITES_MAX];
+static uint32_t opened_count;
+static int overflowed;
+static unsigned char *is_open; /* one flag per frame of the RAM */
+static size_t is_open_frames;
+
+static int uffd_start(void)
+{
+    if (uffd >= 0)
+        return 0;
+    uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (uffd < 0)
+        return -1;
+    struct uffdio_api api = { .api = UFFD_API, .features = FEATURE_WP_ASYNC | FEATURE_WP_UNPOPULATED | FEATURE_WP_HUGETLBFS_SHMEM };
+    pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (ioctl(uffd, UFFDIO_API, &api) < 0 || pagemap < 0) {
+        close(uffd);
+        uffd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static int uffd_protect(void)
+{
+    struct uffdio_register reg = { .range = { (uintptr_t)base, size }, .mode = UFFDIO_REGISTER_MODE_WP };
+    if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 && errno != EBUSY)
+        return -1;
+    struct uffdio_writeprotect wp = { .range = { (uintptr_t)base, size }, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+    return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
+}
+
+static void on_write_fault(int signal, siginfo_t *info, void *context)
+{
+    (void)context;
+    uintptr_t at = (uintptr_t)info->si_addr;
+    size_t frame = (at - (uintptr_t)base) / MM_PAGE_SIZE;
+    if (mode != WRITES_MPROTECT || at < (uintptr_t)base || at >= (uintptr_t)base + size || is_open[frame]
+        || mprotect(base + frame * MM_PAGE_SIZE, MM_PAGE_SIZE, PROT_READ | PROT_WRITE) < 0) {
+        /* Not a write we track: the implementation's own crash. Fault again with the default action. */
+        struct sigaction fatal = { .sa_handler = SIG_DFL };
+        sigaction(signal, &fatal, NULL);
+        return;
+    }
+    is_open[frame] = 1;
+    if (opened_count < WRITES_MAX)
+        opened[opened_count++] = (uint32_t)frame;
+    else
+        overflowed = 1;
+}
+
+static int mprotect_protect(void)
+{
+    size_t frames = size / MM_PAGE_SIZE;
+    if (frames > is_open_frames) {
+        unsigned char *grown = realloc(is_open, frames);
+        if (grown == NULL)
+            return -1;
+        is_open = grown;
+        is_open_frames = frames;
+    }
+    memset(is_open, 0, frames);
+    opened_count = 0;
+    overflowed = 0;
+    struct sigaction handler = { .sa_sigaction = on_write_fault, .sa_flags = SA_SIGINFO | SA_NODEFER };
+    sigemptyset(&handler.sa_mask);
+    if (sigaction(SIGSEGV, &handler, NULL) < 0 || sigaction(SIGBUS, &handler, NULL) < 0)
+        return -1;
+    return mprotect(base, size, PROT_READ);
+}
+
+int writes_attach(void *ram, size_t bytes, int wanted)
+{
+    if (mode == WRITES_MPROTECT && base != NULL && base != ram)
+        mprotect(base, size, PROT_READ | PROT_WRITE); /* the last machine's RAM, if still mapped, is no longer watched */
+    base = ram;
+    size = bytes;
+    mode = WRITES_OFF;
+    if (wanted == WRITES_OFF)
+        return mode;
+    if (wanted != WRITES_MPROTECT && uffd_start() == 0 && uffd_protect() == 0)
+        mode = WRITES_UFFD;
+    else if (wanted != WRITES_UFFD && mprotect_protect() == 0)
+        mode = WRITES_MPROTECT;
+    return mode;
+}
+
+int writes_mode(void) { return mode; }
+
+/*
+ * The frames written since the last collect, as byte offsets into RAM, into out (at most WRITES_MAX); the
+ * frames are protected again. Returns how many, or -1 when there were more than WRITES_MAX (or the scan
+ * failed): the suite then knows only that it cannot tell.
+ */
+int writes_collect(uint64_t *out)
+{
+    if (mode == WRITES_UFFD) {
+        static struct scan_region regions[WRITES_MAX];
+        struct scan_arg arg = {
+            .size = sizeof arg, .flags = SCAN_WP_MATCHING | SCAN_CHECK_WPASYNC,
+            .start = (uintptr_t)base, .end = (uintptr_t)base + size,
+            .vec = (uintptr_t)regions, .vec_len = WRITES_MAX, .max_pages = WRITES_MAX,
+            .category_mask = PAGE_WRITTEN, .return_mask = PAGE_WRITTEN,
+        };
+        long n = ioctl(pagemap, SCAN_IOCTL, &arg);
+        if (n < 0)
+            return -1;
+        int count = 0, full = arg.walk_end < arg.end;
+        for (long i = 0; i < n; i++)
+            for (uint64_t at = regions[i].start; at < regions[i].end; at += MM_PAGE_SIZE) {
+                if (count == WRITES_MAX)
+                    return -1;
+                out[count++] = at - (uintptr_t)base;
+            }
+        if (full) {
+            /* max_pages stopped the scan: protect the rest again, and say the set is incomplete. */
+            uffd_protect();
+            return -1;
+        }
+        return count;
+    }
+    if (mode == WRITES_MPROTECT) {
+        int count = (int)opened_count;
+        for (uint32_t i = 0; i < opened_count; i++) {
+            mprotect(base + (size_t)opened[i] * MM_PAGE_SIZE, MM_PAGE_SIZE, PROT_READ);
+            is_open[opened[i]] = 0;
+            out[i] = (uint64_t)opened[i] * MM_PAGE_SIZE;
+        }
+        opened_count = 0;
+        if (overflowed) {
+            overflowed = 0;
+            mprotect(base, size, PROT_READ);
+            memset(is_open, 0, size / MM_PAGE_SIZE);
+            return -1;
+        }
+        return count;
+    }
+    return 0;
+}

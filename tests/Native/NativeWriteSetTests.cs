@@ -1,0 +1,67 @@
+using Mmspec.Models.Mmu;
+using Mmspec.NativeClient;
+using Mmspec.SpecTests.Execution;
+using Mmspec.SpecTests.Port;
+
+namespace Mmspec.Tests.Native;
+
+/// <summary>
+/// The host tells which frames each call wrote (native/README.md, "Write sets"), by either mechanism: what a
+/// mapping writes is the tables of its new path, a lookup writes nothing, the suite's own writes never count, and
+/// a crash under write protection is still the implementation's crash.
+/// </summary>
+public sealed class NativeWriteSetTests
+{
+    public static TheoryData<WriteTracking> Mechanisms => new() { WriteTracking.Uffd, WriteTracking.Mprotect };
+
+    [Theory, MemberData(nameof(Mechanisms))]
+    public void A_mapping_writes_the_tables_of_its_new_path_and_a_lookup_nothing(WriteTracking mechanism)
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample, writeTracking: mechanism);
+        using IMmImplementation machine = factory.Create(8 << 20);
+        IWriteTracking writes = Assert.IsAssignableFrom<IWriteTracking>(machine.Writes);
+        Assert.Equal(mechanism, Assert.IsType<NativeImplementation>(machine).WriteTracking);
+        ulong space = machine.CreateSpace();
+        ulong root = machine.SpaceRoot(space);
+        Assert.NotEmpty(writes.TakeWrittenFrames()!); // creating a space fills its root, at least
+
+        ulong page = machine.mm_phys_alloc_page();
+        machine.Ram.WriteU64(page, 0x5A5A); // the suite's mark, through its own mapping
+        var ram = new RamView(machine.Ram, machine.RamSize);
+        HashSet<ulong> before = Mmu.EnumerateTables(ram, root).Select(table => table.PhysicalAddress).ToHashSet();
+        writes.TakeWrittenFrames();
+
+        Assert.Equal(0, machine.mm_map_single(space, 0x400000, page, 0x3));
+        IReadOnlyList<ulong> written = writes.TakeWrittenFrames()!;
+
+        HashSet<ulong> made = Mmu.EnumerateTables(ram, root).Select(table => table.PhysicalAddress).Except(before).ToHashSet();
+        Assert.NotEmpty(made);
+        Assert.Superset(made, written.ToHashSet());
+        Assert.Contains(root, written);
+        Assert.DoesNotContain(page, written);
+        Assert.Equal(written.Order(), written);
+
+        Assert.Equal(page, machine.mm_map_get(space, 0x400000, out _));
+        Assert.Empty(writes.TakeWrittenFrames()!);
+    }
+
+    [Theory, MemberData(nameof(Mechanisms))]
+    public void A_crash_under_write_protection_is_still_the_implementations_crash(WriteTracking mechanism)
+    {
+        using var factory = new NativeFactory(NativeBuild.Hostile("map-get-segfaults"), writeTracking: mechanism);
+        using IMmImplementation machine = factory.Create(8 << 20);
+        ulong space = machine.CreateSpace();
+        ulong above4MiB = machine.MM_VIRTUALIZE(5UL << 20); // where this runner dereferences NULL
+        var crash = Assert.Throws<ImplementationCrashedException>(() => machine.mm_map_get(space, above4MiB, out _));
+        Assert.Equal("SIGSEGV", crash.Signal);
+    }
+
+    [Fact]
+    public void Without_write_tracking_calls_carry_no_write_sets()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample, writeTracking: WriteTracking.Off);
+        using IMmImplementation machine = factory.Create(8 << 20);
+        machine.CreateSpace();
+        Assert.Null(machine.Writes);
+    }
+}
