@@ -98,7 +98,7 @@ public static class Program
         };
         var report = new Option<string>("--report")
         {
-            Description = "Write report.json, junit.xml, report.md and repro/ into this directory (created if needed)",
+            Description = "Write report.json, junit.xml, report.md, report.html and repro/ into this directory (created if needed)",
             HelpName = "dir",
         };
         var expect = new Option<string>("--expect")

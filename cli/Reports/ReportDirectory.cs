@@ -4,7 +4,7 @@ using Mmspec.SpecTests.Properties;
 namespace Mmspec.Cli.Reports;
 
 /// <summary>
-/// The <c>--report</c> directory: report.json, junit.xml, report.md and repro/ with one C and one C# file per
+/// The <c>--report</c> directory: report.json, junit.xml, report.md, report.html and repro/ with one C and one C# file per
 /// failure. Created before the run starts, so a path that cannot be written fails in a second, not after the run.
 /// </summary>
 public sealed class ReportDirectory
@@ -14,6 +14,8 @@ public sealed class ReportDirectory
     public const string JunitFile = "junit.xml";
 
     public const string MarkdownFile = "report.md";
+
+    public const string HtmlFile = "report.html";
 
     private ReportDirectory(string path) => Path = path;
 
@@ -43,6 +45,7 @@ public sealed class ReportDirectory
             File.WriteAllText(In(JsonFile), JsonReport.Render(outcome, reproducers));
             File.WriteAllText(In(JunitFile), JunitReport.Render(outcome));
             File.WriteAllText(In(MarkdownFile), MarkdownReport.Render(outcome, reproducers));
+            File.WriteAllText(In(HtmlFile), HtmlReport.Render(outcome, reproducers));
             if (reproducers.Count > 0)
                 Directory.CreateDirectory(In("repro"));
             foreach (FailureReproducers reproducer in reproducers.Values)
