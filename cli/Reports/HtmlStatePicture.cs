@@ -25,7 +25,7 @@ public static class HtmlStatePicture
         html.Append("<p class=\"legend\">");
         foreach (FrameUse use in Enum.GetValues<FrameUse>())
             html.Append($"<span><i class=\"{HtmlStyle.ClassOf(use)}\"></i>{Html.Text(HtmlStyle.Describe(use))}</span>");
-        html.AppendLine("<span><i class=\"diff\"></i>differs</span></p>");
+        html.AppendLine("<span><i class=\"swatch-highlight\"></i>differs</span></p>");
 
         int perCell = FramesPerCell(picture.FrameCount);
         string scale = perCell == 1 ? "one cell per 4 KiB frame" : $"one cell per {perCell} frames ({perCell * 4} KiB), coloured by the first that differs or else by the most common owner";
@@ -143,12 +143,12 @@ public static class HtmlStatePicture
     private static void Ranges(StringBuilder html, int space, IReadOnlyList<MappingRange> ranges, string side, string title, string prefix)
     {
         html.AppendLine($"<div><h4>{title}</h4><table class=\"mappings\" id=\"{prefix}-space{space}-{side}\">");
-        html.AppendLine("<tr><th>virtual</th><th>pages</th><th>physical</th><th>rights</th><th>what</th></tr>");
+        html.AppendLine("<tr><th>virtual</th><th>size</th><th>physical</th><th>rights</th><th>what</th></tr>");
         if (ranges.Count == 0)
             html.AppendLine("<tr><td colspan=\"5\">nothing mapped</td></tr>");
         foreach (MappingRange range in ranges)
         {
-            string cells = $"<td><code>0x{range.Virt:X}–0x{range.LastVirt:X}</code></td><td>{range.Pages}</td><td><code>0x{range.Phys:X}</code></td>"
+            string cells = $"<td><code>0x{range.Virt:X}–0x{range.LastVirt:X}</code></td><td>{SizeText(range.Bytes)}</td><td><code>0x{range.Phys:X}</code></td>"
                            + $"<td>{RightsText(range.Rights)}</td><td>{Html.Text(range.What)}</td>";
             html.AppendLine(range.Differs
                 ? $"<tr class=\"diff\" id=\"{prefix}-space{space}-{side}-0x{range.Virt:X}\" data-space=\"{space}\" data-virt=\"0x{range.Virt:X}\">{cells}</tr>"
@@ -156,6 +156,9 @@ public static class HtmlStatePicture
         }
         html.AppendLine("</table></div>");
     }
+
+    private static string SizeText(ulong bytes) =>
+        bytes % (1UL << 30) == 0 ? $"{bytes >> 30} GiB" : bytes % (1UL << 20) == 0 ? $"{bytes >> 20} MiB" : $"{bytes >> 10} KiB";
 
     private static string RightsText(Rights rights) =>
         $"{(rights.HasFlag(Rights.User) ? "user" : "kernel")} r{(rights.HasFlag(Rights.Write) ? 'w' : '-')}{(rights.HasFlag(Rights.Exec) ? 'x' : '-')}";

@@ -55,10 +55,10 @@ public static class HtmlStyle
         .strip { display: grid; grid-template-columns: 72px repeat({{FramesPerRow}}, 7px); gap: 1px; margin: .2em 0 .8em; }
         .strip i { height: 7px; background-image: repeating-linear-gradient(to right, transparent 0 7px, #fff 7px 8px); } .strip b { font: 9px/7px ui-monospace, monospace; color: #666; font-weight: normal; white-space: nowrap; }
         .strip i.diff { outline: 2px solid {{DiffColour}}; position: relative; z-index: 1; background-image: none; }
-        .legend i.diff { outline: 2px solid {{DiffColour}}; background: #fff; }
+        .legend i.swatch-highlight { outline: 2px solid {{DiffColour}}; background: #fff; }
         {{string.Join("\n", Enum.GetValues<FrameUse>().Select(use => $".{ClassOf(use)} {{ background: {ColourOf(use)}; }}"))}}
-        .spaces { display: grid; grid-template-columns: 1fr 1fr; gap: 0 2em; }
-        .mappings td { white-space: nowrap; } .mappings tr.diff td { background: #ffe3f1; } .mappings tr.diff td:first-child { border-left: 4px solid {{DiffColour}}; }
+        .spaces { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 2em; }
+        .mappings td:not(:last-child) { white-space: nowrap; } .mappings tr.diff td { background: #ffe3f1; } .mappings tr.diff td:first-child { border-left: 4px solid {{DiffColour}}; }
         .same { color: #2e7d32; } .different { color: {{DiffColour}}; font-weight: 600; }
         details > summary { cursor: pointer; }
         """;

@@ -63,8 +63,6 @@ public sealed record SpacePicture(int Space, IReadOnlyList<MappingRange> Model, 
 /// </summary>
 public sealed record MappingRange(ulong Virt, ulong Bytes, ulong Phys, Rights Rights, string What, bool Differs)
 {
-    public ulong Pages => Bytes / AddressSpaceLayout.PageSize;
-
     /// <summary>The last virtual byte: inclusive, since a range may end at the top of the address space.</summary>
     public ulong LastVirt => Virt + (Bytes - 1);
 }
