@@ -32,7 +32,7 @@ public sealed record CheckOptions
     /// </summary>
     public int MaxFailures { get; init; } = RunSettings.MaxFailuresBound;
 
-    /// <summary>Where report.json, junit.xml, report.md, results.ktap and repro/ go; null for console only.</summary>
+    /// <summary>Where report.json, junit.xml, report.md, report.html, results.ktap and repro/ go; null for console only.</summary>
     public string? ReportDirectory { get; init; }
 
     /// <summary>The expectations file (see <see cref="Expectations"/>); null when every failure counts.</summary>

@@ -100,7 +100,7 @@ public static class Program
         };
         var report = new Option<string>("--report")
         {
-            Description = "Write report.json, junit.xml, report.md, results.ktap (KTAP version 1) and repro/ into this directory (created if needed)",
+            Description = "Write report.json, junit.xml, report.md, report.html, results.ktap (KTAP version 1) and repro/ into this directory (created if needed)",
             HelpName = "dir",
         };
         var expect = new Option<string>("--expect")

@@ -4,7 +4,7 @@ using Mmspec.SpecTests.Properties;
 namespace Mmspec.Cli.Reports;
 
 /// <summary>
-/// The <c>--report</c> directory: report.json, junit.xml, report.md, results.ktap and repro/ with one C and one C# file per
+/// The <c>--report</c> directory: report.json, junit.xml, report.md, report.html, results.ktap and repro/ with one C and one C# file per
 /// failure. Created before the run starts, so a path that cannot be written fails in a second, not after the run.
 /// </summary>
 public sealed class ReportDirectory
@@ -16,6 +16,7 @@ public sealed class ReportDirectory
     public const string MarkdownFile = "report.md";
 
     public const string KtapFile = "results.ktap";
+    public const string HtmlFile = "report.html";
 
     private ReportDirectory(string path) => Path = path;
 
@@ -46,6 +47,7 @@ public sealed class ReportDirectory
             File.WriteAllText(In(JunitFile), JunitReport.Render(outcome));
             File.WriteAllText(In(MarkdownFile), MarkdownReport.Render(outcome, reproducers));
             File.WriteAllText(In(KtapFile), KtapReport.Render(outcome, reproducers));
+            File.WriteAllText(In(HtmlFile), HtmlReport.Render(outcome, reproducers));
             if (reproducers.Count > 0)
                 Directory.CreateDirectory(In("repro"));
             foreach (FailureReproducers reproducer in reproducers.Values)

@@ -50,6 +50,12 @@ public sealed class PatternBook(IRamAccess ram, Func<(int AfterCall, int Step)> 
         return null;
     }
 
+    /// <summary>The 4 KiB frames holding a mark that changed (what a picture of the state highlights).</summary>
+    public IEnumerable<ulong> DamagedFrames() =>
+        pageMarks.Values.Concat(blockMarks.Values.Select(block => block.Marks))
+            .SelectMany(marks => marks).Where(mark => !Holds(mark))
+            .Select(mark => mark.Phys & ~(AddressSpaceLayout.PageSize - 1)).Distinct();
+
     private MarkWritten Write(ulong phys, ulong value, int length)
     {
         Span<byte> bytes = stackalloc byte[8];

@@ -34,8 +34,9 @@ public static class SequenceRunner
     public const ulong DefaultRamSize = 8UL << 20;
 
     /// <param name="countFreePages">Count free pages after every step, as <see cref="LeakTrace"/> needs (a drain per step: for shrunk sequences only).</param>
+    /// <param name="picture">Keeps a picture of the state where the run fails (a picture per step: for shrunk sequences only).</param>
     public static SequenceResult Run(IImplementationFactory factory, Profile profile, IReadOnlyList<Operation> steps, ulong ramSize = DefaultRamSize,
-                                     bool countFreePages = false)
+                                     bool countFreePages = false, StatePictureRecorder? picture = null)
     {
         var clock = Stopwatch.StartNew();
         (IMmImplementation? booted, Violation? bootFailure) = Boot(factory, ramSize);
@@ -48,17 +49,20 @@ public static class SequenceRunner
         try
         {
             Setup(ctx);
+            picture?.SetUp(ctx);
             foreach (Operation step in steps)
             {
                 ctx.Step++;
                 if (!step.Apply(ctx))
                     continue;
                 applied++;
+                picture?.Applied(ctx);
                 (int Space, ulong Virt)[] touched = [.. ctx.Touched]; // the audit clears them; the cross-check asks about them too
                 Audit.AfterStep(ctx, step.Clause);
                 ApiViewCheck.AfterStep(ctx, touched);
                 if (countFreePages)
                     freeCounts.Add(new FreeCount(ctx.Step, step, ctx.CountFreePages(step.Clause).Count, ctx.EstimatedFreePages, ctx.HeldFromAllocator));
+                picture?.Passed(ctx, step);
             }
             ctx.Step++;
             Teardown(ctx);
@@ -66,6 +70,7 @@ public static class SequenceRunner
         }
         catch (ViolationException violation)
         {
+            picture?.Failed(ctx, steps);
             return new SequenceResult(violation.Violation, ctx.Trace, applied, clock.Elapsed, ctx.LeakAtTeardown, freeCounts);
         }
     }

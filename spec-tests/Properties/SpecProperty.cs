@@ -47,6 +47,9 @@ public sealed record Failure(ulong Seed, Violation Violation, IReadOnlyList<stri
     /// <summary>How the failing input was drawn (a stateful sequence's swarm configuration), or null.</summary>
     public string? Configuration { get; init; }
 
+    /// <summary>The state where the shrunk sequence failed, model beside implementation (stateful properties only), or null.</summary>
+    public StatePicture? Picture { get; init; }
+
     public string Describe() =>
         $"[{Violation.Clause}] {Violation.Message}\n  seed {Seed} (replay: --seed {Seed}), RAM 0x{RamSize:X} bytes, {Where}"
         + (Configuration is { } drawn ? $"; {drawn}" : "") + ":\n"

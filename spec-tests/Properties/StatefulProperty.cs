@@ -44,9 +44,12 @@ public sealed class StatefulProperty(string id, string title, IReadOnlyList<(int
         if (!failed)
             return new SearchRound(null, tests, steps);
         ulong ram = minimal!.RamSize(settings);
-        SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal.Steps, ram);
+        var recorder = new StatePictureRecorder();
+        SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal.Steps, ram, picture: recorder);
+        StatePicture? picture = recorder.Picture;
         if (replay.Passed || masked.Contains(replay.Violation!.Clause))
         {
+            picture = null; // a picture of some other outcome would mislead
             // Never thrown away: the run that failed is the evidence, marked as one that a replay did not repeat
             // (a nondeterministic implementation, or interference from outside such as a killed host).
             Violation seen = lastFailure!.Violation!;
@@ -58,6 +61,7 @@ public sealed class StatefulProperty(string id, string title, IReadOnlyList<(int
         var failure = new Failure(settings.Seed, replay.Violation!, minimal.Steps.Select(op => op.ToString()).ToList(), replay.Trace, shrinks, ReplayOf(minimal.Steps, ram), ram)
         {
             Configuration = minimal.Swarm.UsedBy(minimal.Steps, kinds).ToString(),
+            Picture = picture,
         };
         return new SearchRound(failure, tests, steps);
     }
