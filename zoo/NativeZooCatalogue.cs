@@ -30,7 +30,7 @@ public static class NativeZooCatalogue
         new("vmfind-hang", NativeZooGroup.Hostile, "vmfind.bounds", ["VM-"], "host hung: no reply within"),
         new("kmalloc-large-panics", NativeZooGroup.Hostile, "heap.alignment", ["HEAP-"], "panicked (HeapLargeUnsupported)"),
         // a free that scribbles into the next page: a mark lost, or (a space created in the last page) a table broken
-        new("free-scribbles-next", NativeZooGroup.Hostile, "stateful.physical", ["PHYS-01", "PHYS-06"]),
+        new("free-scribbles-next", NativeZooGroup.Hostile, "stateful.physical", ["PHYS-01", "PHYS-06", "PHYS-09"]),
         new("panic-text-controls", NativeZooGroup.Hostile, "stateful.physical", ["PHYS-"], "no contiguous allocator\\x1B[0m\\x07"),
         new("vmfind-inclusive-to", NativeZooGroup.Ordinary, "vmfind.bounds", ["VM-01"]),
         new("umap-returns-entry", NativeZooGroup.Ordinary, "stateful.mapping", ["MAP-1"]),

@@ -18,12 +18,22 @@ public static class Audit
             foreach ((int space, ulong virt) in ctx.Touched)
                 foreach (int seen in SpacesSeeing(ctx, space, virt))
                     CompareTranslation(ctx, ram, seen, virt, clause);
+            WriteCheck.AfterStep(ctx); // against the ownership before the step, before it is rebuilt
             var tables = new Dictionary<ulong, PagingLevel>();
+            var reach = new Dictionary<ulong, TableReach>();
             for (int space = 0; space < ctx.Roots.Count; space++)
             {
                 Predicate<int>? slots = SharedSlotsAsFirst(ctx, ram, space) ? slot => !ctx.Model.SharedSlots.Contains(slot) : null;
-                CompareLeaves(ctx, ram, space, clause, slots, table => tables.TryAdd(table.PhysicalAddress, table.Level));
+                int walked = space;
+                CompareLeaves(ctx, ram, space, clause, slots, table =>
+                {
+                    tables.TryAdd(table.PhysicalAddress, table.Level);
+                    bool shared = table.Level != PagingLevel.Pml4 && ctx.Model.IsShared(table.VirtualBase);
+                    TableReach known = reach.GetValueOrDefault(table.PhysicalAddress);
+                    reach[table.PhysicalAddress] = new TableReach(known.Spaces | (walked < 64 ? 1UL << walked : 0), known.Shared || shared);
+                });
             }
+            ctx.TableReach = reach;
             foreach (ulong page in tables.Keys)
                 ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
             (OwnershipMap owned, Conflict? conflict) =

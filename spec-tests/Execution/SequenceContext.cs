@@ -114,6 +114,12 @@ public sealed partial class SequenceContext
 
     public int Step { get; set; }
 
+    /// <summary>Which spaces reach each page table of <see cref="Owned"/>: the write check tells whose table a call wrote.</summary>
+    public IReadOnlyDictionary<ulong, TableReach> TableReach { get; set; } = new Dictionary<ulong, TableReach>();
+
+    /// <summary>How much of <see cref="Trace"/> the write check has seen (<see cref="WriteCheck"/>).</summary>
+    public int WritesCheckedUpTo { get; set; }
+
     /// <summary>Set when the teardown's count of free pages came up short: the violation is a leak, which <see cref="LeakTrace"/> can trace to its step.</summary>
     public bool LeakAtTeardown { get; set; }
 

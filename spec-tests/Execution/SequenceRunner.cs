@@ -103,6 +103,7 @@ public static class SequenceRunner
         ctx.GiveBack("PHYS-06", all);
         ctx.FreeAtBaseline = all.ToHashSet();
         ctx.Trace.Clear();
+        ctx.WritesCheckedUpTo = 0;
         ctx.Actions.Clear(); // the reproducer's setup counts the free pages itself
     }
 

@@ -45,6 +45,16 @@ public sealed record NotTableCheck(ulong Page, string OtherOwner) : StateCheck
     public override string Describe() => $"physical page 0x{Page:X} is {OtherOwner}: it should not be a page table of any space";
 }
 
+/// <summary>
+/// Frame <paramref name="Frame"/>, which is <paramref name="Holder"/>, should read after the failing step as it did
+/// before call <paramref name="BeforeCall"/> of the trace (the call that wrote it, PHYS-09): a C reproducer copies the
+/// frame before that call and compares.
+/// </summary>
+public sealed record FrameUnchangedCheck(ulong Frame, string Holder, int BeforeCall) : StateCheck
+{
+    public override string Describe() => $"physical frame 0x{Frame:X} is {Holder}: the call should leave it as it was";
+}
+
 /// <summary>The bytes the suite wrote at <paramref name="Mark"/> should still be there (pages and heap blocks it holds).</summary>
 public sealed record PatternCheck(string Owner, IReadOnlyList<MarkWritten> Marks) : StateCheck
 {

@@ -15,7 +15,7 @@ public static class PropertyCatalogue
     public const int MaxSteps = 150;
 
     /// <summary>Clauses the audit after every step can report, whatever the step was.</summary>
-    private static readonly string[] AuditClauses = ["PHYS-01", "PHYS-05", "PHYS-06", "HEAP-03", "HEAP-04", "DMAP-01", "DMAP-04", "MAP-04", "MAP-02", "MAP-06", "VM-06", "DMAP-10", "DMAP-11", "MAP-18", "MAP-D05", "DMAP-D07"];
+    private static readonly string[] AuditClauses = ["PHYS-01", "PHYS-09", "PHYS-05", "PHYS-06", "HEAP-03", "HEAP-04", "DMAP-01", "DMAP-04", "MAP-04", "MAP-02", "MAP-06", "VM-06", "DMAP-10", "DMAP-11", "MAP-18", "MAP-D05", "DMAP-D07"];
 
     public static IReadOnlyList<ISpecProperty> All { get; } =
     [

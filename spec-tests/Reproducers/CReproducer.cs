@@ -41,6 +41,8 @@ public static partial class CReproducer
         c.AppendLine("#include <assert.h>");
         c.AppendLine("#include <stddef.h>");
         c.AppendLine("#include <stdint.h>");
+        if (state.OfType<FrameUnchangedCheck>().Any())
+            c.AppendLine("#include <string.h>");
         c.AppendLine("#include \"mmspec.h\"");
         c.AppendLine("#include \"mmspec_repro.h\"");
         if (drains)
@@ -86,12 +88,19 @@ public static partial class CReproducer
         for (int index = 0; index < failure.Trace.Count; index++)
         {
             bool isLast = index == failure.Trace.Count - 1;
-            if (!isLast && PageRun(failure.Trace, index, actions) is int end)
+            if (!isLast && PageRun(failure.Trace, index, actions) is int end
+                && !state.OfType<FrameUnchangedCheck>().Any(frame => frame.BeforeCall >= index && frame.BeforeCall < end))
             {
                 AppendPageRun(c, failure.Trace, index, end);
                 AppendActions(c, actions, afterCall: end, blocks);
                 index = end - 1;
                 continue;
+            }
+            foreach (FrameUnchangedCheck frame in state.OfType<FrameUnchangedCheck>().Where(check => check.BeforeCall == index))
+            {
+                c.AppendLine($"    /* {Comment(frame.Holder)}: as it is before the next call */");
+                c.AppendLine($"    static unsigned char {FrameCopy(frame)}[MM_PAGE_SIZE];");
+                c.AppendLine($"    memcpy({FrameCopy(frame)}, (const void *)MMSPEC_VIRTUALIZE(0x{frame.Frame:X}), MM_PAGE_SIZE);");
             }
             AppendCall(c, failure.Trace[index], index, isLast, violation, blocks);
             if (!isLast)
@@ -123,6 +132,8 @@ public static partial class CReproducer
             }
     }
 
+    private static string FrameCopy(FrameUnchangedCheck frame) => $"frame_0x{frame.Frame:X}_before";
+
     /// <summary>One expected fact about the state, asserted: the one place every kind of <see cref="StateCheck"/> becomes C.</summary>
     private static void AppendCheck(StringBuilder c, StateCheck check, string clause, BlockNames blocks)
     {
@@ -140,6 +151,9 @@ public static partial class CReproducer
                 break;
             case NotTableCheck notTable:
                 c.AppendLine($"    assert(!mmspec_repro_is_table(roots, spaces, 0x{notTable.Page:X}, ram_size));");
+                break;
+            case FrameUnchangedCheck frame:
+                c.AppendLine($"    assert(memcmp({FrameCopy(frame)}, (const void *)MMSPEC_VIRTUALIZE(0x{frame.Frame:X}), MM_PAGE_SIZE) == 0);");
                 break;
             case PatternCheck pattern:
                 c.AppendLine($"    assert({string.Join(" && ", pattern.Marks.Select(mark => $"mmspec_repro_holds({blocks.Phys(mark.Phys)}, 0x{mark.Value:X}ull, {mark.Length})"))});");

@@ -1,0 +1,112 @@
+using Mmspec.Models.State;
+
+namespace Mmspec.SpecTests.Execution;
+
+/// <summary>Which spaces' walks reached a page table, and whether it lies under a shared kernel slot (then every space reaches it).</summary>
+public readonly record struct TableReach(ulong Spaces, bool Shared)
+{
+    public bool Reaches(int space) => Shared || space is >= 0 and < 64 && (Spaces & (1UL << space)) != 0;
+}
+
+/// <summary>
+/// Every write a call makes must be its business (PHYS-09): after each step, the frames each recorded call wrote
+/// (<see cref="CallRecord.Written"/>) are compared with who held them before the step. Free frames and frames no
+/// one the suite sees holds (an allocator's bitmap, a table pool, heap pages between blocks) may be written by
+/// any call; a client page, a vmalloc page, a page holding live heap blocks or a page table only by the calls
+/// whose business it is. A write that no one can see (a scribble into a page the suite never marked) is named
+/// here, at the call that made it.
+/// </summary>
+public static class WriteCheck
+{
+    /// <summary>Checks the calls recorded since the last check, against the ownership after the previous step.</summary>
+    public static void AfterStep(SequenceContext ctx)
+    {
+        var released = new HashSet<ulong>();  // frames an earlier call of this step gave back: free for the calls after it
+        var changedSpaces = new HashSet<int>(); // spaces whose tables an earlier call of this step may have freed
+        for (int index = ctx.WritesCheckedUpTo; index < ctx.Trace.Count; index++)
+        {
+            CallRecord record = ctx.Trace[index];
+            if (record.Written is { } written)
+                foreach (ulong frame in written)
+                    if (!released.Contains(frame) && Unexplained(ctx, record.Call, frame, changedSpaces) is { } holder)
+                        ctx.Fail("PHYS-09", $"{record.Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",
+                            state: [new FrameUnchangedCheck(frame, holder, index)]);
+            Release(ctx, record, released, changedSpaces);
+        }
+        ctx.WritesCheckedUpTo = ctx.Trace.Count;
+    }
+
+    /// <summary>Who held the frame, when this call had no business writing it; null when the write is explained.</summary>
+    private static string? Unexplained(SequenceContext ctx, ApiCall call, ulong frame, HashSet<int> changedSpaces)
+    {
+        if (!ctx.Owned.Owners.TryGetValue(frame, out Owner owner))
+            return null; // free, or private to the implementation
+        ApiFunction function = call.Function;
+        switch (owner.Kind)
+        {
+            case OwnerKind.Client:
+                return function == ApiFunction.mm_phys_free_page && call.Args[0].Value == frame ? null : owner.ToString();
+            case OwnerKind.Region:
+                return function == ApiFunction.vmfree && Covers(ctx, call, owner) ? null : owner.ToString();
+            case OwnerKind.Heap:
+                // Heap metadata lives beside the blocks; any call that may allocate internally may write it. The
+                // physical allocator sits below the heap, and lookups change nothing.
+                return IsPhysical(function) || IsLookup(function) ? owner.ToString() : null;
+            default:
+                TableReach reach = ctx.TableReach.GetValueOrDefault(frame);
+                if (reach.Shared)
+                    return IsPhysical(function) || IsLookup(function) ? $"{owner} of the shared kernel half" : null;
+                int space = SpaceOf(call);
+                // The kernel half is every space's, even where each space keeps its own copy of it: a change there
+                // may be written into every space's tables.
+                bool mine = IsMapping(function) && (reach.Reaches(space) || changedSpaces.Any(reach.Reaches) || InKernelHalf(call));
+                return mine ? null : $"{owner} of {Spaces(reach)}";
+        }
+    }
+
+    /// <summary>What an earlier call of the step gave back, so that a later call may take and write it.</summary>
+    private static void Release(SequenceContext ctx, CallRecord record, HashSet<ulong> released, HashSet<int> changedSpaces)
+    {
+        ApiCall call = record.Call;
+        if (record.End != CallEnd.Returned)
+            return;
+        if (call.Function == ApiFunction.mm_phys_free_page)
+            released.Add(call.Args[0].Value);
+        if (IsMapping(call.Function))
+            changedSpaces.Add(SpaceOf(call));
+        if (call.Function == ApiFunction.vmfree)
+            foreach ((ulong page, Owner owner) in ctx.Owned.Owners)
+                if (owner.Kind == OwnerKind.Region && Covers(ctx, call, owner))
+                    released.Add(page);
+    }
+
+    private static bool Covers(SequenceContext ctx, ApiCall vmfree, Owner region)
+    {
+        ulong start = vmfree.Args[1].Value, pages = vmfree.Args[2].Value;
+        bool sameSpace = region.Space == SpaceOf(vmfree) || region.Space < 0 || ctx.Model.IsShared(region.Address);
+        return sameSpace && region.Address >= start && (region.Address - start) / AddressSpaceLayout.PageSize < pages;
+    }
+
+    private static bool IsPhysical(ApiFunction function) =>
+        function is ApiFunction.mm_phys_alloc_page or ApiFunction.mm_phys_alloc_contiguous or ApiFunction.mm_phys_free_page;
+
+    private static bool IsLookup(ApiFunction function) => function is ApiFunction.mm_map_get or ApiFunction.vmfind;
+
+    /// <summary>The calls that change a space's tables: the mapping calls, regions and space creation.</summary>
+    private static bool IsMapping(ApiFunction function) =>
+        function is ApiFunction.mm_map_single or ApiFunction.mm_umap_single or ApiFunction.vmalloc or ApiFunction.vmfree
+            or ApiFunction.mmspec_space_create;
+
+    /// <summary>A mapping call on a kernel address (vmalloc: a window reaching the kernel half).</summary>
+    private static bool InKernelHalf(ApiCall call) =>
+        call.Function != ApiFunction.mmspec_space_create && call.Args.Count > 2 &&
+        (AddressSpaceLayout.IsKernel(call.Args[1].Value) || call.Function == ApiFunction.vmalloc && AddressSpaceLayout.IsKernel(call.Args[2].Value));
+
+    private static int SpaceOf(ApiCall call) => call.Args.Count > 0 && call.Args[0].Kind == ArgKind.Space ? (int)call.Args[0].Value : -1;
+
+    private static string Spaces(TableReach reach)
+    {
+        var named = Enumerable.Range(0, 64).Where(space => (reach.Spaces & (1UL << space)) != 0).Select(space => $"space{space}").ToList();
+        return named.Count == 0 ? "no space" : string.Join(" and ", named);
+    }
+}
