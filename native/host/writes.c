@@ -18,7 +18,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +27,7 @@
 #include <unistd.h>
 
 #include "host.h"
-
-/* Linux 6.7+ ABI, absent from older installed headers. */
-#ifndef UFFD_USER_MODE_ONLY
-#define UFFD_USER_MODE_ONLY 1
-#endif
-#define FEATURE_WP_HUGETLBFS_SHMEM (1ULL << 12)
-#define FEATURE_WP_UNPOPULATED (1ULL << 13)
-#define FEATURE_WP_ASYNC (1ULL << 15)
-struct scan_region { uint64_t start, end, categories; };
-struct scan_arg {
-    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-#define SCAN_IOCTL _IOWR('f', 16, struct scan_arg)
-#define SCAN_WP_MATCHING (1ULL << 0)
-#define SCAN_CHECK_WPASYNC (1ULL << 1)
-#define PAGE_WRITTEN (1ULL << 1)
+#include "uffd_abi.h"
 
 static int mode = WRITES_OFF;
 static int uffd = -1, pagemap = -1;
