@@ -17,6 +17,9 @@ public sealed record CheckOptions
 
     public Profile Profile { get; init; } = Profile.Default;
 
+    /// <summary>How the audit walks the page tables after each step: incremental (default), full, or both compared.</summary>
+    public AuditMode Audit { get; init; } = AuditMode.Incremental;
+
     public ulong Seed { get; init; } = RunSettings.DefaultSeed;
 
     public int MaxTest { get; init; } = DefaultMaxTest;
@@ -44,7 +47,7 @@ public sealed record CheckOptions
     /// <summary>Native only: how long one sequence's calls may take together (null: the factory's default).</summary>
     public TimeSpan? SequenceTimeout { get; init; }
 
-    public RunSettings Settings => new(Profile, Seed, MaxTest, RamSize, MaxFailures);
+    public RunSettings Settings => new(Profile, Seed, MaxTest, RamSize, MaxFailures, Audit: Audit);
 
     /// <summary>The command line that replays this run against <paramref name="implementation"/>: every option that changes what it does, shell-quoted.</summary>
     public string ReplayCommand(string implementation)
@@ -89,6 +92,14 @@ public sealed record CheckOptions
     };
 
     public static string ProfileName(Profile profile) => profile.ToString().ToLowerInvariant();
+
+    public static AuditMode ParseAudit(string text) => text switch
+    {
+        "incremental" => AuditMode.Incremental,
+        "full" => AuditMode.Full,
+        "both" => AuditMode.Both,
+        _ => throw new UsageException($"--audit '{text}': expected incremental, full or both"),
+    };
 
     /// <summary>A 64-bit seed in decimal, or in hexadecimal after 0x (as failure messages and reports print it).</summary>
     public static ulong ParseSeed(string text)

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using Mmspec.Cli.Port;
 using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Properties;
 using Mmspec.Zoo;
 
@@ -65,6 +66,13 @@ public static class Program
             DefaultValueFactory = _ => Profile.Default,
             CustomParser = Parser(CheckOptions.ParseProfile),
         };
+        var audit = new Option<AuditMode>("--audit")
+        {
+            Description = "How the page tables are audited after each step: incremental walks only what the step may have changed (by its write sets), full walks everything, both does both and fails if they disagree (the auditor's own check)",
+            HelpName = "incremental|full|both",
+            DefaultValueFactory = _ => AuditMode.Incremental,
+            CustomParser = Parser(CheckOptions.ParseAudit),
+        };
         var seed = new Option<ulong>("--seed")
         {
             Description = "The random seed, decimal or 0x hex; a failure report names the seed that replays it",
@@ -124,12 +132,13 @@ public static class Program
 
         var check = new Command("check", "Run the property catalogue against an implementation; exit 0 conformant, 1 nonconformant, 2 usage error")
         {
-            impl, profile, seed, maxTest, ram, maxFailures, shard, report, expect, callTimeout, sequenceTimeout,
+            impl, profile, seed, maxTest, ram, maxFailures, shard, report, expect, callTimeout, sequenceTimeout, audit,
         };
         check.SetAction(parsed => CheckCommand.Run(new CheckOptions
         {
             Implementation = parsed.GetValue(impl) ?? CheckOptions.ReferenceImplementation,
             Profile = parsed.GetValue(profile),
+            Audit = parsed.GetValue(audit),
             Seed = parsed.GetValue(seed),
             MaxTest = parsed.GetValue(maxTest),
             RamSize = parsed.GetValue(ram),

@@ -60,7 +60,7 @@ public class PortDecorator(IMmImplementation inner) : IMmImplementation
 
     public IRamAccess Ram => Inner.Ram;
 
-    public IWriteTracking? Writes => Inner.Writes;
+    public virtual IWriteTracking? Writes => Inner.Writes;
 
     public virtual ulong mm_phys_alloc_page() => Inner.mm_phys_alloc_page();
 

@@ -18,21 +18,20 @@ public static class Audit
             foreach ((int space, ulong virt) in ctx.Touched)
                 foreach (int seen in SpacesSeeing(ctx, space, virt))
                     CompareTranslation(ctx, ram, seen, virt, clause);
+            IReadOnlySet<ulong>? written = ctx.UnrecordedCalls ? null : AuditMemo.WrittenSince(ctx, ctx.WritesCheckedUpTo);
+            ctx.UnrecordedCalls = false;
             WriteCheck.AfterStep(ctx); // against the ownership before the step, before it is rebuilt
+            List<TablePage>[] spaceTables = WalkSpaces(ctx, ram, clause, ctx.AuditMode == AuditMode.Full ? null : written);
             var tables = new Dictionary<ulong, PagingLevel>();
             var reach = new Dictionary<ulong, TableReach>();
-            for (int space = 0; space < ctx.Roots.Count; space++)
-            {
-                Predicate<int>? slots = SharedSlotsAsFirst(ctx, ram, space) ? slot => !ctx.Model.SharedSlots.Contains(slot) : null;
-                int walked = space;
-                CompareLeaves(ctx, ram, space, clause, slots, table =>
+            for (int space = 0; space < spaceTables.Length; space++)
+                foreach (TablePage table in spaceTables[space])
                 {
                     tables.TryAdd(table.PhysicalAddress, table.Level);
                     bool shared = table.Level != PagingLevel.Pml4 && ctx.Model.IsShared(table.VirtualBase);
                     TableReach known = reach.GetValueOrDefault(table.PhysicalAddress);
-                    reach[table.PhysicalAddress] = new TableReach(known.Spaces | (walked < 64 ? 1UL << walked : 0), known.Shared || shared);
-                });
-            }
+                    reach[table.PhysicalAddress] = new TableReach(known.Spaces | (space < 64 ? 1UL << space : 0), known.Shared || shared);
+                }
             ctx.TableReach = reach;
             foreach (ulong page in tables.Keys)
                 ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
@@ -53,6 +52,44 @@ public static class Audit
         if (ctx.Patterns.FirstDamage() is ({ } damage, { } marks))
             ctx.Fail(DamageClause(damage), damage, state: [marks]);
         ctx.Touched.Clear();
+    }
+
+    /// <summary>
+    /// Compares every space's tables with the model and returns the tables each holds. With the frames the calls
+    /// since the last audit wrote (<paramref name="written"/>; null: unknown, or a full audit wanted), a space the
+    /// step cannot have changed keeps what the last audit found (<see cref="AuditMemo"/>); in
+    /// <see cref="AuditMode.Both"/> it is walked anyway and must agree.
+    /// </summary>
+    private static List<TablePage>[] WalkSpaces(SequenceContext ctx, RamView ram, string clause, IReadOnlySet<ulong>? written)
+    {
+        AuditMemo? memo = written is null ? null : ctx.LastAudit;
+        var found = new List<TablePage>[ctx.Roots.Count];
+        var skipsShared = new bool[ctx.Roots.Count];
+        for (int space = 0; space < ctx.Roots.Count; space++)
+        {
+            skipsShared[space] = SharedSlotsAsFirst(ctx, ram, space);
+            bool unchanged = memo is not null && memo.Unchanged(ctx.Model, ctx.Roots, space, skipsShared[space], written!);
+            if (unchanged && ctx.AuditMode == AuditMode.Incremental)
+            {
+                found[space] = memo!.Tables[space];
+                continue;
+            }
+            Predicate<int>? slots = skipsShared[space] ? slot => !ctx.Model.SharedSlots.Contains(slot) : null;
+            var walked = new List<TablePage>();
+            try
+            {
+                CompareLeaves(ctx, ram, space, clause, slots, walked.Add);
+            }
+            catch (ViolationException violation) when (unchanged)
+            {
+                throw new AuditDisagreementException($"the incremental audit would have skipped space{space} after step {ctx.Step}, which the full audit finds broken: {violation.Violation.Message}");
+            }
+            if (unchanged && !walked.SequenceEqual(memo!.Tables[space]))
+                throw new AuditDisagreementException($"the incremental audit would have skipped space{space} after step {ctx.Step}, whose tables changed");
+            found[space] = walked;
+        }
+        ctx.LastAudit = new AuditMemo(ctx.Model, [.. ctx.Roots], skipsShared, found);
+        return found;
     }
 
     /// <summary>

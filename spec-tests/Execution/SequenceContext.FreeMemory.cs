@@ -97,6 +97,7 @@ public sealed partial class SequenceContext
     /// </summary>
     public T Guarded<T>(string clause, string what, Func<T> calls)
     {
+        UnrecordedCalls = true; // their writes are no recorded call's: the next audit cannot rely on the write sets
         try
         {
             return calls();

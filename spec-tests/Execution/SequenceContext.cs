@@ -117,6 +117,18 @@ public sealed partial class SequenceContext
     /// <summary>Which spaces reach each page table of <see cref="Owned"/>: the write check tells whose table a call wrote.</summary>
     public IReadOnlyDictionary<ulong, TableReach> TableReach { get; set; } = new Dictionary<ulong, TableReach>();
 
+    /// <summary>How the audit walks the tables after each step.</summary>
+    public AuditMode AuditMode { get; init; }
+
+    /// <summary>What the last audit found, for the next to skip what no call since changed (<see cref="AuditMemo"/>).</summary>
+    public AuditMemo? LastAudit { get; set; }
+
+    /// <summary>
+    /// Whether the suite called the implementation since the last audit without recording the calls (counting free
+    /// pages, reading a root): what they wrote is in no write set, so the next audit walks everything.
+    /// </summary>
+    public bool UnrecordedCalls { get; set; }
+
     /// <summary>How much of <see cref="Trace"/> the write check has seen (<see cref="WriteCheck"/>).</summary>
     public int WritesCheckedUpTo { get; set; }
 

@@ -35,15 +35,16 @@ public static class SequenceRunner
 
     /// <param name="countFreePages">Count free pages after every step, as <see cref="LeakTrace"/> needs (a drain per step: for shrunk sequences only).</param>
     /// <param name="picture">Keeps a picture of the state where the run fails (a picture per step: for shrunk sequences only).</param>
+    /// <param name="audit">How the audit walks the tables after each step (incremental by default).</param>
     public static SequenceResult Run(IImplementationFactory factory, Profile profile, IReadOnlyList<Operation> steps, ulong ramSize = DefaultRamSize,
-                                     bool countFreePages = false, StatePictureRecorder? picture = null)
+                                     bool countFreePages = false, StatePictureRecorder? picture = null, AuditMode audit = AuditMode.Incremental)
     {
         var clock = Stopwatch.StartNew();
         (IMmImplementation? booted, Violation? bootFailure) = Boot(factory, ramSize);
         if (booted is null)
             return new SequenceResult(bootFailure, [], 0, clock.Elapsed);
         using IMmImplementation implementation = booted;
-        var ctx = new SequenceContext(implementation, profile);
+        var ctx = new SequenceContext(implementation, profile) { AuditMode = audit };
         var freeCounts = new List<FreeCount>();
         int applied = 0;
         try

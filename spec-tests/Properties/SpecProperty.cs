@@ -12,7 +12,7 @@ namespace Mmspec.SpecTests.Properties;
 /// </summary>
 /// <param name="Stop">Requested (e.g. on SIGINT): the property ends after the sequence it is running, marked interrupted.</param>
 public sealed record RunSettings(Profile Profile, ulong Seed = RunSettings.DefaultSeed, int MaxTest = 100, ulong RamSize = SequenceRunner.DefaultRamSize,
-    int MaxFailures = 1, IReadOnlySet<string>? ExpectedClauses = null, CancellationToken Stop = default)
+    int MaxFailures = 1, IReadOnlySet<string>? ExpectedClauses = null, CancellationToken Stop = default, AuditMode Audit = AuditMode.Incremental)
 {
     public const ulong DefaultSeed = 0x6D6D_7370_6563;
 

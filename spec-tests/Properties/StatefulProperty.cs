@@ -34,7 +34,7 @@ public sealed class StatefulProperty(string id, string title, IReadOnlyList<(int
         SequenceResult? lastFailure = null; // the minimal sequence's own run: FsCheck's last failing call
         (bool failed, SequenceRam? minimal, int tests, int shrinks) = FsCheckDriver.Run(sequences, sequence =>
         {
-            SequenceResult result = SequenceRunner.Run(implementation, settings.Profile, sequence.Steps, sequence.RamSize(settings));
+            SequenceResult result = SequenceRunner.Run(implementation, settings.Profile, sequence.Steps, sequence.RamSize(settings), audit: settings.Audit);
             steps += result.StepsApplied;
             if (result.Passed || masked.Contains(result.Violation!.Clause))
                 return;
@@ -45,7 +45,7 @@ public sealed class StatefulProperty(string id, string title, IReadOnlyList<(int
             return new SearchRound(null, tests, steps);
         ulong ram = minimal!.RamSize(settings);
         var recorder = new StatePictureRecorder();
-        SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal.Steps, ram, picture: recorder);
+        SequenceResult replay = SequenceRunner.Run(implementation, settings.Profile, minimal.Steps, ram, picture: recorder, audit: settings.Audit);
         StatePicture? picture = recorder.Picture;
         if (replay.Passed || masked.Contains(replay.Violation!.Clause))
         {

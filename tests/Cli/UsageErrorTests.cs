@@ -26,6 +26,7 @@ public sealed class UsageErrorTests
     [InlineData("check --impl native:/no/such/libmm.so", "native:/no/such/libmm.so: no such file")]
     [InlineData("check --expect /no/such/expectations.txt", "/no/such/expectations.txt: no such file")]
     [InlineData("check --impl zoo:umap-wrong-phys --report /proc", "--report /proc: cannot write there")]
+    [InlineData("check --audit lazy", "--audit 'lazy'")]
     [InlineData("check --call-timeout 0", "--call-timeout '0'")]
     [InlineData("check --sequence-timeout soon", "--sequence-timeout 'soon'")]
     [InlineData("check --call-timeout 5", "native:<path> implementations only")]
