@@ -18,25 +18,24 @@ public static class Audit
             foreach ((int space, ulong virt) in ctx.Touched)
                 foreach (int seen in SpacesSeeing(ctx, space, virt))
                     CompareTranslation(ctx, ram, seen, virt, clause);
-            IReadOnlySet<ulong>? written = ctx.UnrecordedCalls ? null : AuditMemo.WrittenSince(ctx, ctx.WritesCheckedUpTo);
+            // Judged against the ownership before the step, before it is rebuilt; what the calls wrote also tells the
+            // walk which spaces may have changed (null: a call could not tell, or the suite made unrecorded calls).
+            IReadOnlySet<ulong>? written = WriteCheck.AfterStep(ctx);
+            if (ctx.UnrecordedCalls || ctx.AuditMode == AuditMode.Full)
+                written = null;
             ctx.UnrecordedCalls = false;
-            WriteCheck.AfterStep(ctx); // against the ownership before the step, before it is rebuilt
-            List<TablePage>[] spaceTables = WalkSpaces(ctx, ram, clause, ctx.AuditMode == AuditMode.Full ? null : written);
-            var tables = new Dictionary<ulong, PagingLevel>();
-            var reach = new Dictionary<ulong, TableReach>();
+            List<TablePage>[] spaceTables = WalkSpaces(ctx, ram, clause, written);
+            var tables = new Dictionary<ulong, (PagingLevel Level, TableReach Reach)>();
             for (int space = 0; space < spaceTables.Length; space++)
                 foreach (TablePage table in spaceTables[space])
                 {
-                    tables.TryAdd(table.PhysicalAddress, table.Level);
                     bool shared = table.Level != PagingLevel.Pml4 && ctx.Model.IsShared(table.VirtualBase);
-                    TableReach known = reach.GetValueOrDefault(table.PhysicalAddress);
-                    reach[table.PhysicalAddress] = new TableReach(known.Spaces | (space < 64 ? 1UL << space : 0), known.Shared || shared);
+                    TableReach known = tables.GetValueOrDefault(table.PhysicalAddress).Reach;
+                    tables[table.PhysicalAddress] = (table.Level, new TableReach(known.Spaces | (space < 64 ? 1UL << space : 0), known.Shared || shared));
                 }
-            ctx.TableReach = reach;
             foreach (ulong page in tables.Keys)
                 ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
-            (OwnershipMap owned, Conflict? conflict) =
-                OwnershipMap.Build(ctx.Model, tables.Select(pair => (pair.Key, pair.Value)), ctx.Implementation.RamSize);
+            (OwnershipMap owned, Conflict? conflict) = OwnershipMap.Build(ctx.Model, tables, ctx.Implementation.RamSize);
             if (conflict is { } found)
                 ctx.Fail(found.Clause, found.Message, state: OwnerChecks(found));
             ctx.Owned = owned;

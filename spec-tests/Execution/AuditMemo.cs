@@ -36,17 +36,4 @@ public sealed class AuditMemo(ApiState model, IReadOnlyList<ulong> roots, IReadO
         && ReferenceEquals(model.SpaceMappings[space], now.SpaceMappings[space])
         && ReferenceEquals(model.SharedMappings, now.SharedMappings)
         && !Tables[space].Any(table => written.Contains(table.PhysicalAddress));
-
-    /// <summary>Every frame the calls recorded since <paramref name="from"/> wrote; null when a call could not tell (a batch, no tracking).</summary>
-    public static IReadOnlySet<ulong>? WrittenSince(SequenceContext ctx, int from)
-    {
-        var written = new HashSet<ulong>();
-        for (int index = from; index < ctx.Trace.Count; index++)
-        {
-            if (ctx.Trace[index].Written is not { } frames)
-                return null;
-            written.UnionWith(frames);
-        }
-        return written;
-    }
 }

@@ -28,7 +28,7 @@ public sealed class OwnershipMap
     /// <summary>Whether an owner as this map names it is a page table (the audit names them "a PT page table", ...).</summary>
     public static bool IsTable(string owner) => owner.EndsWith(" page table", StringComparison.Ordinal);
 
-    public static (OwnershipMap Map, Conflict? Conflict) Build(ApiState model, IEnumerable<(ulong Page, PagingLevel Level)> tables, ulong ramSize)
+    public static (OwnershipMap Map, Conflict? Conflict) Build(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize)
     {
         var owners = new Dictionary<ulong, Owner>(model.ClientPages.Count + model.HeapBlocks.Count + 64);
         Conflict? conflict = null;
@@ -44,8 +44,8 @@ public sealed class OwnershipMap
             owners[page] = owner;
         }
 
-        foreach ((ulong page, PagingLevel level) in tables)
-            Claim(page, Owner.Table(level), "PHYS-01");
+        foreach ((ulong page, (PagingLevel level, TableReach reach)) in tables)
+            Claim(page, Owner.Table(level, reach), "PHYS-01");
         foreach (ulong page in model.ClientPages)
             Claim(page, new Owner(OwnerKind.Client), "PHYS-01");
         foreach ((int space, ulong virt, Mapping mapping) in model.DistinctMappings())
@@ -79,10 +79,19 @@ public enum OwnerKind
     Heap,
 }
 
-/// <summary>Who uses a physical page: a page table (its level), the client, a vmalloc page (where it is mapped) or a heap block (its pointer).</summary>
-public readonly record struct Owner(OwnerKind Kind, ulong Address = 0, int Space = 0, PagingLevel Level = PagingLevel.Pml4)
+/// <summary>Which spaces' walks reached a page table, and whether it lies under a shared kernel slot (then every space reaches it).</summary>
+public readonly record struct TableReach(ulong Spaces, bool Shared)
 {
-    public static Owner Table(PagingLevel level) => new(OwnerKind.Table, Level: level);
+    public bool Reaches(int space) => Shared || space is >= 0 and < 64 && (Spaces & (1UL << space)) != 0;
+}
+
+/// <summary>
+/// Who uses a physical page: a page table (its level, and which spaces reach it), the client, a vmalloc page (where it
+/// is mapped) or a heap block (its pointer).
+/// </summary>
+public readonly record struct Owner(OwnerKind Kind, ulong Address = 0, int Space = 0, PagingLevel Level = PagingLevel.Pml4, TableReach Reach = default)
+{
+    public static Owner Table(PagingLevel level, TableReach reach) => new(OwnerKind.Table, Level: level, Reach: reach);
 
     public override string ToString() => Kind switch
     {

@@ -114,9 +114,6 @@ public sealed partial class SequenceContext
 
     public int Step { get; set; }
 
-    /// <summary>Which spaces reach each page table of <see cref="Owned"/>: the write check tells whose table a call wrote.</summary>
-    public IReadOnlyDictionary<ulong, TableReach> TableReach { get; set; } = new Dictionary<ulong, TableReach>();
-
     /// <summary>How the audit walks the tables after each step.</summary>
     public AuditMode AuditMode { get; init; }
 

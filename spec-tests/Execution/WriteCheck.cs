@@ -2,12 +2,6 @@ using Mmspec.Models.State;
 
 namespace Mmspec.SpecTests.Execution;
 
-/// <summary>Which spaces' walks reached a page table, and whether it lies under a shared kernel slot (then every space reaches it).</summary>
-public readonly record struct TableReach(ulong Spaces, bool Shared)
-{
-    public bool Reaches(int space) => Shared || space is >= 0 and < 64 && (Spaces & (1UL << space)) != 0;
-}
-
 /// <summary>
 /// Every write a call makes must be its business (PHYS-09): after each step, the frames each recorded call wrote
 /// (<see cref="CallRecord.Written"/>) are compared with who held them before the step. Free frames and frames no
@@ -18,22 +12,32 @@ public readonly record struct TableReach(ulong Spaces, bool Shared)
 /// </summary>
 public static class WriteCheck
 {
-    /// <summary>Checks the calls recorded since the last check, against the ownership after the previous step.</summary>
-    public static void AfterStep(SequenceContext ctx)
+    /// <summary>
+    /// Checks the calls recorded since the last check, against the ownership after the previous step, and returns
+    /// every frame they wrote; null when a call could not tell (a batch, an implementation without write tracking).
+    /// </summary>
+    public static IReadOnlySet<ulong>? AfterStep(SequenceContext ctx)
     {
         var released = new HashSet<ulong>();  // frames an earlier call of this step gave back: free for the calls after it
         var changedSpaces = new HashSet<int>(); // spaces whose tables an earlier call of this step may have freed
+        HashSet<ulong>? all = [];
         for (int index = ctx.WritesCheckedUpTo; index < ctx.Trace.Count; index++)
         {
             CallRecord record = ctx.Trace[index];
-            if (record.Written is { } written)
+            if (record.Written is not { } written)
+                all = null;
+            else
                 foreach (ulong frame in written)
+                {
+                    all?.Add(frame);
                     if (!released.Contains(frame) && Unexplained(ctx, record.Call, frame, changedSpaces) is { } holder)
                         ctx.Fail("PHYS-09", $"{record.Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",
                             state: [new FrameUnchangedCheck(frame, holder, index)]);
+                }
             Release(ctx, record, released, changedSpaces);
         }
         ctx.WritesCheckedUpTo = ctx.Trace.Count;
+        return all;
     }
 
     /// <summary>Who held the frame, when this call had no business writing it; null when the write is explained.</summary>
@@ -53,7 +57,7 @@ public static class WriteCheck
                 // physical allocator sits below the heap, and lookups change nothing.
                 return IsPhysical(function) || IsLookup(function) ? owner.ToString() : null;
             default:
-                TableReach reach = ctx.TableReach.GetValueOrDefault(frame);
+                TableReach reach = owner.Reach;
                 if (reach.Shared)
                     return IsPhysical(function) || IsLookup(function) ? $"{owner} of the shared kernel half" : null;
                 int space = SpaceOf(call);
