@@ -2,7 +2,8 @@ namespace Mmspec.Bench;
 
 /// <summary>
 /// The bench program's command line; everything after <c>--</c> goes to BenchmarkDotNet unchanged. CommandStarted is
-/// when bench/run.sh began (Unix seconds), so that the README can give the whole command's time, build included.
+/// when bench/run.sh began (Unix seconds), so that the README can give the whole command's time, build included;
+/// CheckSeconds are the times of `mmspec check` as bench/run.sh ran it (a process each, build excluded).
 /// </summary>
 public sealed record BenchOptions(
     string? ReadmePath,
@@ -12,7 +13,8 @@ public sealed record BenchOptions(
     int Seeds,
     bool SkipBenchmarks,
     bool SkipSuite,
-    string[] BenchmarkArgs)
+    string[] BenchmarkArgs,
+    IReadOnlyList<double>? CheckSeconds = null)
 {
     public const string DefaultNativeLibrary = "native/build/libsample.so";
 
@@ -30,6 +32,7 @@ public sealed record BenchOptions(
                 "--seeds" => options with { Seeds = int.Parse(Value(args, ref i)) },
                 "--skip-benchmarks" => options with { SkipBenchmarks = true },
                 "--skip-suite" => options with { SkipSuite = true },
+                "--check-seconds" => options with { CheckSeconds = [.. Value(args, ref i).Split(',').Select(double.Parse)] },
                 "--" => options with { BenchmarkArgs = args[(i + 1)..] },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };

@@ -5,9 +5,10 @@ using Mmspec.Bench;
 using Mmspec.Bench.Report;
 using Mmspec.Bench.Suite;
 using Mmspec.SpecTests.Adapters;
+using Mmspec.SpecTests.Execution;
 using Mmspec.NativeClient;
 
-// Usage: Mmspec.Bench [--readme FILE] [--command-started UNIX_SECONDS] [--native LIB] [--native-max-test N] [--seeds N] [--skip-benchmarks] [--skip-suite] [-- BenchmarkDotNet args]
+// Usage: Mmspec.Bench [--readme FILE] [--command-started UNIX_SECONDS] [--native LIB] [--native-max-test N] [--seeds N] [--skip-benchmarks] [--skip-suite] [--check-seconds S,S,...] [-- BenchmarkDotNet args]
 // bench/run.sh is the one command; the options exist so that a part can be run on its own while working on it.
 var options = BenchOptions.Parse(args);
 DateTime started = DateTime.UtcNow;
@@ -17,7 +18,8 @@ IReadOnlyList<Summary> summaries = options.SkipBenchmarks
     ? []
     : BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(options.BenchmarkArgs, new BenchConfig()).ToList();
 
-ThroughputRun? reference = null, native = null;
+ThroughputRun? reference = null, referenceFull = null, native = null, nativeFull = null;
+IReadOnlyList<StepCostRow> stepCosts = [];
 string nativeStatus = "not run";
 IReadOnlyList<ulong> seeds = ZooDetections.Seeds(options.Seeds);
 IReadOnlyList<ZooDetection> zoo = [];
@@ -25,11 +27,17 @@ if (!options.SkipSuite)
 {
     Console.Error.WriteLine("suite throughput: reference, in-process");
     reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true);
+    Console.Error.WriteLine("suite throughput: reference, in-process, --audit full (the baseline)");
+    referenceFull = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: false, AuditMode.Full);
+    Console.Error.WriteLine("step cost against live mappings");
+    stepCosts = StepCost.Measure([10, 100, 1000]);
     try
     {
         using var sample = new NativeFactory(options.NativeLibrary);
         Console.Error.WriteLine($"suite throughput: {sample.Name}");
         native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: true);
+        Console.Error.WriteLine($"suite throughput: {sample.Name}, --audit full");
+        nativeFull = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: false, AuditMode.Full);
     }
     catch (FileNotFoundException missing)
     {
@@ -43,7 +51,13 @@ TimeSpan? commandTime = options.CommandStarted is { } unixSeconds
     ? DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(unixSeconds)
     : null;
 var results = new RunResults(started, clock.Elapsed, commandTime, summaries.Select(BenchmarkTable.Of).ToList(), TargetOutcome.Check(summaries),
-                             reference, native, nativeStatus, zoo, seeds);
+                             reference, native, nativeStatus, zoo, seeds)
+{
+    ReferenceFull = referenceFull,
+    NativeFull = nativeFull,
+    StepCosts = stepCosts,
+    CheckSeconds = options.CheckSeconds ?? [],
+};
 string readme = ReadmeWriter.Render(results);
 if (options.ReadmePath is { } path)
 {

@@ -35,6 +35,12 @@ public sealed record ApiState
 
     public ImmutableList<Region> Regions { get; private init; } = [];
 
+    /// <summary>The last key a transition changed, linked to the ones before it (<see cref="StateChange"/>); null at boot.</summary>
+    public StateChange? LastChange { get; private init; }
+
+    // One per boot, kept by every transition: states of one lineage share a history.
+    private readonly object lineage = new();
+
     public int SpaceCount => SpaceMappings.Length;
 
     /// <summary>
@@ -106,6 +112,25 @@ public sealed record ApiState
     /// <summary>Whether every space sees the mapping at virt (it lies in a shared kernel slot).</summary>
     public bool IsShared(ulong virt) => IsKernel(virt) && SharedSlots.Contains(Pml4Slot(virt));
 
+    /// <summary>
+    /// The keys changed since <paramref name="earlier"/>, oldest first (a key may appear more than once); null when
+    /// this state is not reached from it by transitions (then only comparing the two whole states tells).
+    /// </summary>
+    public List<StateChange>? ChangesSince(ApiState earlier)
+    {
+        if (!ReferenceEquals(lineage, earlier.lineage))
+            return null; // booted apart: their histories share no state
+        var changes = new List<StateChange>();
+        for (StateChange? change = LastChange; !ReferenceEquals(change, earlier.LastChange); change = change.Previous)
+        {
+            if (change is null)
+                return null;
+            changes.Add(change);
+        }
+        changes.Reverse();
+        return changes;
+    }
+
     public bool IsRangeFree(int space, ulong start, ulong pages)
     {
         ulong last = start + (pages * PageSize - 1);
@@ -159,24 +184,34 @@ public sealed record ApiState
                 throw new ArgumentException($"a new space's own kernel mapping is a boot mapping of an unshared slot, not {mapping} at 0x{virtualBase:X}", nameof(ownKernelMappings));
             own = own.Add(virtualBase, mapping);
         }
-        return this with { SpaceMappings = SpaceMappings.Add(own) };
+        return this with { SpaceMappings = SpaceMappings.Add(own), LastChange = Changed(StateKeyKind.Space, SpaceCount, (ulong)SpaceCount) };
     }
 
-    public ApiState PageAllocated(ulong page) => this with { ClientPages = ClientPages.Add(page) };
+    public ApiState PageAllocated(ulong page) =>
+        this with { ClientPages = ClientPages.Add(page), LastChange = Changed(StateKeyKind.ClientPage, -1, page) };
 
-    public ApiState PageFreed(ulong page) => this with { ClientPages = ClientPages.Remove(page) };
+    public ApiState PageFreed(ulong page) =>
+        this with { ClientPages = ClientPages.Remove(page), LastChange = Changed(StateKeyKind.ClientPage, -1, page) };
 
-    public ApiState BlockAllocated(ulong pointer, ulong size) => this with { HeapBlocks = HeapBlocks.Add(pointer, size) };
+    /// <summary>Many pages allocated at once (a hog taking all memory): as <see cref="PageAllocated"/> on each, in one pass.</summary>
+    public ApiState PagesAllocated(IEnumerable<ulong> pages) => WithClientPages(pages, (set, page) => set.Add(page));
 
-    public ApiState BlockFreed(ulong pointer) => this with { HeapBlocks = HeapBlocks.Remove(pointer) };
+    /// <summary>Many pages freed at once (the teardown giving everything back): as <see cref="PageFreed"/> on each, in one pass.</summary>
+    public ApiState PagesFreed(IEnumerable<ulong> pages) => WithClientPages(pages, (set, page) => set.Remove(page));
+
+    public ApiState BlockAllocated(ulong pointer, ulong size) =>
+        this with { HeapBlocks = HeapBlocks.Add(pointer, size), LastChange = Changed(StateKeyKind.HeapBlock, -1, pointer) };
+
+    public ApiState BlockFreed(ulong pointer) =>
+        this with { HeapBlocks = HeapBlocks.Remove(pointer), LastChange = Changed(StateKeyKind.HeapBlock, -1, pointer) };
 
     public ApiState Mapped(int space, ulong virt, ulong phys, Rights rights, MappingKind kind = MappingKind.Client) =>
         With(space, virt, new Mapping(phys, PageSize, rights, kind));
 
     public ApiState Unmapped(int space, ulong virtualBase) =>
         IsShared(virtualBase)
-            ? this with { SharedMappings = SharedMappings.Remove(virtualBase) }
-            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].Remove(virtualBase)) };
+            ? this with { SharedMappings = SharedMappings.Remove(virtualBase), LastChange = Changed(StateKeyKind.Mapping, -1, virtualBase) }
+            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].Remove(virtualBase)), LastChange = Changed(StateKeyKind.Mapping, space, virtualBase) };
 
     public ApiState RegionAllocated(Region region, IReadOnlyList<ulong> frames)
     {
@@ -249,8 +284,22 @@ public sealed record ApiState
 
     private ApiState With(int space, ulong virtualBase, Mapping mapping) =>
         IsShared(virtualBase)
-            ? this with { SharedMappings = SharedMappings.SetItem(virtualBase, mapping) }
-            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].SetItem(virtualBase, mapping)) };
+            ? this with { SharedMappings = SharedMappings.SetItem(virtualBase, mapping), LastChange = Changed(StateKeyKind.Mapping, -1, virtualBase) }
+            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].SetItem(virtualBase, mapping)), LastChange = Changed(StateKeyKind.Mapping, space, virtualBase) };
+
+    private ApiState WithClientPages(IEnumerable<ulong> pages, Func<ImmutableSortedSet<ulong>.Builder, ulong, bool> change)
+    {
+        ImmutableSortedSet<ulong>.Builder builder = ClientPages.ToBuilder();
+        StateChange? last = LastChange;
+        foreach (ulong page in pages)
+        {
+            change(builder, page);
+            last = new StateChange(StateKeyKind.ClientPage, -1, page, last);
+        }
+        return this with { ClientPages = builder.ToImmutable(), LastChange = last };
+    }
+
+    private StateChange Changed(StateKeyKind kind, int space, ulong key) => new(kind, space, key, LastChange);
 
     /// <summary>Two address-ordered maps as one address-ordered sequence (a space's own pages and the shared slots interleave).</summary>
     private static IEnumerable<KeyValuePair<ulong, Mapping>> Merge(

@@ -26,13 +26,11 @@ public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
         return page;
     }
 
-    public bool IsEmpty(PhysAddr table)
-    {
-        for (int index = 0; index < PageTableEntry.EntriesPerTable; index++)
-            if (ReadEntry(table, index).Raw != 0)
-                return false;
-        return true;
-    }
+    /// <summary>
+    /// Whether every entry of the table is zero, in one vectorised search: unmapping a region page by page empties a
+    /// table from its first entry on, and an entry-by-entry scan would read the emptied prefix again for every page.
+    /// </summary>
+    public bool IsEmpty(PhysAddr table) => Ram.IndexOfNonZeroWord(table.Value, 0, PageTableEntry.EntriesPerTable - 1) < 0;
 
     /// <summary>The leaf that translates <paramref name="virt"/>, or null when no page maps it.</summary>
     public Leaf? FindLeaf(PhysAddr root, VirtAddr virt)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Mmspec.Models.Mmu;
 using Mmspec.Models.State;
 
@@ -13,6 +14,7 @@ public static class Audit
     public static void AfterStep(SequenceContext ctx, string clause)
     {
         var ram = new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize);
+        IReadOnlySet<ulong>? marksWritten = null;
         try
         {
             foreach ((int space, ulong virt) in ctx.Touched)
@@ -21,9 +23,12 @@ public static class Audit
             // Judged against the ownership before the step, before it is rebuilt; what the calls wrote also tells the
             // walk which spaces may have changed (null: a call could not tell, or the suite made unrecorded calls).
             IReadOnlySet<ulong>? written = WriteCheck.AfterStep(ctx);
-            if (ctx.UnrecordedCalls || ctx.AuditMode == AuditMode.Full)
+            if (ctx.UnjudgedWrites is not { } unjudged || ctx.AuditMode == AuditMode.Full)
                 written = null;
-            ctx.UnrecordedCalls = false;
+            else if (written is not null)
+                written = new HashSet<ulong>(written.Concat(unjudged));
+            marksWritten = written;
+            ctx.UnjudgedWrites = [];
             List<TablePage>[] spaceTables = WalkSpaces(ctx, ram, clause, written);
             var tables = new Dictionary<ulong, (PagingLevel Level, TableReach Reach)>();
             for (int space = 0; space < spaceTables.Length; space++)
@@ -35,10 +40,7 @@ public static class Audit
                 }
             foreach (ulong page in tables.Keys)
                 ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
-            (OwnershipMap owned, Conflict? conflict) = OwnershipMap.Build(ctx.Model, tables, ctx.Implementation.RamSize);
-            if (conflict is { } found)
-                ctx.Fail(found.Clause, found.Message, state: OwnerChecks(found));
-            ctx.Owned = owned;
+            ctx.Owned = Owners(ctx, tables);
         }
         catch (MalformedPageTableException malformed)
         {
@@ -48,47 +50,89 @@ public static class Audit
         {
             ctx.Fail(clause, $"the page tables point outside RAM: {outside.Message}");
         }
-        if (ctx.Patterns.FirstDamage() is ({ } damage, { } marks))
-            ctx.Fail(DamageClause(damage), damage, state: [marks]);
+        CheckMarks(ctx, marksWritten);
         ctx.Touched.Clear();
     }
 
     /// <summary>
-    /// Compares every space's tables with the model and returns the tables each holds. With the frames the calls
-    /// since the last audit wrote (<paramref name="written"/>; null: unknown, or a full audit wanted), a space the
-    /// step cannot have changed keeps what the last audit found (<see cref="AuditMemo"/>); in
-    /// <see cref="AuditMode.Both"/> it is walked anyway and must agree.
+    /// Every mark the suite wrote must hold. Only a frame the implementation wrote can have lost one: with the step's
+    /// write set (<paramref name="written"/>), only the marks in those frames are read; the full audit reads them all.
+    /// </summary>
+    private static void CheckMarks(SequenceContext ctx, IReadOnlySet<ulong>? written)
+    {
+        bool? seen = written is null ? null : ctx.Patterns.DamageIn(written);
+        if (seen == false && ctx.AuditMode == AuditMode.Incremental)
+            return;
+        var first = ctx.Patterns.FirstDamage();
+        if (ctx.AuditMode == AuditMode.Both && seen is { } inWritten && inWritten != first.HasValue)
+            throw new AuditDisagreementException($"after step {ctx.Step}, the marks in the frames the step wrote {(inWritten ? "read changed" : "hold")}, but {first?.Message ?? "every mark holds"}");
+        if (first is ({ } damage, { } marks))
+            ctx.Fail(DamageClause(damage), damage, state: [marks]);
+    }
+
+    /// <summary>
+    /// Compares every space's tables with the model and returns the tables each holds, walked in parts
+    /// (<see cref="WalkPart"/>). With the frames the calls since the last audit wrote (<paramref name="written"/>; null:
+    /// unknown, or a full audit wanted), a part the step cannot have changed keeps what the last audit found
+    /// (<see cref="PartMemo"/>); in <see cref="AuditMode.Both"/> it is walked anyway and must agree.
     /// </summary>
     private static List<TablePage>[] WalkSpaces(SequenceContext ctx, RamView ram, string clause, IReadOnlySet<ulong>? written)
     {
-        AuditMemo? memo = written is null ? null : ctx.LastAudit;
         var found = new List<TablePage>[ctx.Roots.Count];
-        var skipsShared = new bool[ctx.Roots.Count];
+        bool anyShared = !ctx.Model.SharedSlots.IsEmpty;
         for (int space = 0; space < ctx.Roots.Count; space++)
         {
-            skipsShared[space] = SharedSlotsAsFirst(ctx, ram, space);
-            bool unchanged = memo is not null && memo.Unchanged(ctx.Model, ctx.Roots, space, skipsShared[space], written!);
-            if (unchanged && ctx.AuditMode == AuditMode.Incremental)
-            {
-                found[space] = memo!.Tables[space];
-                continue;
-            }
-            Predicate<int>? slots = skipsShared[space] ? slot => !ctx.Model.SharedSlots.Contains(slot) : null;
-            var walked = new List<TablePage>();
-            try
-            {
-                CompareLeaves(ctx, ram, space, clause, slots, walked.Add);
-            }
-            catch (ViolationException violation) when (unchanged)
-            {
-                throw new AuditDisagreementException($"the incremental audit would have skipped space{space} after step {ctx.Step}, which the full audit finds broken: {violation.Violation.Message}");
-            }
-            if (unchanged && !walked.SequenceEqual(memo!.Tables[space]))
-                throw new AuditDisagreementException($"the incremental audit would have skipped space{space} after step {ctx.Step}, whose tables changed");
-            found[space] = walked;
+            found[space] = WalkPart(ctx, ram, clause, new WalkPart(space, Shared: false), written);
+            if (anyShared && !SharedSlotsAsFirst(ctx, ram, space))
+                found[space].AddRange(WalkPart(ctx, ram, clause, new WalkPart(space, Shared: true), written));
         }
-        ctx.LastAudit = new AuditMemo(ctx.Model, [.. ctx.Roots], skipsShared, found);
         return found;
+    }
+
+    private static List<TablePage> WalkPart(SequenceContext ctx, RamView ram, string clause, WalkPart part, IReadOnlySet<ulong>? written)
+    {
+        ulong root = ctx.Roots[part.Space];
+        ImmutableSortedDictionary<ulong, Mapping> expected = part.Shared ? ctx.Model.SharedMappings : ctx.Model.SpaceMappings[part.Space];
+        ImmutableSortedSet<int> shared = ctx.Model.SharedSlots;
+        Predicate<int>? slots = shared.IsEmpty ? null : part.Shared ? shared.Contains : slot => !shared.Contains(slot);
+        ulong[]? entries = part.Shared ? [.. shared.Select(slot => ram.ReadU64(root + (ulong)slot * 8))] : null;
+        bool unchanged = written is not null && ctx.LastWalks.TryGetValue(part, out PartMemo? memo) && memo.Unchanged(root, expected, entries, written);
+        if (unchanged && ctx.AuditMode == AuditMode.Incremental)
+            return [.. ctx.LastWalks[part].Tables];
+        var walked = new List<TablePage>();
+        try
+        {
+            CompareLeaves(ctx, ram, part.Space, clause, slots, expected, walked.Add);
+        }
+        catch (ViolationException violation) when (unchanged)
+        {
+            throw new AuditDisagreementException($"the incremental audit would have skipped {Name(part)} after step {ctx.Step}, which the full audit finds broken: {violation.Violation.Message}");
+        }
+        if (unchanged && !walked.SequenceEqual(ctx.LastWalks[part].Tables))
+            throw new AuditDisagreementException($"the incremental audit would have skipped {Name(part)} after step {ctx.Step}, whose tables changed");
+        ctx.LastWalks[part] = new PartMemo(root, expected, entries, walked);
+        return [.. walked];
+    }
+
+    private static string Name(WalkPart part) => $"{(part.Shared ? "the shared kernel slots of " : "")}space{part.Space}";
+
+    /// <summary>
+    /// Who holds each page after the step: the map of the last step, brought up to date by what the model's history says
+    /// changed (<see cref="OwnershipMap.Follow"/>); built whole in a full audit, or when that cannot tell or finds a page
+    /// with two owners, which the whole build then names as a map built from scratch would.
+    /// </summary>
+    private static OwnershipMap Owners(SequenceContext ctx, Dictionary<ulong, (PagingLevel Level, TableReach Reach)> tables)
+    {
+        OwnershipMap kept = ctx.Owned;
+        bool followed = ctx.AuditMode != AuditMode.Full && kept.Follow(ctx.Model, tables);
+        if (followed && ctx.AuditMode == AuditMode.Incremental)
+            return kept;
+        (OwnershipMap built, Conflict? conflict) = OwnershipMap.Build(ctx.Model, tables, ctx.Implementation.RamSize);
+        if (followed && (conflict is not null || !built.SameAs(kept)))
+            throw new AuditDisagreementException($"after step {ctx.Step}, the ownership map kept step by step differs from the one built whole{(conflict is null ? "" : $", which finds {conflict.Message}")}");
+        if (conflict is { } found)
+            ctx.Fail(found.Clause, found.Message, state: OwnerChecks(found));
+        return built;
     }
 
     /// <summary>
@@ -138,15 +182,13 @@ public static class Audit
 
     /// <summary>
     /// Leaves and the model's mappings both come in increasing address order: one merge finds every difference.
-    /// With <paramref name="slots"/> (every slot but the shared ones), only the space's own.
+    /// Only the PML4 slots <paramref name="slots"/> accepts are walked (all when null), and compared with
+    /// <paramref name="mappings"/>, the model's map of those slots.
     /// </summary>
-    private static void CompareLeaves(SequenceContext ctx, RamView ram, int space, string clause, Predicate<int>? slots, Action<TablePage> tables)
+    private static void CompareLeaves(SequenceContext ctx, RamView ram, int space, string clause, Predicate<int>? slots,
+                                      ImmutableSortedDictionary<ulong, Mapping> mappings, Action<TablePage> tables)
     {
-        // Without the shared slots, what is left to compare is the space's own mappings.
-        IEnumerable<(ulong Base, Mapping Mapping)> mappings = slots is null
-            ? ctx.Model.MappingsOf(space)
-            : ctx.Model.SpaceMappings[space].Select(pair => (pair.Key, pair.Value));
-        using IEnumerator<(ulong Base, Mapping Mapping)> expected = mappings.GetEnumerator();
+        using IEnumerator<(ulong Base, Mapping Mapping)> expected = mappings.Select(pair => (pair.Key, pair.Value)).GetEnumerator();
         bool pending = expected.MoveNext();
         foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, ctx.Roots[space], slots, tables))
         {

@@ -1,5 +1,4 @@
 using Mmspec.Models.Mmu;
-using Mmspec.Models.State;
 
 namespace Mmspec.SpecTests.Execution;
 
@@ -20,20 +19,25 @@ public enum AuditMode
 public sealed class AuditDisagreementException(string message) : InvalidOperationException(message);
 
 /// <summary>
-/// What the last audit saw, per space: the model it compared with, the roots, whether the space's walk left out the
-/// shared kernel slots, and the tables it found. A space whose model mappings are the same objects as then, whose
-/// root and walk are the same, and none of whose tables the calls since wrote, has the same tables and the same
-/// leaves as then, so it need not be walked again: its walk is only as expensive as what the step changed.
+/// One part of the walk after a step: a space's own PML4 slots, or the shared kernel slots as one space reaches them
+/// (the first space always; another only when its shared slots do not hold the first space's very entries). Each part
+/// is compared with a map of its own in the model, so that the direct map, which is most of a walk, is walked again
+/// only when something under the shared slots changed.
 /// </summary>
-public sealed class AuditMemo(ApiState model, IReadOnlyList<ulong> roots, IReadOnlyList<bool> sharedSkipped, IReadOnlyList<List<TablePage>> tables)
-{
-    public IReadOnlyList<List<TablePage>> Tables { get; } = tables;
+public readonly record struct WalkPart(int Space, bool Shared);
 
-    /// <summary>Whether space <paramref name="space"/>'s walk would find what it found last time.</summary>
+/// <summary>
+/// What the last audit found of one part: the root it walked from, the model map it compared with, the PML4 entries
+/// of the shared slots (for a shared part) and the tables it passed through. A part whose root and model map are the
+/// same objects as then and none of whose tables a call since wrote has the same tables and the same leaves as then,
+/// so it need not be walked again: a walk costs only what the step changed. A shared part reads its few PML4 entries
+/// instead of asking whether the root was written, which every new user table of the first space does.
+/// </summary>
+public sealed record PartMemo(ulong Root, object ModelMap, ulong[]? SharedEntries, List<TablePage> Tables)
+{
     /// <param name="written">Every frame the calls since the last audit wrote.</param>
-    public bool Unchanged(ApiState now, IReadOnlyList<ulong> nowRoots, int space, bool skipsShared, IReadOnlySet<ulong> written) =>
-        space < roots.Count && roots[space] == nowRoots[space] && sharedSkipped[space] == skipsShared
-        && ReferenceEquals(model.SpaceMappings[space], now.SpaceMappings[space])
-        && ReferenceEquals(model.SharedMappings, now.SharedMappings)
-        && !Tables[space].Any(table => written.Contains(table.PhysicalAddress));
+    public bool Unchanged(ulong root, object modelMap, ulong[]? sharedEntries, IReadOnlySet<ulong> written) =>
+        Root == root && ReferenceEquals(ModelMap, modelMap)
+        && (sharedEntries is null ? SharedEntries is null : SharedEntries is not null && SharedEntries.AsSpan().SequenceEqual(sharedEntries))
+        && !Tables.Any(table => (sharedEntries is null || table.PhysicalAddress != root) && written.Contains(table.PhysicalAddress));
 }

@@ -3,64 +3,105 @@ using Mmspec.Models.State;
 
 namespace Mmspec.SpecTests.Execution;
 
-/// <summary>Every physical page known to be in use, with who uses it. A page with two owners is a bug.</summary>
+/// <summary>
+/// Every physical page known to be in use, with who uses it. A page with two owners is a bug. Built whole from a
+/// model state and the tables the walks found (<see cref="Build"/>), then kept up to date step by step from the
+/// model's own history (<see cref="Follow"/>), so that a step costs what it changed, not what the machine holds.
+/// </summary>
 public sealed class OwnershipMap
 {
-    public static readonly OwnershipMap Empty = new(new Dictionary<ulong, Owner>());
+    private readonly Dictionary<ulong, Owner> owners = [];
+    // Heap blocks share pages: every block on a page, so that the page stays the heap's until its last block goes and
+    // is named by its lowest block, as a map built whole names it.
+    private readonly Dictionary<ulong, SortedSet<ulong>> blocksOnPage = [];
+    private readonly ulong ramSize;
+    private IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables;
+    private IReadOnlySet<ulong>? counted;
+    private int countedOwned;
 
-    // Rebuilt after every step and never changed: a plain dictionary of small values (an immutable dictionary of
-    // formatted names cost more to build than the audit's walks once a hog holds thousands of pages).
-    private OwnershipMap(Dictionary<ulong, Owner> owners) => Owners = owners;
+    private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize)
+    {
+        Model = model;
+        this.tables = tables;
+        this.ramSize = ramSize;
+    }
 
-    public IReadOnlyDictionary<ulong, Owner> Owners { get; }
+    /// <summary>A map of nothing, before the first audit.</summary>
+    public static OwnershipMap Empty() => new(ApiState.Boot(0, []), new Dictionary<ulong, (PagingLevel, TableReach)>(), 0);
 
-    public int Count => Owners.Count;
+    /// <summary>The model state this map describes.</summary>
+    public ApiState Model { get; private set; }
 
-    public bool Contains(ulong page) => Owners.ContainsKey(page);
+    public IReadOnlyDictionary<ulong, Owner> Owners => owners;
+
+    public int Count => owners.Count;
+
+    public bool Contains(ulong page) => owners.ContainsKey(page);
 
     /// <summary>Who uses the page, as messages name it; null when nobody does.</summary>
-    public string? OwnerOf(ulong page) => Owners.TryGetValue(page, out Owner owner) ? owner.ToString() : null;
+    public string? OwnerOf(ulong page) => owners.TryGetValue(page, out Owner owner) ? owner.ToString() : null;
 
-    /// <summary>
-    /// Heap blocks share pages with each other; every other kind of owner must be alone on its page. A block
-    /// outside the direct map of RAM (the spec does not say where the heap lives) owns no page the suite can see.
-    /// </summary>
+    /// <summary>How many pages in use lie in <paramref name="pages"/>, kept up to date for the last set asked about.</summary>
+    public int CountIn(IReadOnlySet<ulong> pages)
+    {
+        if (!ReferenceEquals(pages, counted))
+        {
+            counted = pages;
+            countedOwned = owners.Keys.Count(pages.Contains);
+        }
+        return countedOwned;
+    }
+
     /// <summary>Whether an owner as this map names it is a page table (the audit names them "a PT page table", ...).</summary>
     public static bool IsTable(string owner) => owner.EndsWith(" page table", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The map of <paramref name="model"/> and <paramref name="tables"/>, and the first page found with two owners.
+    /// Heap blocks share pages with each other; every other kind of owner must be alone on its page.
+    /// </summary>
     public static (OwnershipMap Map, Conflict? Conflict) Build(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize)
     {
-        var owners = new Dictionary<ulong, Owner>(model.ClientPages.Count + model.HeapBlocks.Count + 64);
+        var map = new OwnershipMap(model, tables, ramSize);
         Conflict? conflict = null;
-
-        void Claim(ulong page, Owner owner, string clause, bool shareable = false)
-        {
-            if (owners.TryGetValue(page, out Owner existing))
-            {
-                if (!(shareable && existing.Kind == OwnerKind.Heap))
-                    conflict ??= new Conflict(clause, $"physical page 0x{page:X} is both {existing} and {owner}", page, existing.ToString(), owner.ToString());
-                return;
-            }
-            owners[page] = owner;
-        }
-
         foreach ((ulong page, (PagingLevel level, TableReach reach)) in tables)
-            Claim(page, Owner.Table(level, reach), "PHYS-01");
+            conflict ??= map.Claim(page, Owner.Table(level, reach), "PHYS-01");
         foreach (ulong page in model.ClientPages)
-            Claim(page, new Owner(OwnerKind.Client), "PHYS-01");
+            conflict ??= map.Claim(page, new Owner(OwnerKind.Client), "PHYS-01");
         foreach ((int space, ulong virt, Mapping mapping) in model.DistinctMappings())
             if (mapping.Kind == MappingKind.Region)
-                Claim(mapping.Phys, new Owner(OwnerKind.Region, virt, space), "VM-06");
+                conflict ??= map.Claim(mapping.Phys, new Owner(OwnerKind.Region, virt, space), "VM-06");
         foreach ((ulong pointer, ulong size) in model.HeapBlocks)
-        {
-            ulong phys = pointer - AddressSpaceLayout.KernelBase;
-            if (!HeapBlockInRam(pointer, size, ramSize))
-                continue;
-            ulong last = phys + Math.Max(size, 1) - 1;
-            for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); page <= last; page += AddressSpaceLayout.PageSize)
-                Claim(page, new Owner(OwnerKind.Heap, pointer), "HEAP-03", shareable: true);
-        }
-        return (new OwnershipMap(owners), conflict);
+            conflict ??= map.ClaimBlock(pointer, size);
+        return (map, conflict);
+    }
+
+    /// <summary>
+    /// Brings the map to <paramref name="now"/> and <paramref name="nowTables"/> by what changed since the state it
+    /// describes: what left first, then what came. False when it cannot tell (the state is not a later state of the
+    /// map's) or a page would have two owners: then the map is spoiled, and <see cref="Build"/> says what is wrong.
+    /// </summary>
+    public bool Follow(ApiState now, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> nowTables)
+    {
+        List<StateChange>? changes = now.ChangesSince(Model);
+        if (changes is null)
+            return false;
+        ApiState before = Model;
+        var keys = changes.Select(change => (change.Kind, change.Space, change.Key)).Distinct().ToList();
+        foreach ((ulong page, var table) in tables)
+            if (!nowTables.TryGetValue(page, out var now_) || now_ != table)
+                Unclaim(page, OwnerKind.Table);
+        foreach ((StateKeyKind kind, int space, ulong key) in keys)
+            Leave(before, now, kind, space, key);
+        foreach ((ulong page, (PagingLevel level, TableReach reach)) in nowTables)
+            if (!tables.TryGetValue(page, out var was) || was != (level, reach))
+                if (Claim(page, Owner.Table(level, reach), "PHYS-01") is not null)
+                    return false;
+        foreach ((StateKeyKind kind, int space, ulong key) in keys)
+            if (!Come(before, now, kind, space, key))
+                return false;
+        Model = now;
+        tables = nowTables;
+        return true;
     }
 
     /// <summary>Whether the block lies, whole, in the direct map of RAM, where the suite can reach it.</summary>
@@ -68,6 +109,114 @@ public sealed class OwnershipMap
     {
         ulong phys = pointer - AddressSpaceLayout.KernelBase;
         return pointer >= AddressSpaceLayout.KernelBase && phys < ramSize && ramSize - phys >= Math.Max(size, 1);
+    }
+
+    /// <summary>Whether two maps name the same owner for every page (the incremental audit's own check).</summary>
+    public bool SameAs(OwnershipMap other) =>
+        owners.Count == other.owners.Count && owners.All(pair => other.owners.TryGetValue(pair.Key, out Owner owner) && owner == pair.Value);
+
+    private void Leave(ApiState before, ApiState now, StateKeyKind kind, int space, ulong key)
+    {
+        switch (kind)
+        {
+            case StateKeyKind.ClientPage when before.ClientPages.Contains(key) && !now.ClientPages.Contains(key):
+                Unclaim(key, OwnerKind.Client);
+                break;
+            case StateKeyKind.HeapBlock when before.HeapBlocks.TryGetValue(key, out ulong size) && now.HeapBlocks.GetValueOrDefault(key, ulong.MaxValue) != size:
+                UnclaimBlock(key, size);
+                break;
+            case StateKeyKind.Mapping when RegionPage(before, space, key) is { } page && RegionPage(now, space, key) != page:
+                Unclaim(page, OwnerKind.Region);
+                break;
+        }
+    }
+
+    private bool Come(ApiState before, ApiState now, StateKeyKind kind, int space, ulong key) => kind switch
+    {
+        StateKeyKind.ClientPage when now.ClientPages.Contains(key) && !before.ClientPages.Contains(key) =>
+            Claim(key, new Owner(OwnerKind.Client), "PHYS-01") is null,
+        StateKeyKind.HeapBlock when now.HeapBlocks.TryGetValue(key, out ulong size) && before.HeapBlocks.GetValueOrDefault(key, ulong.MaxValue) != size =>
+            ClaimBlock(key, size) is null,
+        StateKeyKind.Mapping when RegionPage(now, space, key) is { } page && RegionPage(before, space, key) != page =>
+            Claim(page, new Owner(OwnerKind.Region, key, space), "VM-06") is null,
+        _ => true,
+    };
+
+    /// <summary>The physical page a vmalloc mapping at <paramref name="virt"/> maps (space -1: the shared kernel slots); null for any other mapping.</summary>
+    private static ulong? RegionPage(ApiState state, int space, ulong virt)
+    {
+        var map = space < 0 ? state.SharedMappings : space < state.SpaceCount ? state.SpaceMappings[space] : null;
+        return map is not null && map.TryGetValue(virt, out Mapping mapping) && mapping.Kind == MappingKind.Region ? mapping.Phys : null;
+    }
+
+    private Conflict? Claim(ulong page, Owner owner, string clause)
+    {
+        if (owners.TryGetValue(page, out Owner existing))
+            return new Conflict(clause, $"physical page 0x{page:X} is both {existing} and {owner}", page, existing.ToString(), owner.ToString());
+        Set(page, owner);
+        return null;
+    }
+
+    private Conflict? ClaimBlock(ulong pointer, ulong size)
+    {
+        if (!HeapBlockInRam(pointer, size, ramSize))
+            return null; // outside the direct map of RAM (the spec does not say where the heap lives): no page the suite sees
+        foreach (ulong page in PagesOf(pointer, size))
+        {
+            if (owners.TryGetValue(page, out Owner existing) && existing.Kind != OwnerKind.Heap)
+                return new Conflict("HEAP-03", $"physical page 0x{page:X} is both {existing} and {new Owner(OwnerKind.Heap, pointer)}", page, existing.ToString(), new Owner(OwnerKind.Heap, pointer).ToString());
+            if (!blocksOnPage.TryGetValue(page, out SortedSet<ulong>? blocks))
+                blocksOnPage[page] = blocks = [];
+            blocks.Add(pointer);
+            Set(page, new Owner(OwnerKind.Heap, blocks.Min));
+        }
+        return null;
+    }
+
+    private void UnclaimBlock(ulong pointer, ulong size)
+    {
+        if (!HeapBlockInRam(pointer, size, ramSize))
+            return;
+        foreach (ulong page in PagesOf(pointer, size))
+        {
+            if (!blocksOnPage.TryGetValue(page, out SortedSet<ulong>? blocks) || !blocks.Remove(pointer))
+                continue;
+            if (blocks.Count > 0)
+                Set(page, new Owner(OwnerKind.Heap, blocks.Min));
+            else
+            {
+                blocksOnPage.Remove(page);
+                Unclaim(page, OwnerKind.Heap);
+            }
+        }
+    }
+
+    private static IEnumerable<ulong> PagesOf(ulong pointer, ulong size)
+    {
+        ulong phys = pointer - AddressSpaceLayout.KernelBase;
+        ulong last = phys + Math.Max(size, 1) - 1;
+        for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); page <= last; page += AddressSpaceLayout.PageSize)
+            yield return page;
+    }
+
+    private void Unclaim(ulong page, OwnerKind kind)
+    {
+        if (!owners.TryGetValue(page, out Owner owner) || owner.Kind != kind)
+            return;
+        owners.Remove(page);
+        if (counted?.Contains(page) == true)
+            countedOwned--;
+    }
+
+    private void Set(ulong page, Owner owner)
+    {
+        if (owners.TryAdd(page, owner))
+        {
+            if (counted?.Contains(page) == true)
+                countedOwned++;
+        }
+        else
+            owners[page] = owner;
     }
 }
 

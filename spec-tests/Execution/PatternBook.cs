@@ -14,6 +14,8 @@ public sealed class PatternBook(IRamAccess ram, Func<(int AfterCall, int Step)> 
 {
     private readonly Dictionary<ulong, List<MarkWritten>> pageMarks = [];
     private readonly Dictionary<ulong, (ulong Size, List<MarkWritten> Marks)> blockMarks = [];
+    // The blocks with a mark in each frame: a step's writes name frames, and only marks in them can have changed.
+    private readonly Dictionary<ulong, HashSet<ulong>> blocksMarkedIn = [];
     private ulong counter;
 
     public void MarkPage(ulong page)
@@ -33,10 +35,40 @@ public sealed class PatternBook(IRamAccess ram, Func<(int AfterCall, int Step)> 
             marks.Add(Write(phys, mark, (int)Math.Min(size, 8)));
         if (size >= 16)
             marks.Add(Write(phys + size - 8 & ~7UL, ~mark, 8));
+        ForgetBlock(pointer);
         blockMarks[pointer] = (size, marks);
+        foreach (MarkWritten written in marks)
+        {
+            if (!blocksMarkedIn.TryGetValue(FrameOf(written), out HashSet<ulong>? blocks))
+                blocksMarkedIn[FrameOf(written)] = blocks = [];
+            blocks.Add(pointer);
+        }
     }
 
-    public void ForgetBlock(ulong pointer) => blockMarks.Remove(pointer);
+    public void ForgetBlock(ulong pointer)
+    {
+        if (!blockMarks.Remove(pointer, out var block))
+            return;
+        foreach (MarkWritten written in block.Marks)
+            if (blocksMarkedIn.TryGetValue(FrameOf(written), out HashSet<ulong>? blocks) && blocks.Remove(pointer) && blocks.Count == 0)
+                blocksMarkedIn.Remove(FrameOf(written));
+    }
+
+    /// <summary>
+    /// Whether a mark in one of <paramref name="written"/> (the frames the implementation wrote since the last check)
+    /// changed: a mark in a frame nobody wrote still holds. (Which mark to report is <see cref="FirstDamage"/>'s to say.)
+    /// </summary>
+    public bool DamageIn(IEnumerable<ulong> written)
+    {
+        foreach (ulong frame in written)
+        {
+            if (pageMarks.TryGetValue(frame, out List<MarkWritten>? marks) && !marks.All(Holds))
+                return true;
+            if (blocksMarkedIn.TryGetValue(frame, out HashSet<ulong>? blocks) && blocks.Any(pointer => !blockMarks[pointer].Marks.All(Holds)))
+                return true;
+        }
+        return false;
+    }
 
     /// <summary>The first mark that changed, described, with the marks that should still be there; null when all hold.</summary>
     public (string Message, PatternCheck Check)? FirstDamage()
@@ -54,7 +86,9 @@ public sealed class PatternBook(IRamAccess ram, Func<(int AfterCall, int Step)> 
     public IEnumerable<ulong> DamagedFrames() =>
         pageMarks.Values.Concat(blockMarks.Values.Select(block => block.Marks))
             .SelectMany(marks => marks).Where(mark => !Holds(mark))
-            .Select(mark => mark.Phys & ~(AddressSpaceLayout.PageSize - 1)).Distinct();
+            .Select(FrameOf).Distinct();
+
+    private static ulong FrameOf(MarkWritten mark) => mark.Phys & ~(AddressSpaceLayout.PageSize - 1);
 
     private MarkWritten Write(ulong phys, ulong value, int length)
     {

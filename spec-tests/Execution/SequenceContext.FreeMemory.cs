@@ -32,19 +32,19 @@ public sealed partial class SequenceContext
         List<ulong> pages;
         try
         {
-            pages = Implementation.AllocatePagesUntilExhausted(BeyondRam).ToList();
+            pages = Unjudged(() => Implementation.AllocatePagesUntilExhausted(BeyondRam).ToList());
         }
         catch (Exception failure) when (failure is not ViolationException)
         {
             CallEnd end = failure is Port.ImplementationPanicException ? CallEnd.Panicked : CallEnd.Crashed;
-            Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), end, default, $"one of the calls allocating every free page: {failure.GetType().Name}"));
+            Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), end, default, $"one of the calls allocating every free page: {failure.GetType().Name}") { InBatch = true });
             Fail(clause, $"mm_phys_alloc_page(), called until it returns MM_NADDR, {Port.ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
             throw;
         }
         foreach (ulong page in pages)
-            Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(page)));
+            Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(page)) { InBatch = true });
         CheckWithinRam(pages);
-        Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(AddressSpaceLayout.Naddr)));
+        Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(AddressSpaceLayout.Naddr)) { InBatch = true });
         return pages;
     }
 
@@ -97,10 +97,9 @@ public sealed partial class SequenceContext
     /// </summary>
     public T Guarded<T>(string clause, string what, Func<T> calls)
     {
-        UnrecordedCalls = true; // their writes are no recorded call's: the next audit cannot rely on the write sets
         try
         {
-            return calls();
+            return Unjudged(calls); // their writes are no recorded call's
         }
         catch (Exception crash) when (crash is not ViolationException)
         {

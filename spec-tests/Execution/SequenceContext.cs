@@ -71,18 +71,7 @@ public sealed partial class SequenceContext
     public List<(int Space, ulong Virt)> Touched { get; } = [];
 
     /// <summary>Pages known to be in use after the previous step (client, regions, heap, tables).</summary>
-    public OwnershipMap Owned
-    {
-        get => owned;
-        set
-        {
-            owned = value;
-            OwnedFromAllocator = value.Owners.Keys.Count(FreeAtBaseline.Contains);
-        }
-    }
-
-    private OwnershipMap owned = OwnershipMap.Empty;
-    private IReadOnlySet<ulong> freeAtBaseline = new HashSet<ulong>();
+    public OwnershipMap Owned { get; set; } = OwnershipMap.Empty();
 
     /// <summary>Pages the machine could hand out when the sequence began, and the pages in use then (boot tables).</summary>
     public int BaselineFreePages => FreeAtBaseline.Count;
@@ -93,18 +82,10 @@ public sealed partial class SequenceContext
     /// The pages the baseline drain was handed. A page in use that is not among them never came from the
     /// allocator (a boot table, a private table pool), so it does not count against the free pages.
     /// </summary>
-    public IReadOnlySet<ulong> FreeAtBaseline
-    {
-        get => freeAtBaseline;
-        set
-        {
-            freeAtBaseline = value;
-            Owned = owned; // counts again against the new baseline
-        }
-    }
+    public IReadOnlySet<ulong> FreeAtBaseline { get; set; } = new HashSet<ulong>();
 
-    /// <summary>Pages in use after the previous step that the allocator handed out (see <see cref="FreeAtBaseline"/>); kept with <see cref="Owned"/>.</summary>
-    public int OwnedFromAllocator { get; private set; }
+    /// <summary>Pages in use after the previous step that the allocator handed out (see <see cref="FreeAtBaseline"/>).</summary>
+    public int OwnedFromAllocator => Owned.CountIn(FreeAtBaseline);
 
     /// <summary>The live heap blocks' pointers in order, beside the model's blocks: kmalloc's overlap check looks up one neighbour, not every block.</summary>
     public SortedSet<ulong> LiveBlockStarts { get; } = [];
@@ -117,14 +98,34 @@ public sealed partial class SequenceContext
     /// <summary>How the audit walks the tables after each step.</summary>
     public AuditMode AuditMode { get; init; }
 
-    /// <summary>What the last audit found, for the next to skip what no call since changed (<see cref="AuditMemo"/>).</summary>
-    public AuditMemo? LastAudit { get; set; }
+    /// <summary>What the last audit found of each part of the walk, for the next to skip what no call since changed (<see cref="PartMemo"/>).</summary>
+    public Dictionary<WalkPart, PartMemo> LastWalks { get; } = [];
 
     /// <summary>
-    /// Whether the suite called the implementation since the last audit without recording the calls (counting free
-    /// pages, reading a root): what they wrote is in no write set, so the next audit walks everything.
+    /// What the calls since the last audit that no record can answer for wrote: batches, and the suite's own calls
+    /// (counting free pages, reading a root). The audit still learns from them which frames may have changed; null
+    /// when one of them could not tell, and then the next audit walks and reads everything.
     /// </summary>
-    public bool UnrecordedCalls { get; set; }
+    public HashSet<ulong>? UnjudgedWrites { get; set; } = [];
+
+    /// <summary>Makes calls whose writes are learned together (<see cref="UnjudgedWrites"/>).</summary>
+    public T Unjudged<T>(Func<T> calls)
+    {
+        IWriteTracking? writes = Implementation.Writes;
+        writes?.TakeWrittenFrames(); // the suite's own writes since the last call are not the calls'
+        try
+        {
+            return calls();
+        }
+        finally
+        {
+            IReadOnlyList<ulong>? written = writes?.TakeWrittenFrames();
+            if (written is null)
+                UnjudgedWrites = null;
+            else
+                UnjudgedWrites?.UnionWith(written);
+        }
+    }
 
     /// <summary>How much of <see cref="Trace"/> the write check has seen (<see cref="WriteCheck"/>).</summary>
     public int WritesCheckedUpTo { get; set; }
@@ -261,7 +262,11 @@ public sealed partial class SequenceContext
     {
         try
         {
-            Implementation.FreePages(pages);
+            Unjudged(() =>
+            {
+                Implementation.FreePages(pages);
+                return 0;
+            });
         }
         catch (Exception failure) when (failure is not ViolationException)
         {
@@ -269,12 +274,12 @@ public sealed partial class SequenceContext
             CallEnd end = failure is ImplementationPanicException ? CallEnd.Panicked : CallEnd.Crashed;
             for (int index = 0; index < pages.Count; index++)
                 Trace.Add(index < pages.Count - 1
-                    ? new CallRecord(Step, ApiCall.FreePage(pages[index]), CallEnd.Returned, default)
-                    : new CallRecord(Step, ApiCall.FreePage(pages[index]), end, default, $"one of the batch's {pages.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}"));
+                    ? new CallRecord(Step, ApiCall.FreePage(pages[index]), CallEnd.Returned, default) { InBatch = true }
+                    : new CallRecord(Step, ApiCall.FreePage(pages[index]), end, default, $"one of the batch's {pages.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}") { InBatch = true });
             Fail(clause, $"mm_phys_free_page on each of the {pages.Count} pages the client held ({string.Join(", ", pages.Take(8).Select(Hex))}{(pages.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
         foreach (ulong page in pages)
-            Trace.Add(new CallRecord(Step, ApiCall.FreePage(page), CallEnd.Returned, default));
+            Trace.Add(new CallRecord(Step, ApiCall.FreePage(page), CallEnd.Returned, default) { InBatch = true });
     }
 
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>

@@ -162,11 +162,9 @@ public static class SequenceRunner
         {
             var held = ctx.Model.ClientPages.ToList();
             ctx.FreePagesBatched("PHYS-06", held);
+            ctx.Model = ctx.Model.PagesFreed(held);
             foreach (ulong page in held)
-            {
-                ctx.Model = ctx.Model.PageFreed(page);
                 ctx.Patterns.ForgetPage(page);
-            }
         });
         if (ctx.Strict)
             ctx.Check(ctx.Owned.Count == ctx.BaselineTablePages, "MAP-D05",

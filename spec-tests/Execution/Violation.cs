@@ -40,6 +40,12 @@ public sealed record CallRecord(int Step, ApiCall Call, CallEnd End, CallOutcome
     /// <summary>The frames of RAM the call wrote, in increasing order; null where the implementation cannot tell (<see cref="Port.IWriteTracking"/>).</summary>
     public IReadOnlyList<ulong>? Written { get; init; }
 
+    /// <summary>
+    /// One of a batch of calls made together (a hog, a drain's give-back): what they wrote is known only as a whole
+    /// (<see cref="SequenceContext.UnjudgedWrites"/>), so no call of it is judged by its writes.
+    /// </summary>
+    public bool InBatch { get; init; }
+
     public string Returned => End switch
     {
         CallEnd.Panicked => $"panic {Detail}",

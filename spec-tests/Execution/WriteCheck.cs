@@ -14,7 +14,8 @@ public static class WriteCheck
 {
     /// <summary>
     /// Checks the calls recorded since the last check, against the ownership after the previous step, and returns
-    /// every frame they wrote; null when a call could not tell (a batch, an implementation without write tracking).
+    /// every frame they wrote; null when a call could not tell (an implementation without write tracking). Batches are
+    /// not judged: their writes are known only as a whole (<see cref="SequenceContext.UnjudgedWrites"/>).
     /// </summary>
     public static IReadOnlySet<ulong>? AfterStep(SequenceContext ctx)
     {
@@ -25,7 +26,10 @@ public static class WriteCheck
         {
             CallRecord record = ctx.Trace[index];
             if (record.Written is not { } written)
-                all = null;
+            {
+                if (!record.InBatch)
+                    all = null; // a call that could not tell
+            }
             else
                 foreach (ulong frame in written)
                 {

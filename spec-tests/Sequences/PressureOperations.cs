@@ -46,14 +46,14 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
                 $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page) ?? "a page it returned before"}");
         }
         HashSet<ulong> back = GivenBack(taken).ToHashSet();
+        var kept = new List<ulong>(taken.Count);
         foreach (ulong page in taken.Order())
             if (back.Contains(page))
                 ctx.Call("PHYS-06", ApiCall.FreePage(page));
             else
-            {
-                ctx.Model = ctx.Model.PageAllocated(page);
-                ctx.Hogged.Add(page);
-            }
+                kept.Add(page);
+        ctx.Model = ctx.Model.PagesAllocated(kept);
+        ctx.Hogged.UnionWith(kept);
         return true;
     }
 
@@ -112,9 +112,9 @@ public sealed record Release(int Every) : Operation
         if (freed.Count == 0)
             return false;
         ctx.FreePagesBatched(Clause, freed);
+        ctx.Model = ctx.Model.PagesFreed(freed);
         foreach (ulong page in freed)
         {
-            ctx.Model = ctx.Model.PageFreed(page);
             ctx.Hogged.Remove(page);
             ctx.Patterns.ForgetPage(page); // a page the hog took may have been freed and handed out, and marked, since
         }
