@@ -16,22 +16,20 @@ public static class BootState
     /// space is shared, every other slot is per space. Each kernel-half leaf is a boot mapping; one that
     /// translates 0xFFFFFF0000000000 + p to p, of whatever page size, is the direct map.
     /// </summary>
-    public static ApiState Observe(IPhysicalMemory ram, IReadOnlyList<ulong> roots)
+    public static BootObservation Observe(IPhysicalMemory ram, IReadOnlyList<ulong> roots)
     {
         // An observation is a function of the words it read: when every one of them reads the same again, so does the
         // observation, and the last one stands (every sequence boots a machine that is, as a rule, the same as the last).
         if (lastSeen is { } seen && seen.Roots.SequenceEqual(roots) && seen.Reads.All(read => ram.ReadU64(read.Address) == read.Value))
-            return seen.State;
+            return seen;
         var recording = new RecordingMemory(ram);
         ApiState state = ObserveAfresh(recording, roots);
-        lastSeen = new Observation([.. roots], [.. recording.Reads], state);
-        return state;
+        lastSeen = new BootObservation([.. roots], [.. recording.Reads], state);
+        return lastSeen;
     }
 
     [ThreadStatic] // per thread, so that a run's hits do not depend on what other threads booted meanwhile
-    private static Observation? lastSeen;
-
-    private sealed record Observation(ulong[] Roots, (ulong Address, ulong Value)[] Reads, ApiState State);
+    private static BootObservation? lastSeen;
 
     /// <summary>Memory that remembers every word read from it, in order.</summary>
     private sealed class RecordingMemory(IPhysicalMemory ram) : IPhysicalMemory
@@ -66,7 +64,15 @@ public static class BootState
     /// (DMAP-03), in every space, and is reachable from supervisor mode only (DMAP-01). Its page sizes, its
     /// extent past that and its W/NX bits are the implementation's choice (DMAP-D07 pins the reference's).
     /// </summary>
-    public static void CheckDirectMap(SequenceContext ctx)
+    public static void CheckDirectMap(SequenceContext ctx, BootObservation boot)
+    {
+        if (boot.DirectMapCheckedFor == ctx.Implementation.RamSize)
+            return; // the same boot tables as a machine of this size already passed with
+        CheckDirectMap(ctx);
+        boot.DirectMapCheckedFor = ctx.Implementation.RamSize;
+    }
+
+    private static void CheckDirectMap(SequenceContext ctx)
     {
         ulong covered = Math.Min(ctx.Implementation.RamSize, DirectMapSize);
         for (int space = 0; space < ctx.Spaces.Count; space++)
@@ -117,4 +123,36 @@ public static class BootState
     /// <summary>Effective permissions as the API's flags (MM_PAGE_EXEC: no-execute clear).</summary>
     public static Rights RightsOf(Permissions permissions) =>
         (permissions.User ? Rights.User : 0) | (permissions.Writable ? Rights.Write : 0) | (permissions.Executable ? Rights.Exec : 0);
+}
+
+/// <summary>
+/// A boot state as observed (<see cref="BootState.Observe"/>), and what the setup learned of it once: the first
+/// space's own kernel mappings, for which RAM size the direct map was found whole, and what the first audit found.
+/// The tables it was read from read the same whenever it is handed out again, so all of it holds again.
+/// </summary>
+public sealed class BootObservation
+{
+    internal BootObservation(ulong[] roots, (ulong Address, ulong Value)[] reads, ApiState state)
+    {
+        Roots = roots;
+        Reads = reads;
+        State = state;
+        KernelOwn = [.. state.MappingsOf(0).Where(entry => IsKernel(entry.Base) && !state.IsShared(entry.Base))];
+    }
+
+    internal ulong[] Roots { get; }
+
+    /// <summary>Every word the observation read, in order, with its value.</summary>
+    internal (ulong Address, ulong Value)[] Reads { get; }
+
+    public ApiState State { get; }
+
+    /// <summary>What the first space held at boot in its own (unshared) kernel slots.</summary>
+    public IReadOnlyList<(ulong Base, Mapping Mapping)> KernelOwn { get; }
+
+    /// <summary>The RAM size for which the direct map was checked whole (DMAP-01, DMAP-03); null before.</summary>
+    public ulong? DirectMapCheckedFor { get; set; }
+
+    /// <summary>What the setup's audit found on these tables (its walks and owners), for the next setup to start from.</summary>
+    public (ulong RamSize, IReadOnlyDictionary<WalkPart, PartMemo> Walks, OwnershipMap Owners)? FirstAudit { get; set; }
 }

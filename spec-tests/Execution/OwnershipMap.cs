@@ -26,6 +26,17 @@ public sealed class OwnershipMap
         this.ramSize = ramSize;
     }
 
+    /// <summary>A map of its own with the same owners, to follow apart from this one.</summary>
+    public OwnershipMap Copy()
+    {
+        var copy = new OwnershipMap(Model, tables, ramSize);
+        foreach ((ulong page, Owner owner) in owners)
+            copy.owners[page] = owner;
+        foreach ((ulong page, SortedSet<ulong> blocks) in blocksOnPage)
+            copy.blocksOnPage[page] = [.. blocks];
+        return copy;
+    }
+
     /// <summary>A map of nothing, before the first audit.</summary>
     public static OwnershipMap Empty() => new(ApiState.Boot(0, []), new Dictionary<ulong, (PagingLevel, TableReach)>(), 0);
 
@@ -85,24 +96,78 @@ public sealed class OwnershipMap
         List<StateChange>? changes = now.ChangesSince(Model);
         if (changes is null)
             return false;
-        ApiState before = Model;
-        var keys = changes.Select(change => (change.Kind, change.Space, change.Key)).Distinct().ToList();
+        // Each key once, with what it held before and holds now: a hog or a teardown changes thousands of pages at once.
+        var seen = new HashSet<(StateKeyKind, int, ulong)>(changes.Count);
+        var moves = new List<(Owned? Left, Owned? Came)>(changes.Count);
+        foreach (StateChange change in changes)
+            if (seen.Add((change.Kind, change.Space, change.Key)) && Move(Model, now, change) is { } move)
+                moves.Add(move);
         foreach ((ulong page, var table) in tables)
-            if (!nowTables.TryGetValue(page, out var now_) || now_ != table)
+            if (!nowTables.TryGetValue(page, out var still) || still != table)
                 Unclaim(page, OwnerKind.Table);
-        foreach ((StateKeyKind kind, int space, ulong key) in keys)
-            Leave(before, now, kind, space, key);
+        foreach ((Owned? left, _) in moves)
+            if (left is { } gone)
+                Leave(gone);
         foreach ((ulong page, (PagingLevel level, TableReach reach)) in nowTables)
             if (!tables.TryGetValue(page, out var was) || was != (level, reach))
                 if (Claim(page, Owner.Table(level, reach), "PHYS-01") is not null)
                     return false;
-        foreach ((StateKeyKind kind, int space, ulong key) in keys)
-            if (!Come(before, now, kind, space, key))
+        foreach ((_, Owned? came) in moves)
+            if (came is { } arrived && !Come(arrived))
                 return false;
         Model = now;
         tables = nowTables;
         return true;
     }
+
+    /// <summary>What a key of the model claimed: a client page, a heap block (its pages) or a vmalloc page.</summary>
+    private readonly record struct Owned(OwnerKind Kind, ulong Key, ulong Size = 0, int Space = 0, ulong Page = 0);
+
+    /// <summary>What one changed key claimed before and claims now; null when neither differs in what it claims.</summary>
+    private static (Owned? Left, Owned? Came)? Move(ApiState before, ApiState now, StateChange change)
+    {
+        ulong key = change.Key;
+        switch (change.Kind)
+        {
+            case StateKeyKind.ClientPage:
+                bool was = before.ClientPages.Contains(key), @is = now.ClientPages.Contains(key);
+                return was == @is ? null : (was ? new Owned(OwnerKind.Client, key) : null, @is ? new Owned(OwnerKind.Client, key) : null);
+            case StateKeyKind.HeapBlock:
+                bool had = before.HeapBlocks.TryGetValue(key, out ulong oldSize), has = now.HeapBlocks.TryGetValue(key, out ulong newSize);
+                return had == has && oldSize == newSize ? null
+                    : (had ? new Owned(OwnerKind.Heap, key, oldSize) : null, has ? new Owned(OwnerKind.Heap, key, newSize) : null);
+            case StateKeyKind.Mapping:
+                ulong? oldPage = RegionPage(before, change.Space, key), newPage = RegionPage(now, change.Space, key);
+                return oldPage == newPage ? null
+                    : (oldPage is { } o ? new Owned(OwnerKind.Region, key, Space: change.Space, Page: o) : null,
+                       newPage is { } n ? new Owned(OwnerKind.Region, key, Space: change.Space, Page: n) : null);
+            default:
+                return null; // a new space holds only boot mappings, which claim no page
+        }
+    }
+
+    private void Leave(Owned gone)
+    {
+        switch (gone.Kind)
+        {
+            case OwnerKind.Client:
+                Unclaim(gone.Key, OwnerKind.Client);
+                break;
+            case OwnerKind.Heap:
+                UnclaimBlock(gone.Key, gone.Size);
+                break;
+            default:
+                Unclaim(gone.Page, OwnerKind.Region);
+                break;
+        }
+    }
+
+    private bool Come(Owned arrived) => arrived.Kind switch
+    {
+        OwnerKind.Client => Claim(arrived.Key, new Owner(OwnerKind.Client), "PHYS-01") is null,
+        OwnerKind.Heap => ClaimBlock(arrived.Key, arrived.Size) is null,
+        _ => Claim(arrived.Page, new Owner(OwnerKind.Region, arrived.Key, arrived.Space), "VM-06") is null,
+    };
 
     /// <summary>Whether the block lies, whole, in the direct map of RAM, where the suite can reach it.</summary>
     public static bool HeapBlockInRam(ulong pointer, ulong size, ulong ramSize)
@@ -114,33 +179,6 @@ public sealed class OwnershipMap
     /// <summary>Whether two maps name the same owner for every page (the incremental audit's own check).</summary>
     public bool SameAs(OwnershipMap other) =>
         owners.Count == other.owners.Count && owners.All(pair => other.owners.TryGetValue(pair.Key, out Owner owner) && owner == pair.Value);
-
-    private void Leave(ApiState before, ApiState now, StateKeyKind kind, int space, ulong key)
-    {
-        switch (kind)
-        {
-            case StateKeyKind.ClientPage when before.ClientPages.Contains(key) && !now.ClientPages.Contains(key):
-                Unclaim(key, OwnerKind.Client);
-                break;
-            case StateKeyKind.HeapBlock when before.HeapBlocks.TryGetValue(key, out ulong size) && now.HeapBlocks.GetValueOrDefault(key, ulong.MaxValue) != size:
-                UnclaimBlock(key, size);
-                break;
-            case StateKeyKind.Mapping when RegionPage(before, space, key) is { } page && RegionPage(now, space, key) != page:
-                Unclaim(page, OwnerKind.Region);
-                break;
-        }
-    }
-
-    private bool Come(ApiState before, ApiState now, StateKeyKind kind, int space, ulong key) => kind switch
-    {
-        StateKeyKind.ClientPage when now.ClientPages.Contains(key) && !before.ClientPages.Contains(key) =>
-            Claim(key, new Owner(OwnerKind.Client), "PHYS-01") is null,
-        StateKeyKind.HeapBlock when now.HeapBlocks.TryGetValue(key, out ulong size) && before.HeapBlocks.GetValueOrDefault(key, ulong.MaxValue) != size =>
-            ClaimBlock(key, size) is null,
-        StateKeyKind.Mapping when RegionPage(now, space, key) is { } page && RegionPage(before, space, key) != page =>
-            Claim(page, new Owner(OwnerKind.Region, key, space), "VM-06") is null,
-        _ => true,
-    };
 
     /// <summary>The physical page a vmalloc mapping at <paramref name="virt"/> maps (space -1: the shared kernel slots); null for any other mapping.</summary>
     private static ulong? RegionPage(ApiState state, int space, ulong virt)

@@ -125,16 +125,16 @@ public sealed class IncrementalAuditTests
         using (first)
         using (second)
         {
-            ApiState seen = BootState.Observe(new RamView(first.Ram, Ram), firstRoots);
+            BootObservation seen = BootState.Observe(new RamView(first.Ram, Ram), firstRoots);
             Assert.Same(seen, BootState.Observe(new RamView(second.Ram, Ram), secondRoots));
 
             ulong directMapTable = DirectMapTable(second, secondRoots[0]);
             second.Ram.WriteU64(directMapTable + 8, 0); // the second 2 MiB of the direct map
-            ApiState changed = BootState.Observe(new RamView(second.Ram, Ram), secondRoots);
+            BootObservation changed = BootState.Observe(new RamView(second.Ram, Ram), secondRoots);
 
             Assert.NotSame(seen, changed);
-            Assert.NotNull(seen.Lookup(0, AddressSpaceLayout.KernelBase + 0x20_0000));
-            Assert.Null(changed.Lookup(0, AddressSpaceLayout.KernelBase + 0x20_0000));
+            Assert.NotNull(seen.State.Lookup(0, AddressSpaceLayout.KernelBase + 0x20_0000));
+            Assert.Null(changed.State.Lookup(0, AddressSpaceLayout.KernelBase + 0x20_0000));
         }
     }
 
