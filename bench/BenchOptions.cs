@@ -14,7 +14,8 @@ public sealed record BenchOptions(
     bool SkipBenchmarks,
     bool SkipSuite,
     string[] BenchmarkArgs,
-    IReadOnlyList<double>? CheckSeconds = null)
+    IReadOnlyList<double>? CheckSeconds = null,
+    double? CheckSecondsOneJob = null)
 {
     public const string DefaultNativeLibrary = "native/build/libsample.so";
 
@@ -33,6 +34,7 @@ public sealed record BenchOptions(
                 "--skip-benchmarks" => options with { SkipBenchmarks = true },
                 "--skip-suite" => options with { SkipSuite = true },
                 "--check-seconds" => options with { CheckSeconds = [.. Value(args, ref i).Split(',').Select(double.Parse)] },
+                "--check-seconds-one-job" => options with { CheckSecondsOneJob = double.Parse(Value(args, ref i)) },
                 "--" => options with { BenchmarkArgs = args[(i + 1)..] },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };

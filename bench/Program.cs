@@ -8,7 +8,7 @@ using Mmspec.SpecTests.Adapters;
 using Mmspec.SpecTests.Execution;
 using Mmspec.NativeClient;
 
-// Usage: Mmspec.Bench [--readme FILE] [--command-started UNIX_SECONDS] [--native LIB] [--native-max-test N] [--seeds N] [--skip-benchmarks] [--skip-suite] [--check-seconds S,S,...] [-- BenchmarkDotNet args]
+// Usage: Mmspec.Bench [--readme FILE] [--command-started UNIX_SECONDS] [--native LIB] [--native-max-test N] [--seeds N] [--skip-benchmarks] [--skip-suite] [--check-seconds S,S,...] [--check-seconds-one-job S] [-- BenchmarkDotNet args]
 // bench/run.sh is the one command; the options exist so that a part can be run on its own while working on it.
 var options = BenchOptions.Parse(args);
 DateTime started = DateTime.UtcNow;
@@ -57,6 +57,7 @@ var results = new RunResults(started, clock.Elapsed, commandTime, summaries.Sele
     NativeFull = nativeFull,
     StepCosts = stepCosts,
     CheckSeconds = options.CheckSeconds ?? [],
+    CheckSecondsOneJob = options.CheckSecondsOneJob,
 };
 string readme = ReadmeWriter.Render(results);
 if (options.ReadmePath is { } path)

@@ -52,14 +52,18 @@ public static class CheckCommand
         int unitsInRun = WorkPlan.Units(options.Profile).Count;
         console.Starting(implementation, options, units.Count, unitsInRun);
         var properties = new List<PropertyOutcome>();
-        for (int i = 0; i < units.Count && interruption.Signal is null; i++)
+        PropertyOutcome Run(ISpecProperty property)
         {
-            ISpecProperty property = units[i];
-            console.PropertyStarted(i + 1, units.Count, property);
             // An expected clause never stops its property: the property goes on looking for the next bug.
             RunSettings settings = options.Settings with { ExpectedClauses = expectations.ClausesExpectedIn(property, catalogue), Stop = interruption.Token };
-            PropertyResult result = property.Check(implementation.Factory, settings);
-            PropertyOutcome outcome = ClauseVerdicts.ForProperty(property, result, expectations);
+            return ClauseVerdicts.ForProperty(property, property.Check(implementation.Factory, settings), expectations);
+        }
+        // Up to --jobs properties run at once; they are reported in the plan's order, as one after another would be.
+        using var pending = new PropertyQueue(units, options.Jobs, Run, () => interruption.Signal is not null);
+        for (int i = 0; i < units.Count && pending.Started(i); i++)
+        {
+            console.PropertyStarted(i + 1, units.Count, units[i]);
+            PropertyOutcome outcome = pending.Outcome(i);
             console.PropertyFinished(i + 1, units.Count, outcome);
             properties.Add(outcome);
         }

@@ -47,6 +47,16 @@ public sealed record CheckOptions
     /// <summary>Native only: how long one sequence's calls may take together (null: the factory's default).</summary>
     public TimeSpan? SequenceTimeout { get; init; }
 
+    /// <summary>
+    /// Properties checked at once (<c>--jobs</c>): each property's run depends on the seed alone, so how many run
+    /// together changes only how long the check takes. By default one per processor.
+    /// </summary>
+    public int Jobs { get; init; } = DefaultJobs;
+
+    public static int DefaultJobs => Math.Clamp(Environment.ProcessorCount, 1, MaxJobs);
+
+    public const int MaxJobs = 64;
+
     public RunSettings Settings => new(Profile, Seed, MaxTest, RamSize, MaxFailures, Audit: Audit);
 
     /// <summary>The command line that replays this run against <paramref name="implementation"/>: every option that changes what it does, shell-quoted.</summary>
@@ -120,6 +130,11 @@ public sealed record CheckOptions
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max >= 1 && max <= RunSettings.MaxFailuresBound
             ? max
             : throw new UsageException($"--max-failures '{text}': expected a whole number of failures per property from 1 to {RunSettings.MaxFailuresBound}");
+
+    public static int ParseJobs(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int jobs) && jobs >= 1 && jobs <= MaxJobs
+            ? jobs
+            : throw new UsageException($"--jobs '{text}': expected a whole number of properties to check at once from 1 to {MaxJobs}");
 
     /// <summary>A positive number of seconds, decimals allowed (0.5), at most a day.</summary>
     public static TimeSpan ParseSeconds(string option, string text) =>

@@ -73,6 +73,13 @@ public static class Program
             DefaultValueFactory = _ => AuditMode.Incremental,
             CustomParser = Parser(CheckOptions.ParseAudit),
         };
+        var jobs = new Option<int>("--jobs")
+        {
+            Description = "Properties to check at once (default: one per processor); the results do not depend on it",
+            HelpName = "n",
+            DefaultValueFactory = _ => CheckOptions.DefaultJobs,
+            CustomParser = Parser(CheckOptions.ParseJobs),
+        };
         var seed = new Option<ulong>("--seed")
         {
             Description = "The random seed, decimal or 0x hex; a failure report names the seed that replays it",
@@ -132,7 +139,7 @@ public static class Program
 
         var check = new Command("check", "Run the property catalogue against an implementation; exit 0 conformant, 1 nonconformant, 2 usage error")
         {
-            impl, profile, seed, maxTest, ram, maxFailures, shard, report, expect, callTimeout, sequenceTimeout, audit,
+            impl, profile, seed, maxTest, ram, maxFailures, shard, report, expect, callTimeout, sequenceTimeout, audit, jobs,
         };
         check.SetAction(parsed => CheckCommand.Run(new CheckOptions
         {
@@ -148,6 +155,7 @@ public static class Program
             ExpectationsFile = parsed.GetValue(expect),
             CallTimeout = parsed.GetValue(callTimeout),
             SequenceTimeout = parsed.GetValue(sequenceTimeout),
+            Jobs = parsed.GetValue(jobs),
         }, stdout, stderr, interruption));
         return check;
     }

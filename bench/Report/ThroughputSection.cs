@@ -69,6 +69,8 @@ public static class ThroughputSection
         double? check = run.CheckSeconds.Count == 0 ? null : run.CheckSeconds.Min();
         string times = run.CheckSeconds.Count == 0 ? "" : $" (runs: {string.Join(", ", run.CheckSeconds.Select(s => s.ToString("F2", Invariant)))} s; the best counts)";
         Target(md, $"`mmspec check` of the reference, Release, build excluded, seconds{times}", check, CheckSecondsTarget, "F2", atLeast: false);
+        if (run.CheckSecondsOneJob is { } oneJob)
+            Target(md, "the same with `--jobs 1` (one property at a time, one core)", oneJob, CheckSecondsTarget, "F2", atLeast: false);
         if (run.Reference is { } reference && run.Native is { } native)
             Target(md, "native sample's checked steps/s over the reference's (issue #5)", native.StepsPerSecond / reference.StepsPerSecond, 0.5, "0.00", atLeast: true);
         md.AppendLine();

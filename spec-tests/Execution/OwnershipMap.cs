@@ -124,13 +124,14 @@ public sealed class OwnershipMap
     private readonly record struct Owned(OwnerKind Kind, ulong Key, ulong Size = 0, int Space = 0, ulong Page = 0);
 
     /// <summary>What one changed key claimed before and claims now; null when neither differs in what it claims.</summary>
-    private static (Owned? Left, Owned? Came)? Move(ApiState before, ApiState now, StateChange change)
+    private (Owned? Left, Owned? Came)? Move(ApiState before, ApiState now, StateChange change)
     {
         ulong key = change.Key;
         switch (change.Kind)
         {
             case StateKeyKind.ClientPage:
-                bool was = before.ClientPages.Contains(key), @is = now.ClientPages.Contains(key);
+                // This map holds every client page of the state it follows: asking it is a hash lookup, not a tree walk.
+                bool was = owners.TryGetValue(key, out Owner owner) && owner.Kind == OwnerKind.Client, @is = now.ClientPages.Contains(key);
                 return was == @is ? null : (was ? new Owned(OwnerKind.Client, key) : null, @is ? new Owned(OwnerKind.Client, key) : null);
             case StateKeyKind.HeapBlock:
                 bool had = before.HeapBlocks.TryGetValue(key, out ulong oldSize), has = now.HeapBlocks.TryGetValue(key, out ulong newSize);

@@ -17,7 +17,8 @@ public sealed class InterruptTests
     public void A_signal_stops_the_run_after_the_current_sequence_with_reports_marked_interrupted(string signal, string name, int exitCode)
     {
         using var scratch = new ScratchDirectory();
-        using CliProcess check = CliProcess.Start(null, "check", "--max-test", "1000000", "--report", scratch.Path);
+        // One property at a time, so that exactly one was running (JobsTests has several at once).
+        using CliProcess check = CliProcess.Start(null, "check", "--max-test", "1000000", "--jobs", "1", "--report", scratch.Path);
         check.WaitForStderr(": running", TimeSpan.FromMinutes(1)); // inside a property, not before one
         Thread.Sleep(1000);
         check.Signal(signal);

@@ -78,43 +78,41 @@ public sealed class IncrementalAuditTests
     }
 
     [Fact]
-    public void A_hidden_scribble_on_a_marked_page_is_caught_by_the_full_audit_and_both_disagree()
-    {
-        var factory = new DecoratedFactory("kmalloc-scribbles-hiding-writes", inner => new KmallocScribblesOnLastPage(inner, hide: true));
-        IReadOnlyList<Operation> steps = [new AllocPages(1, Contiguous: false), new Kmalloc(16)];
-
-        SequenceResult full = SequenceRunner.Run(factory, Profile.Default, steps, audit: AuditMode.Full);
-        Assert.Equal(2, full.Violation?.Step);
-        Assert.Contains("lost the pattern", full.Violation!.Message, StringComparison.Ordinal);
-
-        var disagreement = Assert.Throws<AuditDisagreementException>(() => SequenceRunner.Run(factory, Profile.Default, steps, audit: AuditMode.Both));
-        Assert.Contains("the marks in the frames the step wrote hold", disagreement.Message, StringComparison.Ordinal);
-    }
+    public void A_hidden_scribble_on_a_marked_page_is_caught_by_the_full_audit_and_both_disagree() =>
+        FullAuditCatchesWhatBothDisagreeOn(
+            new DecoratedFactory("kmalloc-scribbles-hiding-writes", inner => new KmallocScribblesOnLastPage(inner, hide: true)),
+            [new AllocPages(1, Contiguous: false), new Kmalloc(16)],
+            "lost the pattern", "the marks in the frames the step wrote hold");
 
     [Fact]
     public void A_direct_map_entry_cleared_by_a_user_mapping_is_found_by_the_incremental_audit_through_the_write_set()
     {
-        IReadOnlyList<Operation> steps = [new AllocPages(1, Contiguous: false), new MapSingle(0, new AddressPick(Area.UserLow, 0), 0, Rights.Write)];
         var honest = new DecoratedFactory("map-clears-direct-map", inner => new MapClearsDirectMapEntry(inner, hide: false));
 
-        SequenceResult incremental = SequenceRunner.Run(honest, Profile.Default, steps);
+        SequenceResult incremental = SequenceRunner.Run(honest, Profile.Default, MapOnePage);
 
         Assert.Equal(2, incremental.Violation?.Step);
         Assert.Contains("0xFFFFFF0000600000 should map", incremental.Violation!.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_hidden_write_under_the_shared_slots_is_caught_by_the_full_audit_and_both_disagree()
+    public void A_hidden_write_under_the_shared_slots_is_caught_by_the_full_audit_and_both_disagree() =>
+        FullAuditCatchesWhatBothDisagreeOn(
+            new DecoratedFactory("map-clears-direct-map-hiding-writes", inner => new MapClearsDirectMapEntry(inner, hide: true)),
+            MapOnePage, "0xFFFFFF0000600000 should map", "the shared kernel slots of space0");
+
+    private static readonly IReadOnlyList<Operation> MapOnePage =
+        [new AllocPages(1, Contiguous: false), new MapSingle(0, new AddressPick(Area.UserLow, 0), 0, Rights.Write)];
+
+    /// <summary>The full audit finds the hidden write at the last step; both audits together stop on their disagreement.</summary>
+    private static void FullAuditCatchesWhatBothDisagreeOn(DecoratedFactory factory, IReadOnlyList<Operation> steps, string found, string disagreement)
     {
-        IReadOnlyList<Operation> steps = [new AllocPages(1, Contiguous: false), new MapSingle(0, new AddressPick(Area.UserLow, 0), 0, Rights.Write)];
-        var hiding = new DecoratedFactory("map-clears-direct-map-hiding-writes", inner => new MapClearsDirectMapEntry(inner, hide: true));
+        SequenceResult full = SequenceRunner.Run(factory, Profile.Default, steps, audit: AuditMode.Full);
+        Assert.Equal(steps.Count, full.Violation?.Step);
+        Assert.Contains(found, full.Violation!.Message, StringComparison.Ordinal);
 
-        SequenceResult full = SequenceRunner.Run(hiding, Profile.Default, steps, audit: AuditMode.Full);
-        Assert.Equal(2, full.Violation?.Step);
-        Assert.Contains("0xFFFFFF0000600000 should map", full.Violation!.Message, StringComparison.Ordinal);
-
-        var disagreement = Assert.Throws<AuditDisagreementException>(() => SequenceRunner.Run(hiding, Profile.Default, steps, audit: AuditMode.Both));
-        Assert.Contains("the shared kernel slots of space0", disagreement.Message, StringComparison.Ordinal);
+        var stopped = Assert.Throws<AuditDisagreementException>(() => SequenceRunner.Run(factory, Profile.Default, steps, audit: AuditMode.Both));
+        Assert.Contains(disagreement, stopped.Message, StringComparison.Ordinal);
     }
 
     [Fact]
