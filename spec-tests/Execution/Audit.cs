@@ -25,14 +25,13 @@ public static class Audit
             IReadOnlySet<ulong>? written = WriteCheck.AfterStep(ctx);
             if (ctx.UnjudgedWrites is not { } unjudged || ctx.AuditMode == AuditMode.Full)
                 written = null;
-            else if (written is not null)
+            else if (written is not null && unjudged.Count > 0)
                 written = new HashSet<ulong>(written.Concat(unjudged));
             marksWritten = written;
             ctx.UnjudgedWrites = [];
-            List<TablePage>[] spaceTables = WalkSpaces(ctx, ram, clause, written);
             var tables = new Dictionary<ulong, (PagingLevel Level, TableReach Reach)>();
-            for (int space = 0; space < spaceTables.Length; space++)
-                foreach (TablePage table in spaceTables[space])
+            foreach ((int space, List<TablePage> walked) in WalkSpaces(ctx, ram, clause, written))
+                foreach (TablePage table in walked)
                 {
                     bool shared = table.Level != PagingLevel.Pml4 && ctx.Model.IsShared(table.VirtualBase);
                     TableReach known = tables.GetValueOrDefault(table.PhysicalAddress).Reach;
@@ -71,20 +70,20 @@ public static class Audit
     }
 
     /// <summary>
-    /// Compares every space's tables with the model and returns the tables each holds, walked in parts
+    /// Compares every space's tables with the model and returns the tables each part of each space holds, walked in parts
     /// (<see cref="WalkPart"/>). With the frames the calls since the last audit wrote (<paramref name="written"/>; null:
     /// unknown, or a full audit wanted), a part the step cannot have changed keeps what the last audit found
     /// (<see cref="PartMemo"/>); in <see cref="AuditMode.Both"/> it is walked anyway and must agree.
     /// </summary>
-    private static List<TablePage>[] WalkSpaces(SequenceContext ctx, RamView ram, string clause, IReadOnlySet<ulong>? written)
+    private static List<(int Space, List<TablePage> Tables)> WalkSpaces(SequenceContext ctx, RamView ram, string clause, IReadOnlySet<ulong>? written)
     {
-        var found = new List<TablePage>[ctx.Roots.Count];
+        var found = new List<(int Space, List<TablePage> Tables)>(ctx.Roots.Count + 1);
         bool anyShared = !ctx.Model.SharedSlots.IsEmpty;
         for (int space = 0; space < ctx.Roots.Count; space++)
         {
-            found[space] = WalkPart(ctx, ram, clause, new WalkPart(space, Shared: false), written);
+            found.Add((space, WalkPart(ctx, ram, clause, new WalkPart(space, Shared: false), written)));
             if (anyShared && !SharedSlotsAsFirst(ctx, ram, space))
-                found[space].AddRange(WalkPart(ctx, ram, clause, new WalkPart(space, Shared: true), written));
+                found.Add((space, WalkPart(ctx, ram, clause, new WalkPart(space, Shared: true), written)));
         }
         return found;
     }
@@ -98,7 +97,7 @@ public static class Audit
         ulong[]? entries = part.Shared ? [.. shared.Select(slot => ram.ReadU64(root + (ulong)slot * 8))] : null;
         bool unchanged = written is not null && ctx.LastWalks.TryGetValue(part, out PartMemo? memo) && memo.Unchanged(root, expected, entries, written);
         if (unchanged && ctx.AuditMode == AuditMode.Incremental)
-            return [.. ctx.LastWalks[part].Tables];
+            return ctx.LastWalks[part].Tables; // read only: the memo's own list
         var walked = new List<TablePage>();
         try
         {
@@ -111,7 +110,7 @@ public static class Audit
         if (unchanged && !walked.SequenceEqual(ctx.LastWalks[part].Tables))
             throw new AuditDisagreementException($"the incremental audit would have skipped {Name(part)} after step {ctx.Step}, whose tables changed");
         ctx.LastWalks[part] = new PartMemo(root, expected, entries, walked);
-        return [.. walked];
+        return walked;
     }
 
     private static string Name(WalkPart part) => $"{(part.Shared ? "the shared kernel slots of " : "")}space{part.Space}";

@@ -66,8 +66,9 @@ public static class BootState
     /// </summary>
     public static void CheckDirectMap(SequenceContext ctx, BootObservation boot)
     {
-        if (boot.DirectMapCheckedFor == ctx.Implementation.RamSize)
-            return; // the same boot tables as a machine of this size already passed with
+        // The same boot tables passed with a machine at least this large: a smaller RAM needs less of the direct map.
+        if (boot.DirectMapCheckedFor >= ctx.Implementation.RamSize)
+            return;
         CheckDirectMap(ctx);
         boot.DirectMapCheckedFor = ctx.Implementation.RamSize;
     }
@@ -150,9 +151,12 @@ public sealed class BootObservation
     /// <summary>What the first space held at boot in its own (unshared) kernel slots.</summary>
     public IReadOnlyList<(ulong Base, Mapping Mapping)> KernelOwn { get; }
 
-    /// <summary>The RAM size for which the direct map was checked whole (DMAP-01, DMAP-03); null before.</summary>
-    public ulong? DirectMapCheckedFor { get; set; }
+    /// <summary>The largest RAM size for which the direct map was checked whole (DMAP-01, DMAP-03); 0 before.</summary>
+    public ulong DirectMapCheckedFor { get; set; }
 
-    /// <summary>What the setup's audit found on these tables (its walks and owners), for the next setup to start from.</summary>
-    public (ulong RamSize, IReadOnlyDictionary<WalkPart, PartMemo> Walks, OwnershipMap Owners)? FirstAudit { get; set; }
+    /// <summary>
+    /// What the setup's audit found on these tables (its walks and owners), for the next setup to start from. It holds
+    /// for a machine of any RAM size the observation was read again on: every table it walked lies in that RAM.
+    /// </summary>
+    public (IReadOnlyDictionary<WalkPart, PartMemo> Walks, OwnershipMap Owners)? FirstAudit { get; set; }
 }

@@ -26,10 +26,10 @@ public sealed class OwnershipMap
         this.ramSize = ramSize;
     }
 
-    /// <summary>A map of its own with the same owners, to follow apart from this one.</summary>
-    public OwnershipMap Copy()
+    /// <summary>A map of its own with the same owners, to follow apart from this one, on a machine of <paramref name="ram"/> bytes.</summary>
+    public OwnershipMap Copy(ulong ram)
     {
-        var copy = new OwnershipMap(Model, tables, ramSize);
+        var copy = new OwnershipMap(Model, tables, ram);
         foreach ((ulong page, Owner owner) in owners)
             copy.owners[page] = owner;
         foreach ((ulong page, SortedSet<ulong> blocks) in blocksOnPage)

@@ -99,21 +99,21 @@ public static class SequenceRunner
         }
         BootObservation boot = ObserveBoot(ctx);
         ulong ram = ctx.Implementation.RamSize;
-        if (boot.FirstAudit is { } audited && audited.RamSize == ram && ctx.AuditMode == AuditMode.Incremental)
+        if (boot.FirstAudit is { } audited && ctx.AuditMode == AuditMode.Incremental)
         {
-            // The same tables, read word for word, as a setup audited before on a machine of this size: its walks and
-            // owners hold, nothing since is unaccounted for, and a new machine has no marks yet.
+            // The same tables, read word for word, as a setup audited before: its walks and owners hold, nothing since
+            // is unaccounted for, and a new machine has no marks yet.
             foreach ((WalkPart part, PartMemo memo) in audited.Walks)
                 ctx.LastWalks[part] = memo;
-            ctx.Owned = audited.Owners.Copy();
+            ctx.Owned = audited.Owners.Copy(ram);
             ctx.UnjudgedWrites = [];
         }
         else
         {
             Audit.AfterStep(ctx, "DMAP-04");
-            if (boot.FirstAudit is { } earlier && earlier.RamSize == ram && !(earlier.Owners.SameAs(ctx.Owned) && SameWalks(earlier.Walks, ctx.LastWalks)))
+            if (boot.FirstAudit is { } earlier && !(earlier.Owners.SameAs(ctx.Owned) && SameWalks(earlier.Walks, ctx.LastWalks)))
                 throw new AuditDisagreementException("the setup's audit of a boot observed before differs from what it found then");
-            boot.FirstAudit = (ram, new Dictionary<WalkPart, PartMemo>(ctx.LastWalks), ctx.Owned.Copy());
+            boot.FirstAudit = (new Dictionary<WalkPart, PartMemo>(ctx.LastWalks), ctx.Owned.Copy(ram));
         }
         ctx.BaselineTablePages = ctx.Owned.Count;
         List<ulong> all = ctx.DrainFreePages("PHYS-06");
