@@ -217,14 +217,19 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         return pages;
     }
 
-    public void FreePages(IReadOnlyList<ulong> pages)
+    public void FreePages(IReadOnlyList<ulong> pages) => EachInBatches(NativeOp.PhysFreePages, pages);
+
+    public void KfreeAll(IReadOnlyList<ulong> pointers) => EachInBatches(NativeOp.Kfrees, pointers);
+
+    /// <summary>One call per value, as few requests as the body allows (<see cref="NativeProtocol.BatchPages"/> values each).</summary>
+    private void EachInBatches(NativeOp op, IReadOnlyList<ulong> values)
     {
-        for (int done = 0; done < pages.Count; done += NativeProtocol.BatchPages)
+        for (int done = 0; done < values.Count; done += NativeProtocol.BatchPages)
         {
-            int count = Math.Min(pages.Count - done, NativeProtocol.BatchPages);
+            int count = Math.Min(values.Count - done, NativeProtocol.BatchPages);
             for (int i = 0; i < count; i++)
-                BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(NativeProtocol.RequestBytes + i * sizeof(ulong)), pages[done + i]);
-            Call(NativeOp.PhysFreePages, [(ulong)count], count * sizeof(ulong));
+                BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(NativeProtocol.RequestBytes + i * sizeof(ulong)), values[done + i]);
+            Call(op, [(ulong)count], count * sizeof(ulong));
         }
     }
 

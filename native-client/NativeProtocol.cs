@@ -20,9 +20,9 @@ public static class NativeProtocol
 
     /// <summary>
     /// Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per
-    /// machine; 4 the write sets in every answer.
+    /// machine; 4 the write sets in every answer; 5 kfree batches.
     /// </summary>
-    public const uint Version = 4;
+    public const uint Version = 5;
 
     public const uint StatusOk = 0;
     public const uint StatusPanic = 1;
@@ -55,6 +55,7 @@ public static class NativeProtocol
             NativeOp.SpaceRoot => $"mmspec_space_root({S(a[0])})",
             NativeOp.PhysAllocPages => $"mm_phys_alloc_page() repeated until MM_NADDR (at most {a[0]} times)",
             NativeOp.PhysFreePages => $"mm_phys_free_page() on {a[0]} pages in turn",
+            NativeOp.Kfrees => $"kfree() on {a[0]} blocks in turn",
             _ => op.ToString(),
         };
     }
@@ -100,4 +101,7 @@ public enum NativeOp : uint
 
     /// <summary>mm_phys_free_page() on each of arg0 pages sent as the request body.</summary>
     PhysFreePages = 16,
+
+    /// <summary>kfree() on each of arg0 pointers sent as the request body.</summary>
+    Kfrees = 17,
 }

@@ -15,7 +15,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 4u /* 3: a server with worker processes, one connection per machine; 4: write sets */
+#define HOST_PROTOCOL_VERSION 5u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree batches */
 
 enum opcode {
     OP_HELLO = 0,
@@ -35,6 +35,7 @@ enum opcode {
     OP_EXIT = 14,
     OP_PHYS_ALLOC_PAGES = 15, /* batch: the suite counts free memory by exhaustion several times a sequence */
     OP_PHYS_FREE_PAGES = 16,
+    OP_KFREES = 17, /* batch: the teardown frees every block the client still holds */
 };
 
 /* ST_ENDED is written by the server, not the machine: the machine is over; result = 0, or the worker's wait status if it died. */

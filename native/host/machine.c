@@ -118,6 +118,10 @@ static void serve(uint32_t op, const uint64_t *a, uint64_t *result, uint64_t *fl
         for (batch_done = 0; batch_done < a[0]; batch_done++)
             impl.phys_free_page((uintptr_t)batch[batch_done]);
         break;
+    case OP_KFREES:
+        for (batch_done = 0; batch_done < a[0]; batch_done++)
+            impl.kfree(pointer_from_spec(batch[batch_done]));
+        break;
     default: break;
     }
 }
@@ -149,9 +153,9 @@ __attribute__((noinline)) static int guarded_init(const struct mmspec_env *env)
 
 static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, uint64_t *result, uint64_t *flags)
 {
-    if (op == OP_EXIT || op > OP_PHYS_FREE_PAGES)
+    if (op == OP_EXIT || op > OP_KFREES)
         return ST_BAD_REQUEST;
-    if ((op == OP_PHYS_ALLOC_PAGES || op == OP_PHYS_FREE_PAGES) && args[0] > BATCH_PAGES)
+    if ((op == OP_PHYS_ALLOC_PAGES || op == OP_PHYS_FREE_PAGES || op == OP_KFREES) && args[0] > BATCH_PAGES)
         return ST_BAD_REQUEST;
     if (init_panicked)
         return ST_PANIC;
@@ -264,8 +268,8 @@ int run_machine(int fd, int control)
         }
         for (uint32_t i = 0; i < body_length / 8; i++)
             batch[i] = get_u64(body + 8 * i);
-        if (op == OP_PHYS_FREE_PAGES && args[0] != body_length / 8) {
-            respond(ST_BAD_REQUEST, 0, 0, "page count and body differ", strlen("page count and body differ"));
+        if ((op == OP_PHYS_FREE_PAGES || op == OP_KFREES) && args[0] != body_length / 8) {
+            respond(ST_BAD_REQUEST, 0, 0, "count and body differ", strlen("count and body differ"));
             continue;
         }
         uint64_t result = 0, flags = 0;
@@ -277,8 +281,9 @@ int run_machine(int fd, int control)
         } else {
             const char *text = status == ST_OK ? "" : status == ST_PANIC ? panic_text : "unknown opcode";
             static char located[TEXT_MAX + 128];
-            if (status == ST_PANIC && op == OP_PHYS_FREE_PAGES) {
-                snprintf(located, sizeof located, "%s (in mm_phys_free_page(0x%llx), call %llu of %llu in the batch)", panic_text,
+            if (status == ST_PANIC && (op == OP_PHYS_FREE_PAGES || op == OP_KFREES)) {
+                snprintf(located, sizeof located, "%s (in %s(0x%llx), call %llu of %llu in the batch)", panic_text,
+                         op == OP_KFREES ? "kfree" : "mm_phys_free_page",
                          (unsigned long long)batch[batch_done], (unsigned long long)batch_done + 1, (unsigned long long)args[0]);
                 text = located;
             }

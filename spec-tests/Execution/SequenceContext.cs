@@ -258,13 +258,20 @@ public sealed partial class SequenceContext
     /// call by call as if made singly. A panic or crash is a violation of <paramref name="clause"/> that names the
     /// batch, since which of its calls failed is not known.
     /// </summary>
-    public void FreePagesBatched(string clause, IReadOnlyList<ulong> pages)
+    public void FreePagesBatched(string clause, IReadOnlyList<ulong> pages) =>
+        Batched(clause, pages, ApiCall.FreePage, "pages the client held", () => Implementation.FreePages(pages));
+
+    /// <summary>kfree on each block, in one batch (teardown gives back every block at once), as <see cref="FreePagesBatched"/>.</summary>
+    public void KfreeBatched(string clause, IReadOnlyList<ulong> pointers) =>
+        Batched(clause, pointers, ApiCall.Kfree, "blocks the client held", () => Implementation.KfreeAll(pointers));
+
+    private void Batched(string clause, IReadOnlyList<ulong> values, Func<ulong, ApiCall> callOf, string what, Action calls)
     {
         try
         {
             Unjudged(() =>
             {
-                Implementation.FreePages(pages);
+                calls();
                 return 0;
             });
         }
@@ -272,14 +279,14 @@ public sealed partial class SequenceContext
         {
             // Which call of the batch failed is not known: all are recorded, the last one with how the batch ended.
             CallEnd end = failure is ImplementationPanicException ? CallEnd.Panicked : CallEnd.Crashed;
-            for (int index = 0; index < pages.Count; index++)
-                Trace.Add(index < pages.Count - 1
-                    ? new CallRecord(Step, ApiCall.FreePage(pages[index]), CallEnd.Returned, default) { InBatch = true }
-                    : new CallRecord(Step, ApiCall.FreePage(pages[index]), end, default, $"one of the batch's {pages.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}") { InBatch = true });
-            Fail(clause, $"mm_phys_free_page on each of the {pages.Count} pages the client held ({string.Join(", ", pages.Take(8).Select(Hex))}{(pages.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
+            for (int index = 0; index < values.Count; index++)
+                Trace.Add(index < values.Count - 1
+                    ? new CallRecord(Step, callOf(values[index]), CallEnd.Returned, default) { InBatch = true }
+                    : new CallRecord(Step, callOf(values[index]), end, default, $"one of the batch's {values.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}") { InBatch = true });
+            Fail(clause, $"{callOf(0).Function} on each of the {values.Count} {what} ({string.Join(", ", values.Take(8).Select(Hex))}{(values.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
-        foreach (ulong page in pages)
-            Trace.Add(new CallRecord(Step, ApiCall.FreePage(page), CallEnd.Returned, default) { InBatch = true });
+        foreach (ulong value in values)
+            Trace.Add(new CallRecord(Step, callOf(value), CallEnd.Returned, default) { InBatch = true });
     }
 
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>

@@ -157,9 +157,11 @@ public static class SequenceRunner
     {
         Release(ctx, "HEAP-07", "every block was kfree'd", !ctx.Model.HeapBlocks.IsEmpty, () =>
         {
-            foreach (ulong pointer in ctx.Model.HeapBlocks.Keys.ToList())
+            // In one batch: a native heap holding hundreds of blocks would otherwise pay a round trip for each.
+            List<ulong> blocks = [.. ctx.Model.HeapBlocks.Keys];
+            ctx.KfreeBatched("HEAP-07", blocks);
+            foreach (ulong pointer in blocks)
             {
-                ctx.Call("HEAP-07", ApiCall.Kfree(pointer));
                 ctx.Model = ctx.Model.BlockFreed(pointer);
                 ctx.LiveBlockStarts.Remove(pointer);
                 ctx.Patterns.ForgetBlock(pointer);

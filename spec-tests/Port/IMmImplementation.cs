@@ -80,6 +80,13 @@ public interface IMmImplementation : IDisposable
         foreach (ulong page in pages)
             mm_phys_free_page(page);
     }
+
+    /// <summary>Batched <see cref="kfree"/>: frees each block in order (the teardown gives back every block at once).</summary>
+    void KfreeAll(IReadOnlyList<ulong> pointers)
+    {
+        foreach (ulong pointer in pointers)
+            kfree(pointer);
+    }
 }
 
 /// <summary>Direct access to the simulated physical memory of an implementation.</summary>

@@ -1,5 +1,6 @@
 using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
+using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;
 using Mmspec.SpecTests.Properties;
 
@@ -68,6 +69,30 @@ public sealed class NativeHostTests
         Assert.Equal("FreeOfUnallocatedPage", panic.Reason);
         Assert.Contains("mm_phys_free_page() on 2 pages", panic.Message, StringComparison.Ordinal);
         Assert.Equal(page, machine.mm_phys_alloc_page());
+    }
+
+    [Fact]
+    public void A_batched_kfree_frees_every_block_and_a_double_free_in_it_is_a_panic_naming_the_call()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(8UL << 20);
+        IReadOnlyList<ulong> free = machine.AllocatePagesUntilExhausted(int.MaxValue);
+        machine.FreePages(free);
+        var blocks = Enumerable.Range(0, 600).Select(_ => machine.kmalloc(64)).ToList();
+        Assert.DoesNotContain(0UL, blocks);
+
+        machine.KfreeAll(blocks);
+
+        // The heap's pages came back (a heap may keep a few cached, as the teardown allows).
+        IReadOnlyList<ulong> after = machine.AllocatePagesUntilExhausted(int.MaxValue);
+        Assert.InRange(after.Count, free.Count - SequenceRunner.HeapCacheAllowance, free.Count);
+        machine.FreePages(after);
+        ulong kept = machine.kmalloc(64), block = machine.kmalloc(64); // kept keeps their slab page in the heap
+        var panic = Assert.Throws<ImplementationPanicException>(() => machine.KfreeAll([block, block]));
+        Assert.NotEqual(0UL, kept);
+        Assert.Equal("HeapDoubleFree", panic.Reason);
+        Assert.Contains("kfree() on 2 blocks", panic.Message, StringComparison.Ordinal);
+        Assert.Contains("call 2 of 2 in the batch", panic.Message, StringComparison.Ordinal);
     }
 
     [Fact]
