@@ -221,6 +221,36 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     public void KfreeAll(IReadOnlyList<ulong> pointers) => EachInBatches(NativeOp.Kfrees, pointers);
 
+    public void MapGetAll(IReadOnlyList<(ulong Space, ulong Virt)> queries, List<(ulong Result, ulong Flags)> answers)
+    {
+        for (int done = 0; done < queries.Count; done += NativeProtocol.MapGetsMax)
+        {
+            int count = Math.Min(queries.Count - done, NativeProtocol.MapGetsMax);
+            for (int i = 0; i < count; i++)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(NativeProtocol.RequestBytes + 16 * i), queries[done + i].Space);
+                BinaryPrimitives.WriteUInt64LittleEndian(request.AsSpan(NativeProtocol.RequestBytes + 16 * i + 8), queries[done + i].Virt);
+            }
+            int answered = 0; // a crash leaves no answer
+            try
+            {
+                Call(NativeOp.MapGets, [(ulong)count], 16 * count);
+                answered = count;
+            }
+            catch (ImplementationPanicException)
+            {
+                answered = (int)BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(8)); // those before the panic
+                throw;
+            }
+            finally
+            {
+                for (int i = 0; i < answered; i++)
+                    answers.Add((BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes + 16 * i)),
+                                 BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes + 16 * i + 8))));
+            }
+        }
+    }
+
     /// <summary>One call per value, as few requests as the body allows (<see cref="NativeProtocol.BatchPages"/> values each).</summary>
     private void EachInBatches(NativeOp op, IReadOnlyList<ulong> values)
     {
@@ -305,8 +335,10 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             case NativeProtocol.StatusOk:
                 return (result, flags);
             case NativeProtocol.StatusPanic:
-                string text = Foreign(ForeignText.Printable(Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes,
-                    Math.Min((int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)), NativeProtocol.MaxText))));
+                // A batch of lookups puts the answers before the panic ahead of the text (see NativeOp.MapGets).
+                int answers = op == NativeOp.MapGets ? 16 * (int)Math.Min(result, (ulong)NativeProtocol.MapGetsMax) : 0;
+                string text = Foreign(ForeignText.Printable(Encoding.UTF8.GetString(response, NativeProtocol.ResponseBytes + answers,
+                    Math.Clamp((int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)) - answers, 0, NativeProtocol.MaxText))));
                 int colon = text.IndexOf(':');
                 string reason = colon > 0 ? text[..colon].Trim() : text;
                 throw new ImplementationPanicException(reason, $"kernel panic ({reason}) in {Describe(op, a)}: {text}");

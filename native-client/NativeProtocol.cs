@@ -18,6 +18,9 @@ public static class NativeProtocol
 
     public const int MaxBody = BatchPages * sizeof(ulong);
 
+    /// <summary>Lookups per <see cref="NativeOp.MapGets"/> request: their answers and a panic's text fit one body.</summary>
+    public const int MapGetsMax = 1024;
+
     /// <summary>
     /// Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per
     /// machine; 4 the write sets in every answer; 5 kfree batches.
@@ -56,6 +59,7 @@ public static class NativeProtocol
             NativeOp.PhysAllocPages => $"mm_phys_alloc_page() repeated until MM_NADDR (at most {a[0]} times)",
             NativeOp.PhysFreePages => $"mm_phys_free_page() on {a[0]} pages in turn",
             NativeOp.Kfrees => $"kfree() on {a[0]} blocks in turn",
+            NativeOp.MapGets => $"mm_map_get() on {a[0]} addresses in turn",
             _ => op.ToString(),
         };
     }
@@ -104,4 +108,10 @@ public enum NativeOp : uint
 
     /// <summary>kfree() on each of arg0 pointers sent as the request body.</summary>
     Kfrees = 17,
+
+    /// <summary>
+    /// mm_map_get(space, virt, &amp;flags) on each of arg0 (space, virt) pairs of the body; body = an (address, flags) pair
+    /// per call. On a panic, result = the calls answered before it and the body their answers, then the text.
+    /// </summary>
+    MapGets = 18,
 }

@@ -15,7 +15,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 5u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree batches */
+#define HOST_PROTOCOL_VERSION 5u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches */
 
 enum opcode {
     OP_HELLO = 0,
@@ -36,6 +36,7 @@ enum opcode {
     OP_PHYS_ALLOC_PAGES = 15, /* batch: the suite counts free memory by exhaustion several times a sequence */
     OP_PHYS_FREE_PAGES = 16,
     OP_KFREES = 17, /* batch: the teardown frees every block the client still holds */
+    OP_MAP_GETS = 18, /* batch: the suite's cross-check asks mm_map_get about a few pages after every step */
 };
 
 /* ST_ENDED is written by the server, not the machine: the machine is over; result = 0, or the worker's wait status if it died. */
@@ -50,6 +51,7 @@ enum status { ST_OK = 0, ST_PANIC = 1, ST_BAD_REQUEST = 2, ST_ENDED = 3 };
 #define RESPONSE_BYTES 32
 #define TEXT_MAX 1024
 #define BATCH_PAGES 4096  /* pages per batch request: bodies stay under 32 KiB */
+#define MAP_GETS_MAX 1024 /* lookups per batch: their answers and a panic's text fit one body */
 
 /* The library's entry points, resolved once by the server and inherited by every machine. */
 struct implementation {

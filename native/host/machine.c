@@ -122,6 +122,14 @@ static void serve(uint32_t op, const uint64_t *a, uint64_t *result, uint64_t *fl
         for (batch_done = 0; batch_done < a[0]; batch_done++)
             impl.kfree(pointer_from_spec(batch[batch_done]));
         break;
+    case OP_MAP_GETS:
+        /* Each (space, virt) pair is read, then replaced by the answer (address, flags); flags start at 0. */
+        for (batch_done = 0; batch_done < a[0]; batch_done++) {
+            uint64_t space = batch[2 * batch_done], virt = batch[2 * batch_done + 1], out = 0;
+            batch[2 * batch_done] = impl.map_get(space, virt, &out);
+            batch[2 * batch_done + 1] = out;
+        }
+        break;
     default: break;
     }
 }
@@ -153,9 +161,11 @@ __attribute__((noinline)) static int guarded_init(const struct mmspec_env *env)
 
 static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, uint64_t *result, uint64_t *flags)
 {
-    if (op == OP_EXIT || op > OP_KFREES)
+    if (op == OP_EXIT || op > OP_MAP_GETS)
         return ST_BAD_REQUEST;
     if ((op == OP_PHYS_ALLOC_PAGES || op == OP_PHYS_FREE_PAGES || op == OP_KFREES) && args[0] > BATCH_PAGES)
+        return ST_BAD_REQUEST;
+    if (op == OP_MAP_GETS && args[0] > MAP_GETS_MAX)
         return ST_BAD_REQUEST;
     if (init_panicked)
         return ST_PANIC;
@@ -268,16 +278,18 @@ int run_machine(int fd, int control)
         }
         for (uint32_t i = 0; i < body_length / 8; i++)
             batch[i] = get_u64(body + 8 * i);
-        if ((op == OP_PHYS_FREE_PAGES || op == OP_KFREES) && args[0] != body_length / 8) {
+        if (((op == OP_PHYS_FREE_PAGES || op == OP_KFREES) && args[0] != body_length / 8)
+            || (op == OP_MAP_GETS && args[0] * 2 != body_length / 8)) {
             respond(ST_BAD_REQUEST, 0, 0, "count and body differ", strlen("count and body differ"));
             continue;
         }
         uint64_t result = 0, flags = 0;
         uint32_t status = dispatch(op, args, init_panicked, &result, &flags);
-        if (status == ST_OK && op == OP_PHYS_ALLOC_PAGES) {
-            for (uint64_t i = 0; i < result; i++)
+        if (status == ST_OK && (op == OP_PHYS_ALLOC_PAGES || op == OP_MAP_GETS)) {
+            size_t words = op == OP_MAP_GETS ? (size_t)args[0] * 2 : (size_t)result;
+            for (size_t i = 0; i < words; i++)
                 put_u64(body + 8 * i, batch[i]);
-            respond(status, result, flags, body, (size_t)result * 8);
+            respond(status, result, flags, body, words * 8);
         } else {
             const char *text = status == ST_OK ? "" : status == ST_PANIC ? panic_text : "unknown opcode";
             static char located[TEXT_MAX + 128];
@@ -286,6 +298,16 @@ int run_machine(int fd, int control)
                          op == OP_KFREES ? "kfree" : "mm_phys_free_page",
                          (unsigned long long)batch[batch_done], (unsigned long long)batch_done + 1, (unsigned long long)args[0]);
                 text = located;
+            }
+            if (status == ST_PANIC && op == OP_MAP_GETS) {
+                /* result = the calls answered before the one that panicked; body = their answers, then the text */
+                uint64_t answered = batch_done;
+                for (uint64_t i = 0; i < 2 * answered; i++)
+                    put_u64(body + 8 * i, batch[i]);
+                size_t length = strnlen(panic_text, TEXT_MAX);
+                memcpy(body + 16 * answered, panic_text, length);
+                respond(status, answered, flags, body, 16 * answered + length);
+                continue;
             }
             respond(status, result, flags, text, strnlen(text, TEXT_MAX));
         }

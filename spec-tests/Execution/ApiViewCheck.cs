@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Mmspec.Models.State;
+using Mmspec.SpecTests.Port;
 using static Mmspec.SpecTests.Execution.SequenceContext;
 
 namespace Mmspec.SpecTests.Execution;
@@ -27,8 +28,36 @@ public static class ApiViewCheck
         int first = ctx.Trace.Count;
         try
         {
-            foreach ((int space, ulong virt) in Addresses(ctx, touched))
-                Compare(ctx, space, virt);
+            List<(int Space, ulong Virt)> asked = Addresses(ctx, touched);
+            // Asked in one batch (one round trip for a native implementation), then recorded and judged one by one as
+            // if made singly: the trace ends at the first wrong answer, as it would have.
+            var answers = new List<(ulong Result, ulong Flags)>(asked.Count);
+            Exception? failed = null;
+            try
+            {
+                ctx.Unjudged(() =>
+                {
+                    ctx.Implementation.MapGetAll([.. asked.Select(address => (ctx.Spaces[address.Space], address.Virt))], answers);
+                    return 0;
+                });
+            }
+            catch (Exception failure) when (failure is not ViolationException)
+            {
+                failed = failure;
+            }
+            for (int index = 0; index < asked.Count; index++)
+            {
+                (int space, ulong virt) = asked[index];
+                ApiCall call = ApiCall.MapGet(space, virt, wantFlags: true);
+                if (index < answers.Count)
+                {
+                    ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Returned, new CallOutcome(answers[index].Result, answers[index].Flags)) { InBatch = true });
+                    Compare(ctx, space, virt, answers[index].Result, answers[index].Flags);
+                    continue;
+                }
+                Failed(ctx, call, ClauseOf(ctx, space, virt),
+                    failed ?? new ImplementationCrashedException($"the port answered {answers.Count} of {asked.Count} mm_map_get calls and said nothing of the rest"));
+            }
         }
         catch (ViolationException broken)
         {
@@ -152,18 +181,31 @@ public static class ApiViewCheck
     private static bool IsUnmapped(SequenceContext ctx, int space, ulong virt) =>
         AddressSpaceLayout.IsCanonical(virt) && ctx.Model.Lookup(space, virt) is null;
 
-    /// <summary>One mm_map_get, judged as a MapGet step would judge it, with a message that says the suite asked.</summary>
-    private static void Compare(SequenceContext ctx, int space, ulong virt)
+    /// <summary>The clause an answer about <paramref name="virt"/> in <paramref name="space"/> is judged by.</summary>
+    private static string ClauseOf(SequenceContext ctx, int space, ulong virt) => ctx.Model.Lookup(space, virt) switch
+    {
+        null => "MAP-09",
+        { Mapping.Kind: MappingKind.DirectMap } => "DMAP-05",
+        _ => "MAP-07",
+    };
+
+    /// <summary>The call of the batch that panicked or crashed: recorded so, and a violation of the clause it was asked under.</summary>
+    private static void Failed(SequenceContext ctx, ApiCall call, string clause, Exception failure)
+    {
+        if (failure is ImplementationPanicException panic)
+        {
+            ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Panicked, default, panic.Reason) { InBatch = true });
+            ctx.Fail(clause, $"{call} panicked ({panic.Reason}) on a valid call: {panic.Message}");
+        }
+        ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Crashed, default, failure.GetType().Name) { InBatch = true });
+        ctx.Fail(clause, $"{call} crashed: {failure.GetType().Name}: {failure.Message}");
+    }
+
+    /// <summary>One mm_map_get's answer, judged as a MapGet step would judge it, with a message that says the suite asked.</summary>
+    private static void Compare(SequenceContext ctx, int space, ulong virt, ulong result, ulong flags)
     {
         var expected = ctx.Model.Lookup(space, virt);
-        string clause = expected switch
-        {
-            null => "MAP-09",
-            { Mapping.Kind: MappingKind.DirectMap } => "DMAP-05",
-            _ => "MAP-07",
-        };
-        CallOutcome outcome = ctx.Call(clause, ApiCall.MapGet(space, virt, wantFlags: true));
-        ulong result = outcome.Value, flags = outcome.Flags ?? 0;
+        string clause = ClauseOf(ctx, space, virt);
         if (expected is not { } found)
         {
             ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", clause,

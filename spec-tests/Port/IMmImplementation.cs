@@ -81,6 +81,20 @@ public interface IMmImplementation : IDisposable
             mm_phys_free_page(page);
     }
 
+    /// <summary>
+    /// Batched <see cref="mm_map_get(ulong, ulong, out ulong)"/> (flags wanted, starting at 0): asks about each (space, virt)
+    /// in order and adds each answer to <paramref name="answers"/> as it comes, so that after a panic or crash the answers
+    /// before it are there. The suite's cross-check asks a few dozen after every step.
+    /// </summary>
+    void MapGetAll(IReadOnlyList<(ulong Space, ulong Virt)> queries, List<(ulong Result, ulong Flags)> answers)
+    {
+        foreach ((ulong space, ulong virt) in queries)
+        {
+            ulong result = mm_map_get(space, virt, out ulong flags);
+            answers.Add((result, flags));
+        }
+    }
+
     /// <summary>Batched <see cref="kfree"/>: frees each block in order (the teardown gives back every block at once).</summary>
     void KfreeAll(IReadOnlyList<ulong> pointers)
     {

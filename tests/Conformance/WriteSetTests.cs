@@ -30,7 +30,11 @@ public sealed class WriteSetTests
         Assert.NotEmpty(written);
         Assert.Equal(written.Order(), written);
 
-        Assert.All(result.Trace.Where(call => call.Call.Function == ApiFunction.mm_map_get), lookup => Assert.Empty(lookup.Written!));
+        var lookups = result.Trace.Where(call => call.Call.Function == ApiFunction.mm_map_get).ToList();
+        // The step's own lookup wrote nothing; the cross-check's are one batch, whose write set is taken whole.
+        Assert.All(lookups.Where(call => !call.CrossCheck), lookup => Assert.Empty(lookup.Written!));
+        Assert.All(lookups.Where(call => call.CrossCheck), lookup => Assert.True(lookup.InBatch && lookup.Written is null, lookup.ToString()));
+        Assert.Contains(lookups, call => !call.CrossCheck);
         ulong client = result.Trace.First(call => call.Call.Function == ApiFunction.mm_phys_alloc_page).Outcome.Value;
         // The suite marked the client page before mapping it: its own write is not the mapping's.
         Assert.DoesNotContain(client, written);

@@ -1,3 +1,4 @@
+using Mmspec.Models.State;
 using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Execution;
@@ -93,6 +94,29 @@ public sealed class NativeHostTests
         Assert.Equal("HeapDoubleFree", panic.Reason);
         Assert.Contains("kfree() on 2 blocks", panic.Message, StringComparison.Ordinal);
         Assert.Contains("call 2 of 2 in the batch", panic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_batch_of_lookups_answers_as_the_calls_one_by_one_and_a_panic_keeps_the_answers_before_it()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(8UL << 20);
+        ulong space = machine.CreateSpace(), page = machine.mm_phys_alloc_page();
+        Assert.Equal(0, machine.mm_map_single(space, 0x40_0000, page, 2));
+        (ulong Space, ulong Virt)[] queries = [(space, 0x40_0000), (space, 0x40_1000), (space, 0x40_0123), (space, AddressSpaceLayout.KernelBase + 0x5000)];
+        var oneByOne = queries.Select(query => (machine.mm_map_get(query.Space, query.Virt, out ulong flags), flags)).ToList();
+
+        var answers = new List<(ulong Result, ulong Flags)>();
+        machine.MapGetAll(queries, answers);
+        Assert.Equal(oneByOne, answers);
+        Assert.Equal((page + 0x123, 2UL), answers[2]);
+
+        answers.Clear();
+        var panic = Assert.Throws<ImplementationPanicException>(() => machine.MapGetAll([queries[0], queries[2], (0xBAD000, 0x40_0000), queries[1]], answers));
+        Assert.Equal("UnknownAddressSpace", panic.Reason);
+        Assert.Contains("mm_map_get() on 4 addresses", panic.Message, StringComparison.Ordinal);
+        Assert.Equal([oneByOne[0], oneByOne[2]], answers);
+        Assert.Equal(oneByOne[1], (machine.mm_map_get(space, 0x40_1000, out ulong after), after)); // the machine goes on
     }
 
     [Fact]
