@@ -60,6 +60,29 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     public ulong SpaceRoot(ulong space) => Guard(() => api.mm_space_root(space));
 
+    // The batches as the loops they stand for, under one guard: the suite makes thousands of these calls per sequence.
+    public void FreePages(IReadOnlyList<ulong> pages) => Guard(() =>
+    {
+        foreach (ulong page in pages)
+            api.mm_phys_free_page(page);
+    });
+
+    public void KfreeAll(IReadOnlyList<ulong> pointers) => Guard(() =>
+    {
+        foreach (ulong pointer in pointers)
+            api.kfree(pointer);
+    });
+
+    public void MapGetAll(IReadOnlyList<(ulong Space, ulong Virt)> queries, List<(ulong Result, ulong Flags)> answers) => Guard(() =>
+    {
+        foreach ((ulong space, ulong virt) in queries)
+        {
+            ulong flags = 0;
+            ulong result = api.mm_map_get(space, virt, ref flags);
+            answers.Add((result, flags));
+        }
+    });
+
     public ulong ReadU64(ulong phys) => api.Kernel.Ram.ReadU64(phys);
 
     public void WriteU64(ulong phys, ulong value) => api.Kernel.Ram.WriteU64(phys, value);
