@@ -213,10 +213,7 @@ public sealed record ApiState
     public ApiState Mapped(int space, ulong virt, ulong phys, Rights rights, MappingKind kind = MappingKind.Client) =>
         With(space, virt, new Mapping(phys, PageSize, rights, kind));
 
-    public ApiState Unmapped(int space, ulong virtualBase) =>
-        IsShared(virtualBase)
-            ? this with { SharedMappings = SharedMappings.Remove(virtualBase), LastChange = Changed(StateKeyKind.Mapping, -1, virtualBase) }
-            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].Remove(virtualBase)), LastChange = Changed(StateKeyKind.Mapping, space, virtualBase) };
+    public ApiState Unmapped(int space, ulong virtualBase) => WithMap(space, virtualBase, map => map.Remove(virtualBase));
 
     public ApiState RegionAllocated(Region region, IReadOnlyList<ulong> frames)
     {
@@ -287,10 +284,13 @@ public sealed record ApiState
     private ImmutableSortedDictionary<ulong, Mapping> MapOf(int space, ulong virt) =>
         IsShared(virt) ? SharedMappings : SpaceMappings[space];
 
-    private ApiState With(int space, ulong virtualBase, Mapping mapping) =>
+    private ApiState With(int space, ulong virtualBase, Mapping mapping) => WithMap(space, virtualBase, map => map.SetItem(virtualBase, mapping));
+
+    /// <summary>The map that holds <paramref name="virtualBase"/> (the shared one, or the space's own) changed, and the change recorded.</summary>
+    private ApiState WithMap(int space, ulong virtualBase, Func<ImmutableSortedDictionary<ulong, Mapping>, ImmutableSortedDictionary<ulong, Mapping>> change) =>
         IsShared(virtualBase)
-            ? this with { SharedMappings = SharedMappings.SetItem(virtualBase, mapping), LastChange = Changed(StateKeyKind.Mapping, -1, virtualBase) }
-            : this with { SpaceMappings = SpaceMappings.SetItem(space, SpaceMappings[space].SetItem(virtualBase, mapping)), LastChange = Changed(StateKeyKind.Mapping, space, virtualBase) };
+            ? this with { SharedMappings = change(SharedMappings), LastChange = Changed(StateKeyKind.Mapping, -1, virtualBase) }
+            : this with { SpaceMappings = SpaceMappings.SetItem(space, change(SpaceMappings[space])), LastChange = Changed(StateKeyKind.Mapping, space, virtualBase) };
 
     private ApiState WithClientPages(IEnumerable<ulong> changed, ImmutableSortedSet<ulong> pages)
     {

@@ -55,7 +55,7 @@ public static class ApiViewCheck
                     Compare(ctx, space, virt, answers[index].Result, answers[index].Flags);
                     continue;
                 }
-                Failed(ctx, call, ClauseOf(ctx, space, virt),
+                Failed(ctx, call, ClauseOf(ctx.Model.Lookup(space, virt)),
                     failed ?? new ImplementationCrashedException($"the port answered {answers.Count} of {asked.Count} mm_map_get calls and said nothing of the rest"));
             }
         }
@@ -181,8 +181,8 @@ public static class ApiViewCheck
     private static bool IsUnmapped(SequenceContext ctx, int space, ulong virt) =>
         AddressSpaceLayout.IsCanonical(virt) && ctx.Model.Lookup(space, virt) is null;
 
-    /// <summary>The clause an answer about <paramref name="virt"/> in <paramref name="space"/> is judged by.</summary>
-    private static string ClauseOf(SequenceContext ctx, int space, ulong virt) => ctx.Model.Lookup(space, virt) switch
+    /// <summary>The clause an answer is judged by, from what the model maps at the address (<paramref name="expected"/>).</summary>
+    private static string ClauseOf((ulong Base, Mapping Mapping)? expected) => expected switch
     {
         null => "MAP-09",
         { Mapping.Kind: MappingKind.DirectMap } => "DMAP-05",
@@ -192,20 +192,17 @@ public static class ApiViewCheck
     /// <summary>The call of the batch that panicked or crashed: recorded so, and a violation of the clause it was asked under.</summary>
     private static void Failed(SequenceContext ctx, ApiCall call, string clause, Exception failure)
     {
-        if (failure is ImplementationPanicException panic)
-        {
-            ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Panicked, default, panic.Reason) { InBatch = true });
-            ctx.Fail(clause, $"{call} panicked ({panic.Reason}) on a valid call: {panic.Message}");
-        }
-        ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Crashed, default, failure.GetType().Name) { InBatch = true });
-        ctx.Fail(clause, $"{call} crashed: {failure.GetType().Name}: {failure.Message}");
+        ctx.Trace.Add(failure is ImplementationPanicException panic
+            ? new CallRecord(ctx.Step, call, CallEnd.Panicked, default, panic.Reason) { InBatch = true }
+            : new CallRecord(ctx.Step, call, CallEnd.Crashed, default, failure.GetType().Name) { InBatch = true });
+        ctx.Fail(clause, EndedBadly(call, failure));
     }
 
     /// <summary>One mm_map_get's answer, judged as a MapGet step would judge it, with a message that says the suite asked.</summary>
     private static void Compare(SequenceContext ctx, int space, ulong virt, ulong result, ulong flags)
     {
         var expected = ctx.Model.Lookup(space, virt);
-        string clause = ClauseOf(ctx, space, virt);
+        string clause = ClauseOf(expected);
         if (expected is not { } found)
         {
             ctx.CheckResult(result == AddressSpaceLayout.Naddr, "r == MM_NADDR", clause,

@@ -95,9 +95,10 @@ public static class Audit
         ImmutableSortedSet<int> shared = ctx.Model.SharedSlots;
         Predicate<int>? slots = shared.IsEmpty ? null : part.Shared ? shared.Contains : slot => !shared.Contains(slot);
         ulong[]? entries = part.Shared ? [.. shared.Select(slot => ram.ReadU64(root + (ulong)slot * 8))] : null;
-        bool unchanged = written is not null && ctx.LastWalks.TryGetValue(part, out PartMemo? memo) && memo.Unchanged(root, expected, entries, written);
+        PartMemo? memo = written is null ? null : ctx.LastWalks.GetValueOrDefault(part);
+        bool unchanged = memo is not null && memo.Unchanged(root, expected, entries, written!);
         if (unchanged && ctx.AuditMode == AuditMode.Incremental)
-            return ctx.LastWalks[part].Tables; // read only: the memo's own list
+            return memo!.Tables; // read only: the memo's own list
         var walked = new List<TablePage>();
         try
         {
@@ -107,7 +108,7 @@ public static class Audit
         {
             throw new AuditDisagreementException($"the incremental audit would have skipped {Name(part)} after step {ctx.Step}, which the full audit finds broken: {violation.Violation.Message}");
         }
-        if (unchanged && !walked.SequenceEqual(ctx.LastWalks[part].Tables))
+        if (unchanged && !walked.SequenceEqual(memo!.Tables))
             throw new AuditDisagreementException($"the incremental audit would have skipped {Name(part)} after step {ctx.Step}, whose tables changed");
         ctx.LastWalks[part] = new PartMemo(root, expected, entries, walked);
         return walked;

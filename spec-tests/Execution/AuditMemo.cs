@@ -5,7 +5,7 @@ namespace Mmspec.SpecTests.Execution;
 /// <summary>How thoroughly the audit walks the page tables after a step.</summary>
 public enum AuditMode
 {
-    /// <summary>Walks a space only when the step may have changed it (<see cref="AuditMemo"/>): the default.</summary>
+    /// <summary>Walks a part of the tables only when the step may have changed it (<see cref="PartMemo"/>): the default.</summary>
     Incremental,
 
     /// <summary>Walks every table of every space after every step.</summary>
@@ -35,9 +35,10 @@ public readonly record struct WalkPart(int Space, bool Shared);
 /// </summary>
 public sealed record PartMemo(ulong Root, object ModelMap, ulong[]? SharedEntries, List<TablePage> Tables)
 {
+    /// <param name="sharedEntries">The shared slots' PML4 entries now, for the part of the same <see cref="WalkPart"/> (null: an own part).</param>
     /// <param name="written">Every frame the calls since the last audit wrote.</param>
     public bool Unchanged(ulong root, object modelMap, ulong[]? sharedEntries, IReadOnlySet<ulong> written) =>
         Root == root && ReferenceEquals(ModelMap, modelMap)
-        && (sharedEntries is null ? SharedEntries is null : SharedEntries is not null && SharedEntries.AsSpan().SequenceEqual(sharedEntries))
+        && (sharedEntries is null || SharedEntries.AsSpan().SequenceEqual(sharedEntries))
         && !Tables.Any(table => (sharedEntries is null || table.PhysicalAddress != root) && written.Contains(table.PhysicalAddress));
 }

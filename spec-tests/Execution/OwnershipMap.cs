@@ -77,12 +77,12 @@ public sealed class OwnershipMap
         foreach ((ulong page, (PagingLevel level, TableReach reach)) in tables)
             conflict ??= map.Claim(page, Owner.Table(level, reach), "PHYS-01");
         foreach (ulong page in model.ClientPages)
-            conflict ??= map.Claim(page, new Owner(OwnerKind.Client), "PHYS-01");
+            conflict ??= map.Claim(new Owned(OwnerKind.Client, page));
         foreach ((int space, ulong virt, Mapping mapping) in model.DistinctMappings())
             if (mapping.Kind == MappingKind.Region)
-                conflict ??= map.Claim(mapping.Phys, new Owner(OwnerKind.Region, virt, space), "VM-06");
+                conflict ??= map.Claim(new Owned(OwnerKind.Region, virt, Space: space, Page: mapping.Phys));
         foreach ((ulong pointer, ulong size) in model.HeapBlocks)
-            conflict ??= map.ClaimBlock(pointer, size);
+            conflict ??= map.Claim(new Owned(OwnerKind.Heap, pointer, size));
         return (map, conflict);
     }
 
@@ -113,7 +113,7 @@ public sealed class OwnershipMap
                 if (Claim(page, Owner.Table(level, reach), "PHYS-01") is not null)
                     return false;
         foreach ((_, Owned? came) in moves)
-            if (came is { } arrived && !Come(arrived))
+            if (came is { } arrived && Claim(arrived) is not null)
                 return false;
         Model = now;
         tables = nowTables;
@@ -163,11 +163,12 @@ public sealed class OwnershipMap
         }
     }
 
-    private bool Come(Owned arrived) => arrived.Kind switch
+    /// <summary>Claims what a key of the model holds; the first page found with another owner is the conflict.</summary>
+    private Conflict? Claim(Owned owned) => owned.Kind switch
     {
-        OwnerKind.Client => Claim(arrived.Key, new Owner(OwnerKind.Client), "PHYS-01") is null,
-        OwnerKind.Heap => ClaimBlock(arrived.Key, arrived.Size) is null,
-        _ => Claim(arrived.Page, new Owner(OwnerKind.Region, arrived.Key, arrived.Space), "VM-06") is null,
+        OwnerKind.Client => Claim(owned.Key, new Owner(OwnerKind.Client), "PHYS-01"),
+        OwnerKind.Heap => ClaimBlock(owned.Key, owned.Size),
+        _ => Claim(owned.Page, new Owner(OwnerKind.Region, owned.Key, owned.Space), "VM-06"),
     };
 
     /// <summary>Whether the block lies, whole, in the direct map of RAM, where the suite can reach it.</summary>
@@ -191,7 +192,7 @@ public sealed class OwnershipMap
     private Conflict? Claim(ulong page, Owner owner, string clause)
     {
         if (owners.TryGetValue(page, out Owner existing))
-            return new Conflict(clause, $"physical page 0x{page:X} is both {existing} and {owner}", page, existing.ToString(), owner.ToString());
+            return Conflict.Of(clause, page, existing, owner);
         Set(page, owner);
         return null;
     }
@@ -203,7 +204,7 @@ public sealed class OwnershipMap
         foreach (ulong page in PagesOf(pointer, size))
         {
             if (owners.TryGetValue(page, out Owner existing) && existing.Kind != OwnerKind.Heap)
-                return new Conflict("HEAP-03", $"physical page 0x{page:X} is both {existing} and {new Owner(OwnerKind.Heap, pointer)}", page, existing.ToString(), new Owner(OwnerKind.Heap, pointer).ToString());
+                return Conflict.Of("HEAP-03", page, existing, new Owner(OwnerKind.Heap, pointer));
             if (!blocksOnPage.TryGetValue(page, out SortedSet<ulong>? blocks))
                 blocksOnPage[page] = blocks = [];
             blocks.Add(pointer);
@@ -230,7 +231,8 @@ public sealed class OwnershipMap
         }
     }
 
-    private static IEnumerable<ulong> PagesOf(ulong pointer, ulong size)
+    /// <summary>The 4 KiB pages a heap block of <paramref name="size"/> bytes at <paramref name="pointer"/> lies on (a block of 0 bytes: its one page).</summary>
+    public static IEnumerable<ulong> PagesOf(ulong pointer, ulong size)
     {
         ulong phys = pointer - AddressSpaceLayout.KernelBase;
         ulong last = phys + Math.Max(size, 1) - 1;
@@ -291,4 +293,8 @@ public readonly record struct Owner(OwnerKind Kind, ulong Address = 0, int Space
 }
 
 /// <summary>A page with two owners: the clause it breaks, the message, and who they are.</summary>
-public sealed record Conflict(string Clause, string Message, ulong Page, string First, string Second);
+public sealed record Conflict(string Clause, string Message, ulong Page, string First, string Second)
+{
+    public static Conflict Of(string clause, ulong page, Owner first, Owner second) =>
+        new(clause, $"physical page 0x{page:X} is both {first} and {second}", page, first.ToString(), second.ToString());
+}

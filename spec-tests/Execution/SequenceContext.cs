@@ -111,8 +111,7 @@ public sealed partial class SequenceContext
     /// <summary>Makes calls whose writes are learned together (<see cref="UnjudgedWrites"/>).</summary>
     public T Unjudged<T>(Func<T> calls)
     {
-        IWriteTracking? writes = Implementation.Writes;
-        writes?.TakeWrittenFrames(); // the suite's own writes since the last call are not the calls'
+        IWriteTracking? writes = OpenWriteSet();
         try
         {
             return calls();
@@ -126,6 +125,22 @@ public sealed partial class SequenceContext
                 UnjudgedWrites?.UnionWith(written);
         }
     }
+
+    /// <summary>
+    /// The implementation's write tracking, with the suite's own writes since the last call (its marks) dropped: what it
+    /// reports next is what the calls made from here wrote. Null where the implementation cannot tell.
+    /// </summary>
+    private IWriteTracking? OpenWriteSet()
+    {
+        IWriteTracking? writes = Implementation.Writes;
+        writes?.TakeWrittenFrames();
+        return writes;
+    }
+
+    /// <summary>How a call the suite expected to return ended instead, as every violation of it says.</summary>
+    public static string EndedBadly(ApiCall call, Exception failure) => failure is ImplementationPanicException panic
+        ? $"{call} panicked ({panic.Reason}) on a valid call: {panic.Message}"
+        : $"{call} crashed: {failure.GetType().Name}: {failure.Message}";
 
     /// <summary>How much of <see cref="Trace"/> the write check has seen (<see cref="WriteCheck"/>).</summary>
     public int WritesCheckedUpTo { get; set; }
@@ -213,7 +228,7 @@ public sealed partial class SequenceContext
     {
         CallOutcome outcome = Attempt(clause, call, out ImplementationPanicException? panic);
         if (panic is not null)
-            Fail(clause, $"{call} panicked ({panic.Reason}) on a valid call: {panic.Message}");
+            Fail(clause, EndedBadly(call, panic));
         return outcome;
     }
 
@@ -231,8 +246,7 @@ public sealed partial class SequenceContext
     private CallOutcome Attempt(string clause, ApiCall call, out ImplementationPanicException? panic)
     {
         panic = null;
-        IWriteTracking? writes = Implementation.Writes;
-        writes?.TakeWrittenFrames(); // the suite's own writes since the last call are not this call's
+        IWriteTracking? writes = OpenWriteSet();
         try
         {
             CallOutcome outcome = call.Invoke(Implementation, Spaces);
@@ -248,7 +262,7 @@ public sealed partial class SequenceContext
         catch (Exception crash) when (crash is not ViolationException)
         {
             Trace.Add(new CallRecord(Step, call, CallEnd.Crashed, default, crash.GetType().Name));
-            Fail(clause, $"{call} crashed: {crash.GetType().Name}: {crash.Message}");
+            Fail(clause, EndedBadly(call, crash));
             throw;
         }
     }
@@ -292,8 +306,7 @@ public sealed partial class SequenceContext
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>
     public void CallExpectingPanic(string clause, ApiCall call)
     {
-        IWriteTracking? writes = Implementation.Writes;
-        writes?.TakeWrittenFrames();
+        IWriteTracking? writes = OpenWriteSet();
         try
         {
             call.Invoke(Implementation, Spaces);

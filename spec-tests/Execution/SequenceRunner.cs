@@ -111,7 +111,7 @@ public static class SequenceRunner
         else
         {
             Audit.AfterStep(ctx, "DMAP-04");
-            if (boot.FirstAudit is { } earlier && !(earlier.Owners.SameAs(ctx.Owned) && SameWalks(earlier.Walks, ctx.LastWalks)))
+            if (ctx.AuditMode == AuditMode.Both && boot.FirstAudit is { } earlier && !(earlier.Owners.SameAs(ctx.Owned) && SameWalks(earlier.Walks, ctx.LastWalks)))
                 throw new AuditDisagreementException("the setup's audit of a boot observed before differs from what it found then");
             boot.FirstAudit = (new Dictionary<WalkPart, PartMemo>(ctx.LastWalks), ctx.Owned.Copy(ram));
         }
@@ -130,23 +130,25 @@ public static class SequenceRunner
     /// <summary>The kernel half the implementation built becomes the model's starting state (see <see cref="BootState"/>).</summary>
     private static BootObservation ObserveBoot(SequenceContext ctx)
     {
-        BootObservation? boot = null;
+        BootObservation boot;
         try
         {
             boot = BootState.Observe(new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize), ctx.Roots);
-            ctx.Model = boot.State;
-            ctx.BootKernelOwn = boot.KernelOwn;
         }
         catch (MalformedPageTableException malformed)
         {
             ctx.Fail("DMAP-04", $"at boot, the page tables hold a malformed entry: {malformed.Message}");
+            throw;
         }
         catch (WalkOutsideRamException outside)
         {
             ctx.Fail("DMAP-04", $"at boot, the page tables point outside RAM: {outside.Message}");
+            throw;
         }
-        BootState.CheckDirectMap(ctx, boot!);
-        return boot!;
+        ctx.Model = boot.State;
+        ctx.BootKernelOwn = boot.KernelOwn;
+        BootState.CheckDirectMap(ctx, boot);
+        return boot;
     }
 
     /// <summary>

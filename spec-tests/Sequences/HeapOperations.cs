@@ -31,7 +31,6 @@ public sealed record Kmalloc(ulong Size) : Operation
             return true;
         }
         ctx.CheckResult(pointer % Alignment == 0, $"r % {Alignment} == 0", "HEAP-02", $"kmalloc({Size}) returned 0x{pointer:X}, not {Alignment}-byte aligned");
-        ulong phys = pointer - AddressSpaceLayout.KernelBase;
         bool inDirectMap = OwnershipMap.HeapBlockInRam(pointer, Size, ctx.Implementation.RamSize);
         ulong length = Math.Max(Size, 1);
         if (ctx.Strict)
@@ -42,7 +41,7 @@ public sealed record Kmalloc(ulong Size) : Operation
         if (ctx.LiveBlockStarts.GetViewBetween(0, pointer + (length - 1)).Max is var other and > 0 && ctx.Model.HeapBlocks.TryGetValue(other, out ulong size))
             ctx.CheckResult(other + Math.Max(size, 1) <= pointer, $"r + {length} <= 0x{other:X} || r >= 0x{other + Math.Max(size, 1):X}", "HEAP-03",
                 $"block 0x{pointer:X} ({Size} bytes) overlaps live block 0x{other:X} ({size} bytes)");
-        for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); inDirectMap && page < phys + length; page += AddressSpaceLayout.PageSize)
+        foreach (ulong page in inDirectMap ? OwnershipMap.PagesOf(pointer, Size) : [])
         {
             string? owner = ctx.Owned.OwnerOf(page);
             ulong pageStart = AddressSpaceLayout.KernelBase + page;
