@@ -26,9 +26,9 @@ IReadOnlyList<ZooDetection> zoo = [];
 if (!options.SkipSuite)
 {
     Console.Error.WriteLine("suite throughput: reference, in-process");
-    reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true);
+    reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true, passes: 3);
     Console.Error.WriteLine("suite throughput: reference, in-process, --audit full (the baseline)");
-    referenceFull = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: false, AuditMode.Full);
+    referenceFull = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true, AuditMode.Full, passes: 3);
     Console.Error.WriteLine("step cost against live mappings");
     stepCosts = StepCost.Measure([10, 100, 1000]);
     try
@@ -37,7 +37,7 @@ if (!options.SkipSuite)
         Console.Error.WriteLine($"suite throughput: {sample.Name}");
         native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: true);
         Console.Error.WriteLine($"suite throughput: {sample.Name}, --audit full");
-        nativeFull = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: false, AuditMode.Full);
+        nativeFull = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: true, AuditMode.Full);
     }
     catch (FileNotFoundException missing)
     {

@@ -204,7 +204,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
     {
-        var pages = new List<ulong>();
+        var pages = new List<ulong>(Math.Min(limit, 1 << 16));
         while (pages.Count < limit)
         {
             int want = Math.Min(limit - pages.Count, NativeProtocol.BatchPages);

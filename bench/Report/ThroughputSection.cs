@@ -16,15 +16,16 @@ public static class ThroughputSection
     public static void Write(StringBuilder md, RunResults run)
     {
         md.AppendLine("## Suite throughput").AppendLine();
-        md.AppendLine("Every default-profile property with the default seed, as `mmspec check` runs them, after an untimed warm-up pass;");
+        md.AppendLine("Every default-profile property with the default seed, as `mmspec check` runs them, after an untimed warm-up pass of");
+        md.AppendLine("the same size (the steady state, as BenchmarkDotNet measures; passes: the median of that many timed passes);");
         md.AppendLine("a checked step is one API call applied and checked against the model, the MMU walk of every space and the");
         md.AppendLine("ownership audit; the time is the whole property's, so generating the sequences, each machine's set-up and the");
         md.AppendLine("teardown's leak count are paid for but not counted as steps. The native sample runs outside this process, in");
         md.AppendLine("mmspec-host's worker processes, a fresh machine per sequence over shared memory, with the same properties, seed and sequences.");
         md.AppendLine("Each runs twice: with the default incremental audit, and with `--audit full` (every table, mark and owner after");
         md.AppendLine("every step), the baseline; Ratio is the incremental run's checked steps per second over the full one's.").AppendLine();
-        md.AppendLine("| implementation | how it runs | audit | sequences per property (at most) | properties passed | checked steps | time | checked steps/s | Ratio |");
-        md.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| implementation | how it runs | audit | sequences per property (at most) | passes | properties passed | checked steps | time | checked steps/s | Ratio |");
+        md.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         Rows(md, "reference", "in-process", run.Reference, run.ReferenceFull, "not run");
         Rows(md, run.Native?.Implementation ?? "native sample", "mmspec-host workers, a machine per sequence", run.Native, run.NativeFull, run.NativeStatus);
         md.AppendLine();
@@ -50,7 +51,7 @@ public static class ThroughputSection
     {
         if (incremental is null)
         {
-            md.AppendLine(Invariant, $"| {name} | {how} | | | | | | {missing} | |");
+            md.AppendLine(Invariant, $"| {name} | {how} | | | | | | | {missing} | |");
             return;
         }
         string ratio = full is null ? "" : string.Create(Invariant, $"{incremental.StepsPerSecond / full.StepsPerSecond:0.00}×");
@@ -98,5 +99,5 @@ public static class ThroughputSection
     }
 
     private static string Row(ThroughputRun run) =>
-        string.Create(Invariant, $"{run.MaxTest} | {run.Passed}/{run.Results.Count} | {run.Steps:N0} | {run.Elapsed.TotalSeconds:F1} s | {run.StepsPerSecond:N0}");
+        string.Create(Invariant, $"{run.MaxTest} | {run.Passes} | {run.Passed}/{run.Results.Count} | {run.Steps:N0} | {run.Elapsed.TotalSeconds:F1} s | {run.StepsPerSecond:N0}");
 }

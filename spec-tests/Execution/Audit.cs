@@ -22,11 +22,11 @@ public static class Audit
                     CompareTranslation(ctx, ram, seen, virt, clause);
             // Judged against the ownership before the step, before it is rebuilt; what the calls wrote also tells the
             // walk which spaces may have changed (null: a call could not tell, or the suite made unrecorded calls).
-            IReadOnlySet<ulong>? written = WriteCheck.AfterStep(ctx);
+            HashSet<ulong>? written = WriteCheck.AfterStep(ctx);
             if (ctx.UnjudgedWrites is not { } unjudged || ctx.AuditMode == AuditMode.Full)
                 written = null;
-            else if (written is not null && unjudged.Count > 0)
-                written = new HashSet<ulong>(written.Concat(unjudged));
+            else
+                written?.UnionWith(unjudged);
             marksWritten = written;
             ctx.UnjudgedWrites = [];
             var tables = new Dictionary<ulong, (PagingLevel Level, TableReach Reach)>();

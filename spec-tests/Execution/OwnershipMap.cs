@@ -10,7 +10,7 @@ namespace Mmspec.SpecTests.Execution;
 /// </summary>
 public sealed class OwnershipMap
 {
-    private readonly Dictionary<ulong, Owner> owners = [];
+    private readonly Dictionary<ulong, Owner> owners;
     // Heap blocks share pages: every block on a page, so that the page stays the heap's until its last block goes and
     // is named by its lowest block, as a map built whole names it.
     private readonly Dictionary<ulong, SortedSet<ulong>> blocksOnPage = [];
@@ -19,8 +19,9 @@ public sealed class OwnershipMap
     private IReadOnlySet<ulong>? counted;
     private int countedOwned;
 
-    private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize)
+    private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize, Dictionary<ulong, Owner>? owners = null)
     {
+        this.owners = owners ?? [];
         Model = model;
         this.tables = tables;
         this.ramSize = ramSize;
@@ -29,9 +30,7 @@ public sealed class OwnershipMap
     /// <summary>A map of its own with the same owners, to follow apart from this one, on a machine of <paramref name="ram"/> bytes.</summary>
     public OwnershipMap Copy(ulong ram)
     {
-        var copy = new OwnershipMap(Model, tables, ram);
-        foreach ((ulong page, Owner owner) in owners)
-            copy.owners[page] = owner;
+        var copy = new OwnershipMap(Model, tables, ram, new Dictionary<ulong, Owner>(owners));
         foreach ((ulong page, SortedSet<ulong> blocks) in blocksOnPage)
             copy.blocksOnPage[page] = [.. blocks];
         return copy;
@@ -96,24 +95,21 @@ public sealed class OwnershipMap
         List<StateChange>? changes = now.ChangesSince(Model);
         if (changes is null)
             return false;
-        // Each key once, with what it held before and holds now: a hog or a teardown changes thousands of pages at once.
-        var seen = new HashSet<(StateKeyKind, int, ulong)>(changes.Count);
-        var moves = new List<(Owned? Left, Owned? Came)>(changes.Count);
+        // What left goes at once and what came is claimed after, so that a page may change hands within the changes.
+        // A key may change many times (a hog or a teardown changes thousands of pages at once): each departure and
+        // arrival compares the map with the state it goes to, so the second time a key comes up it is already there.
+        var arrivals = new List<Owned>();
         foreach (StateChange change in changes)
-            if (seen.Add((change.Kind, change.Space, change.Key)) && Move(Model, now, change) is { } move)
-                moves.Add(move);
+            Move(now, change, arrivals);
         foreach ((ulong page, var table) in tables)
             if (!nowTables.TryGetValue(page, out var still) || still != table)
                 Unclaim(page, OwnerKind.Table);
-        foreach ((Owned? left, _) in moves)
-            if (left is { } gone)
-                Leave(gone);
         foreach ((ulong page, (PagingLevel level, TableReach reach)) in nowTables)
             if (!tables.TryGetValue(page, out var was) || was != (level, reach))
                 if (Claim(page, Owner.Table(level, reach), "PHYS-01") is not null)
                     return false;
-        foreach ((_, Owned? came) in moves)
-            if (came is { } arrived && Claim(arrived) is not null)
+        foreach (Owned arrived in arrivals)
+            if (!Holds(arrived) && Claim(arrived) is not null)
                 return false;
         Model = now;
         tables = nowTables;
@@ -123,8 +119,11 @@ public sealed class OwnershipMap
     /// <summary>What a key of the model claimed: a client page, a heap block (its pages) or a vmalloc page.</summary>
     private readonly record struct Owned(OwnerKind Kind, ulong Key, ulong Size = 0, int Space = 0, ulong Page = 0);
 
-    /// <summary>What one changed key claimed before and claims now; null when neither differs in what it claims.</summary>
-    private (Owned? Left, Owned? Came)? Move(ApiState before, ApiState now, StateChange change)
+    /// <summary>
+    /// Lets go of what a changed key claimed in the map's state and no longer claims in <paramref name="now"/>, and adds
+    /// what it claims now and did not to <paramref name="arrivals"/>. Letting go twice is letting go once.
+    /// </summary>
+    private void Move(ApiState now, StateChange change, List<Owned> arrivals)
     {
         ulong key = change.Key;
         switch (change.Kind)
@@ -132,36 +131,41 @@ public sealed class OwnershipMap
             case StateKeyKind.ClientPage:
                 // This map holds every client page of the state it follows: asking it is a hash lookup, not a tree walk.
                 bool was = owners.TryGetValue(key, out Owner owner) && owner.Kind == OwnerKind.Client, @is = now.ClientPages.Contains(key);
-                return was == @is ? null : (was ? new Owned(OwnerKind.Client, key) : null, @is ? new Owned(OwnerKind.Client, key) : null);
+                if (was && !@is)
+                    Unclaim(key, OwnerKind.Client);
+                else if (@is && !was)
+                    arrivals.Add(new Owned(OwnerKind.Client, key));
+                break;
             case StateKeyKind.HeapBlock:
-                bool had = before.HeapBlocks.TryGetValue(key, out ulong oldSize), has = now.HeapBlocks.TryGetValue(key, out ulong newSize);
-                return had == has && oldSize == newSize ? null
-                    : (had ? new Owned(OwnerKind.Heap, key, oldSize) : null, has ? new Owned(OwnerKind.Heap, key, newSize) : null);
+                bool had = Model.HeapBlocks.TryGetValue(key, out ulong oldSize), has = now.HeapBlocks.TryGetValue(key, out ulong newSize);
+                if (had == has && oldSize == newSize)
+                    break;
+                if (had)
+                    UnclaimBlock(key, oldSize);
+                if (has)
+                    arrivals.Add(new Owned(OwnerKind.Heap, key, newSize));
+                break;
             case StateKeyKind.Mapping:
-                ulong? oldPage = RegionPage(before, change.Space, key), newPage = RegionPage(now, change.Space, key);
-                return oldPage == newPage ? null
-                    : (oldPage is { } o ? new Owned(OwnerKind.Region, key, Space: change.Space, Page: o) : null,
-                       newPage is { } n ? new Owned(OwnerKind.Region, key, Space: change.Space, Page: n) : null);
+                ulong? oldPage = RegionPage(Model, change.Space, key), newPage = RegionPage(now, change.Space, key);
+                if (oldPage == newPage)
+                    break;
+                if (oldPage is { } left)
+                    Unclaim(left, OwnerKind.Region);
+                if (newPage is { } came)
+                    arrivals.Add(new Owned(OwnerKind.Region, key, Space: change.Space, Page: came));
+                break;
             default:
-                return null; // a new space holds only boot mappings, which claim no page
+                break; // a new space holds only boot mappings, which claim no page
         }
     }
 
-    private void Leave(Owned gone)
+    /// <summary>Whether the map already holds what <paramref name="owned"/> claims: a key that arrived twice among the changes.</summary>
+    private bool Holds(Owned owned) => owned.Kind switch
     {
-        switch (gone.Kind)
-        {
-            case OwnerKind.Client:
-                Unclaim(gone.Key, OwnerKind.Client);
-                break;
-            case OwnerKind.Heap:
-                UnclaimBlock(gone.Key, gone.Size);
-                break;
-            default:
-                Unclaim(gone.Page, OwnerKind.Region);
-                break;
-        }
-    }
+        OwnerKind.Client => owners.TryGetValue(owned.Key, out Owner owner) && owner.Kind == OwnerKind.Client,
+        OwnerKind.Heap => false, // claiming a block's pages again adds nothing
+        _ => owners.TryGetValue(owned.Page, out Owner owner) && owner == new Owner(OwnerKind.Region, owned.Key, owned.Space),
+    };
 
     /// <summary>Claims what a key of the model holds; the first page found with another owner is the conflict.</summary>
     private Conflict? Claim(Owned owned) => owned.Kind switch

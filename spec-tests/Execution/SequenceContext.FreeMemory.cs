@@ -9,13 +9,16 @@ public sealed partial class SequenceContext
     public List<ulong> DrainFreePages(string clause)
     {
         List<ulong> pages = Guarded(clause, "allocating every free page to count them",
-            () => Implementation.AllocatePagesUntilExhausted(BeyondRam).ToList());
+            () => AsOwnList(Implementation.AllocatePagesUntilExhausted(BeyondRam)));
         CheckWithinRam(pages);
         return pages;
     }
 
     /// <summary>One page more than RAM holds: the most any drain asks for, so that an allocator that never says MM_NADDR is caught.</summary>
     private int BeyondRam => (int)Math.Min(RamPages + 1, int.MaxValue);
+
+    /// <summary>The drained pages as a list of the suite's own: the port's list when it made a fresh one, a copy otherwise.</summary>
+    private static List<ulong> AsOwnList(IReadOnlyList<ulong> pages) => pages as List<ulong> ?? [.. pages];
 
     private void CheckWithinRam(List<ulong> drained) =>
         Check(drained.Count < BeyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
@@ -32,7 +35,7 @@ public sealed partial class SequenceContext
         List<ulong> pages;
         try
         {
-            pages = Unjudged(() => Implementation.AllocatePagesUntilExhausted(BeyondRam).ToList());
+            pages = Unjudged(() => AsOwnList(Implementation.AllocatePagesUntilExhausted(BeyondRam)));
         }
         catch (Exception failure) when (failure is not ViolationException)
         {

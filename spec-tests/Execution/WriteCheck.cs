@@ -17,7 +17,7 @@ public static class WriteCheck
     /// every frame they wrote; null when a call could not tell (an implementation without write tracking). Batches are
     /// not judged: their writes are known only as a whole (<see cref="SequenceContext.UnjudgedWrites"/>).
     /// </summary>
-    public static IReadOnlySet<ulong>? AfterStep(SequenceContext ctx)
+    public static HashSet<ulong>? AfterStep(SequenceContext ctx)
     {
         var released = new HashSet<ulong>();  // frames an earlier call of this step gave back: free for the calls after it
         var changedSpaces = new HashSet<int>(); // spaces whose tables an earlier call of this step may have freed

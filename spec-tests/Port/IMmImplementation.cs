@@ -63,7 +63,7 @@ public interface IMmImplementation : IDisposable
     /// </summary>
     IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
     {
-        var pages = new List<ulong>();
+        var pages = new List<ulong>(Math.Min(limit, 1 << 16)); // a drain takes every free page: grown once, not a dozen times
         while (pages.Count < limit)
         {
             ulong page = mm_phys_alloc_page();
