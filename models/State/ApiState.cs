@@ -131,13 +131,43 @@ public sealed record ApiState
         return changes;
     }
 
-    public bool IsRangeFree(int space, ulong start, ulong pages)
+    public bool IsRangeFree(int space, ulong start, ulong pages) =>
+        pages == 0 || !MappingsOverlapping(space, start, start + (pages * PageSize - 1)).Any();
+
+    /// <summary>Ranges of at most this many pages are looked up page by page (<see cref="MappingsOverlapping"/>).</summary>
+    private const ulong ProbedPages = 64;
+
+    /// <summary>
+    /// Every mapping a space can see that overlaps [<paramref name="start"/>, <paramref name="last"/>], in address order.
+    /// A short range is looked up page by page, a few tree searches each: merging the space's whole map with the
+    /// shared one (the direct map alone may be hundreds of entries) cost more than the steps that ask.
+    /// </summary>
+    public IEnumerable<(ulong Base, Mapping Mapping)> MappingsOverlapping(int space, ulong start, ulong last)
     {
-        ulong last = start + (pages * PageSize - 1);
+        if (last < start)
+            yield break;
+        if (IsPageAligned(start) && (last - start) / PageSize < ProbedPages)
+        {
+            ulong? previous = null;
+            for (ulong page = start; ; page += PageSize)
+            {
+                // Every mapping is whole pages at an address aligned to its size: it overlaps the range iff it maps one of its pages.
+                if (Lookup(space, page) is { } found && found.Base != previous)
+                {
+                    previous = found.Base;
+                    yield return found;
+                }
+                if (last - page < PageSize)
+                    yield break;
+            }
+        }
         foreach ((ulong baseAddress, Mapping mapping) in MappingsOf(space))
-            if (baseAddress <= last && start <= baseAddress + (mapping.Size - 1))
-                return false;
-        return true;
+        {
+            if (baseAddress > last)
+                yield break;
+            if (baseAddress + (mapping.Size - 1) >= start)
+                yield return (baseAddress, mapping);
+        }
     }
 
     /// <summary>Whether every page of the range is still mapped by a region vmalloc made (none was unmapped since).</summary>
@@ -210,6 +240,15 @@ public sealed record ApiState
     public ApiState BlockFreed(ulong pointer) =>
         this with { HeapBlocks = HeapBlocks.Remove(pointer), LastChange = Changed(StateKeyKind.HeapBlock, -1, pointer) };
 
+    /// <summary>Many blocks freed at once (the teardown giving every block back): as <see cref="BlockFreed"/> on each, as one transition.</summary>
+    public ApiState BlocksFreed(IReadOnlyCollection<ulong> pointers)
+    {
+        StateChange? last = LastChange;
+        foreach (ulong pointer in pointers)
+            last = new StateChange(StateKeyKind.HeapBlock, -1, pointer, last);
+        return this with { HeapBlocks = HeapBlocks.RemoveRange(pointers), LastChange = last };
+    }
+
     public ApiState Mapped(int space, ulong virt, ulong phys, Rights rights, MappingKind kind = MappingKind.Client) =>
         With(space, virt, new Mapping(phys, PageSize, rights, kind));
 
@@ -233,8 +272,8 @@ public sealed record ApiState
             return this;
         ulong last = start + (pages * PageSize - 1); // inclusive: the range may end at the top of the address space
         ApiState state = this;
-        foreach ((ulong baseAddress, Mapping mapping) in MappingsOf(space).ToList())
-            if (baseAddress >= start && baseAddress <= last && mapping.Size == PageSize)
+        foreach ((ulong baseAddress, Mapping mapping) in MappingsOverlapping(space, start, last).ToList())
+            if (baseAddress >= start && mapping.Size == PageSize)
                 state = state.Unmapped(space, baseAddress).PageFreed(mapping.Phys);
         var regions = state.Regions.SelectMany(region => state.Trim(region, space, start, last)).ToImmutableList();
         return state with { Regions = regions };

@@ -162,12 +162,10 @@ public static class SequenceRunner
             // In one batch: a native heap holding hundreds of blocks would otherwise pay a round trip for each.
             List<ulong> blocks = [.. ctx.Model.HeapBlocks.Keys];
             ctx.KfreeBatched("HEAP-07", blocks);
+            ctx.Model = ctx.Model.BlocksFreed(blocks);
+            ctx.LiveBlockStarts.Clear();
             foreach (ulong pointer in blocks)
-            {
-                ctx.Model = ctx.Model.BlockFreed(pointer);
-                ctx.LiveBlockStarts.Remove(pointer);
                 ctx.Patterns.ForgetBlock(pointer);
-            }
         });
         Release(ctx, "VM-09", "every region was vmfree'd", !ctx.Model.Regions.IsEmpty, () =>
         {

@@ -37,7 +37,7 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
     public override bool Apply(SequenceContext ctx)
     {
         List<ulong> taken = ctx.AllocateAllRecorded(Clause);
-        var seen = new HashSet<ulong>();
+        var seen = new HashSet<ulong>(taken.Count);
         foreach (ulong page in taken)
         {
             ctx.CheckResult(AddressSpaceLayout.IsPageAligned(page) && page < ctx.Implementation.RamSize, $"r != 0x{page:X}", "PHYS-02",
@@ -45,9 +45,10 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
             ctx.CheckResult(seen.Add(page) && ctx.Owned.OwnerOf(page) is null, $"r != 0x{page:X}", Clause,
                 $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page) ?? "a page it returned before"}");
         }
-        HashSet<ulong> back = GivenBack(taken).ToHashSet();
-        var kept = new List<ulong>(taken.Count);
-        foreach (ulong page in taken.Order())
+        List<ulong> ordered = [.. taken.Order()];
+        HashSet<ulong> back = [.. GivenBack(ordered)];
+        var kept = new List<ulong>(ordered.Count);
+        foreach (ulong page in ordered)
             if (back.Contains(page))
                 ctx.Call("PHYS-06", ApiCall.FreePage(page));
             else
@@ -60,9 +61,9 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
     public override IEnumerable<Operation> Simpler() =>
         Leave > 0 || Where != LeaveFree.Lowest ? [new Hog(0)] : [];
 
-    private IEnumerable<ulong> GivenBack(List<ulong> taken)
+    /// <summary>Which of the pages taken (<paramref name="pages"/>, in address order) to give back.</summary>
+    private IEnumerable<ulong> GivenBack(List<ulong> pages)
     {
-        List<ulong> pages = taken.Order().ToList();
         int leave = Math.Min(Leave, pages.Count);
         if (leave == 0)
             return [];

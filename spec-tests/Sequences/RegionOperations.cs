@@ -218,7 +218,7 @@ public sealed record VmFreeNotRegion(int Space, AddressPick At, ulong Pages) : O
         if (ctx.Strict || Pages == 0 || ulong.MaxValue - start < length - 1)
             return false;
         ulong last = start + (length - 1);
-        var inRange = ctx.Model.MappingsOf(space).Where(m => m.Base <= last && start <= m.Base + (m.Mapping.Size - 1)).ToList();
+        var inRange = ctx.Model.MappingsOverlapping(space, start, last).ToList();
         // Only the client's 4 KiB pages may go: a region's page is VM-10's case, and the kernel's own 4 KiB pages stay.
         if (inRange.Any(m => m.Mapping.Kind == MappingKind.Region || m.Mapping.Size == AddressSpaceLayout.PageSize && m.Mapping.Kind != MappingKind.Client))
             return false;
@@ -318,8 +318,7 @@ internal static class RegionChecks
         {
             // The mapped page the region overlaps first, known before the call: the result must leave it out.
             ulong last = result + (length - 1);
-            ulong mapped = ctx.Model.MappingsOf(space).Where(m => m.Base <= last && result <= m.Base + (m.Mapping.Size - 1))
-                .Select(m => Math.Max(m.Base, result)).First();
+            ulong mapped = ctx.Model.MappingsOverlapping(space, result, last).Select(m => Math.Max(m.Base, result)).First();
             ctx.CheckResult(false, $"r > 0x{mapped:X} || r + 0x{length:X} <= 0x{mapped:X}", "VM-02",
                 $"{call} returned 0x{result:X}, but part of [0x{result:X}, +{pages} pages) is mapped");
         }

@@ -141,4 +141,42 @@ public class ApiStateBootTests
 
         Assert.Empty(state.RegionSplitAtHoles(region).Regions);
     }
+
+    /// <summary>
+    /// The mappings overlapping a range, found page by page for a short range and by merging the maps for a long one,
+    /// are exactly those of the whole list that overlap it, in address order: boot pages of every size, shared and own
+    /// kernel slots, user pages, and ranges that start or end inside a large page or at the top of the address space.
+    /// </summary>
+    [Fact]
+    public void MappingsOverlapping_IsTheWholeListFilteredToTheRange()
+    {
+        const ulong large = 0x20_0000;
+        ApiState state = ApiState.Boot(2, [510])
+            .WithBootMapping(0, Kernel, DirectMap(0, Giant))
+            .WithBootMapping(0, Kernel + Giant, DirectMap(Giant, large))
+            .WithBootMapping(0, Kernel + Giant + large, DirectMap(Giant + large, Page))
+            .WithBootMapping(0, Slot511, new Mapping(0x20_0000, Page, Rights.Write, MappingKind.Boot))
+            .WithBootMapping(0, ulong.MaxValue - Page + 1, new Mapping(0x30_0000, Page, Rights.Write, MappingKind.Boot))
+            .Mapped(1, U, 0x10_0000, Rights.User)
+            .Mapped(1, U + 3 * Page, 0x10_1000, Rights.User)
+            .Mapped(1, Slot511 + 5 * Page, 0x10_2000, Rights.Write);
+        ulong[] anchors = [0, U - 2 * Page, U, U + 2 * Page, Kernel - Page, Kernel + Giant - 3 * Page, Kernel + Giant + large - Page,
+                           Slot511, Slot511 + 4 * Page, ulong.MaxValue - 3 * Page + 1];
+        var random = new Random(18);
+        int probed = 0;
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            int space = random.Next(2);
+            ulong start = anchors[random.Next(anchors.Length)] + (ulong)random.Next(-2, 3) * Page;
+            ulong pages = random.Next(3) == 0 ? (ulong)random.Next(65, 2000) : (ulong)random.Next(1, 70);
+            bool wraps = ulong.MaxValue - start < pages * Page - 1;
+            ulong last = wraps ? ulong.MaxValue : start + (pages * Page - 1);
+            probed += pages <= 64 ? 1 : 0;
+            var expected = state.MappingsOf(space).Where(m => m.Base <= last && start <= m.Base + (m.Mapping.Size - 1)).ToList();
+            Assert.Equal(expected, state.MappingsOverlapping(space, start, last).ToList());
+            if (!wraps)
+                Assert.Equal(expected.Count == 0, state.IsRangeFree(space, start, pages));
+        }
+        Assert.InRange(probed, 500, 1900); // both ways of finding them were tried
+    }
 }
