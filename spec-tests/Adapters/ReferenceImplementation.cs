@@ -61,27 +61,66 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
     public ulong SpaceRoot(ulong space) => Guard(() => api.mm_space_root(space));
 
     // The batches as the loops they stand for, under one guard: the suite makes thousands of these calls per sequence.
+    // The dirty log is taken after each call, so that each is judged by what it wrote (TakeBatchWrites).
     public void FreePages(IReadOnlyList<ulong> pages) => Guard(() =>
     {
+        List<IReadOnlyList<ulong>> log = StartBatch(pages.Count);
         foreach (ulong page in pages)
+        {
             api.mm_phys_free_page(page);
+            log.Add(api.Kernel.Ram.TakeWrittenFrames());
+        }
     });
 
     public void KfreeAll(IReadOnlyList<ulong> pointers) => Guard(() =>
     {
+        List<IReadOnlyList<ulong>> log = StartBatch(pointers.Count);
         foreach (ulong pointer in pointers)
+        {
             api.kfree(pointer);
+            log.Add(api.Kernel.Ram.TakeWrittenFrames());
+        }
     });
 
     public void MapGetAll(IReadOnlyList<(ulong Space, ulong Virt)> queries, List<(ulong Result, ulong Flags)> answers) => Guard(() =>
     {
+        List<IReadOnlyList<ulong>> log = StartBatch(queries.Count);
         foreach ((ulong space, ulong virt) in queries)
         {
             ulong flags = 0;
             ulong result = api.mm_map_get(space, virt, ref flags);
+            log.Add(api.Kernel.Ram.TakeWrittenFrames());
             answers.Add((result, flags));
         }
     });
+
+    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
+    {
+        var pages = new List<ulong>(Math.Min(limit, 1 << 16));
+        List<IReadOnlyList<ulong>> log = StartBatch(pages.Capacity + 1);
+        while (pages.Count < limit)
+        {
+            ulong page = api.mm_phys_alloc_page();
+            log.Add(api.Kernel.Ram.TakeWrittenFrames());
+            if (page == MmApi.MM_NADDR)
+                break;
+            pages.Add(page);
+        }
+        return pages;
+    }
+
+    // What each call of the batch under way wrote so far: a batch that panics leaves the calls before it here, and the
+    // suite learns their writes as the batch's whole.
+    private List<IReadOnlyList<ulong>>? batchWrites;
+
+    public IReadOnlyList<IReadOnlyList<ulong>>? TakeBatchWrites()
+    {
+        List<IReadOnlyList<ulong>>? taken = batchWrites;
+        batchWrites = null;
+        return taken;
+    }
+
+    private List<IReadOnlyList<ulong>> StartBatch(int calls) => batchWrites = new List<IReadOnlyList<ulong>>(calls);
 
     public ulong ReadU64(ulong phys) => api.Kernel.Ram.ReadU64(phys);
 

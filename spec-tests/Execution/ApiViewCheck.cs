@@ -33,13 +33,14 @@ public static class ApiViewCheck
             // if made singly: the trace ends at the first wrong answer, as it would have.
             var answers = new List<(ulong Result, ulong Flags)>(asked.Count);
             Exception? failed = null;
+            IReadOnlyList<IReadOnlyList<ulong>>? perCall = null;
             try
             {
-                ctx.Unjudged(() =>
+                ctx.Batch(() =>
                 {
                     ctx.Implementation.MapGetAll([.. asked.Select(address => (ctx.Spaces[address.Space], address.Virt))], answers);
                     return 0;
-                });
+                }, out perCall);
             }
             catch (Exception failure) when (failure is not ViolationException)
             {
@@ -51,7 +52,8 @@ public static class ApiViewCheck
                 ApiCall call = ApiCall.MapGet(space, virt, wantFlags: true);
                 if (index < answers.Count)
                 {
-                    ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Returned, new CallOutcome(answers[index].Result, answers[index].Flags)) { InBatch = true });
+                    IReadOnlyList<ulong>? written = ctx.WrittenBy(perCall, asked.Count, index);
+                    ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Returned, new CallOutcome(answers[index].Result, answers[index].Flags)) { Written = written, InBatch = written is null });
                     Compare(ctx, space, virt, answers[index].Result, answers[index].Flags);
                     continue;
                 }

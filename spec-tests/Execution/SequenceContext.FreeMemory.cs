@@ -33,9 +33,10 @@ public sealed partial class SequenceContext
     public List<ulong> AllocateAllRecorded(string clause)
     {
         List<ulong> pages;
+        IReadOnlyList<IReadOnlyList<ulong>>? perCall = null;
         try
         {
-            pages = Unjudged(() => AsOwnList(Implementation.AllocatePagesUntilExhausted(BeyondRam)));
+            pages = Batch(() => AsOwnList(Implementation.AllocatePagesUntilExhausted(BeyondRam)), out perCall);
         }
         catch (Exception failure) when (failure is not ViolationException)
         {
@@ -44,12 +45,17 @@ public sealed partial class SequenceContext
             Fail(clause, $"mm_phys_alloc_page(), called until it returns MM_NADDR, {Port.ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
             throw;
         }
-        foreach (ulong page in pages)
-            Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(page)) { InBatch = true });
+        // Every page, then the call that said MM_NADDR (a drain that reached the limit fails here first).
+        int calls = pages.Count + 1;
+        for (int index = 0; index < pages.Count; index++)
+            Trace.Add(Allocated(pages[index], WrittenBy(perCall, calls, index)));
         CheckWithinRam(pages);
-        Trace.Add(new CallRecord(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(AddressSpaceLayout.Naddr)) { InBatch = true });
+        Trace.Add(Allocated(AddressSpaceLayout.Naddr, WrittenBy(perCall, calls, pages.Count)));
         return pages;
     }
+
+    private CallRecord Allocated(ulong page, IReadOnlyList<ulong>? written) =>
+        new(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(page)) { Written = written, InBatch = written is null };
 
     public void GiveBack(string clause, List<ulong> pages) =>
         Guarded(clause, "freeing the pages allocated to count them", () =>

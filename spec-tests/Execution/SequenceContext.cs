@@ -109,21 +109,56 @@ public sealed partial class SequenceContext
     public HashSet<ulong>? UnjudgedWrites { get; set; } = [];
 
     /// <summary>Makes calls whose writes are learned together (<see cref="UnjudgedWrites"/>).</summary>
-    public T Unjudged<T>(Func<T> calls)
+    public T Unjudged<T>(Func<T> calls) => Batch(calls, out _, judged: false);
+
+    /// <summary>
+    /// Makes a batch of recorded calls. When the port tells what each call wrote (<see cref="IWriteTracking.TakeBatchWrites"/>)
+    /// and the batch ran to its end, <paramref name="perCall"/> holds it, in call order, for the records to be judged by
+    /// (<see cref="WrittenBy"/>); otherwise what the batch wrote is learned as a whole (<see cref="UnjudgedWrites"/>).
+    /// </summary>
+    public T Batch<T>(Func<T> calls, out IReadOnlyList<IReadOnlyList<ulong>>? perCall, bool judged = true)
     {
         IWriteTracking? writes = OpenWriteSet();
+        writes?.TakeBatchWrites(); // none left from a batch before
+        perCall = null;
+        bool ended = false;
         try
         {
-            return calls();
+            T result = calls();
+            ended = true;
+            return result;
         }
         finally
         {
-            IReadOnlyList<ulong>? written = writes?.TakeWrittenFrames();
-            if (written is null)
+            IReadOnlyList<IReadOnlyList<ulong>>? each = writes?.TakeBatchWrites();
+            IReadOnlyList<ulong>? rest = writes?.TakeWrittenFrames();
+            if (rest is null)
                 UnjudgedWrites = null;
             else
-                UnjudgedWrites?.UnionWith(written);
+                UnjudgedWrites?.UnionWith(rest);
+            if (each is not null && judged && ended)
+                perCall = each;
+            else
+                foreach (IReadOnlyList<ulong> frames in each ?? [])
+                    UnjudgedWrites?.UnionWith(frames);
         }
+    }
+
+    /// <summary>
+    /// What call <paramref name="index"/> of a batch of <paramref name="calls"/> wrote, for its record; null when only
+    /// the whole is known, and the whole is then unjudged. A port that told of a different number of calls is not
+    /// believed call by call.
+    /// </summary>
+    public IReadOnlyList<ulong>? WrittenBy(IReadOnlyList<IReadOnlyList<ulong>>? perCall, int calls, int index)
+    {
+        if (perCall is null)
+            return null;
+        if (perCall.Count == calls)
+            return perCall[index];
+        if (index == 0)
+            foreach (IReadOnlyList<ulong> frames in perCall)
+                UnjudgedWrites?.UnionWith(frames);
+        return null;
     }
 
     /// <summary>
@@ -281,13 +316,14 @@ public sealed partial class SequenceContext
 
     private void Batched(string clause, IReadOnlyList<ulong> values, Func<ulong, ApiCall> callOf, string what, Action calls)
     {
+        IReadOnlyList<IReadOnlyList<ulong>>? perCall = null;
         try
         {
-            Unjudged(() =>
+            Batch(() =>
             {
                 calls();
                 return 0;
-            });
+            }, out perCall);
         }
         catch (Exception failure) when (failure is not ViolationException)
         {
@@ -299,8 +335,11 @@ public sealed partial class SequenceContext
                     : new CallRecord(Step, callOf(values[index]), end, default, $"one of the batch's {values.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}") { InBatch = true });
             Fail(clause, $"{callOf(0).Function} on each of the {values.Count} {what} ({string.Join(", ", values.Take(8).Select(Hex))}{(values.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
-        foreach (ulong value in values)
-            Trace.Add(new CallRecord(Step, callOf(value), CallEnd.Returned, default) { InBatch = true });
+        for (int index = 0; index < values.Count; index++)
+        {
+            IReadOnlyList<ulong>? written = WrittenBy(perCall, values.Count, index);
+            Trace.Add(new CallRecord(Step, callOf(values[index]), CallEnd.Returned, default) { Written = written, InBatch = written is null });
+        }
     }
 
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>

@@ -14,4 +14,13 @@ public interface IWriteTracking
     /// starts afresh.
     /// </summary>
     IReadOnlyList<ulong>? TakeWrittenFrames();
+
+    /// <summary>
+    /// What each call of the last batch (<see cref="IMmImplementation.FreePages"/>, <see cref="IMmImplementation.KfreeAll"/>,
+    /// <see cref="IMmImplementation.MapGetAll"/>, <see cref="IMmImplementation.AllocatePagesUntilExhausted"/>) wrote, in
+    /// call order, for a port that learns it call by call; then each call of the batch is judged by its own writes, as
+    /// if made singly. Null when the port knows only what the whole batch wrote (<see cref="TakeWrittenFrames"/> after
+    /// it). Taking it clears it.
+    /// </summary>
+    IReadOnlyList<IReadOnlyList<ulong>>? TakeBatchWrites() => null;
 }
