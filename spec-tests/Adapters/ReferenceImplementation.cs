@@ -64,7 +64,7 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
     // The dirty log is taken after each call, so that each is judged by what it wrote (TakeBatchWrites).
     public void FreePages(IReadOnlyList<ulong> pages) => Guard(() =>
     {
-        List<IReadOnlyList<ulong>> log = StartBatch(pages.Count);
+        CallWrites log = StartBatch();
         foreach (ulong page in pages)
         {
             api.mm_phys_free_page(page);
@@ -74,7 +74,7 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     public void KfreeAll(IReadOnlyList<ulong> pointers) => Guard(() =>
     {
-        List<IReadOnlyList<ulong>> log = StartBatch(pointers.Count);
+        CallWrites log = StartBatch();
         foreach (ulong pointer in pointers)
         {
             api.kfree(pointer);
@@ -84,7 +84,7 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     public void MapGetAll(IReadOnlyList<(ulong Space, ulong Virt)> queries, List<(ulong Result, ulong Flags)> answers) => Guard(() =>
     {
-        List<IReadOnlyList<ulong>> log = StartBatch(queries.Count);
+        CallWrites log = StartBatch();
         foreach ((ulong space, ulong virt) in queries)
         {
             ulong flags = 0;
@@ -97,7 +97,7 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
     public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
     {
         var pages = new List<ulong>(Math.Min(limit, 1 << 16));
-        List<IReadOnlyList<ulong>> log = StartBatch(pages.Capacity + 1);
+        CallWrites log = StartBatch();
         while (pages.Count < limit)
         {
             ulong page = api.mm_phys_alloc_page();
@@ -111,16 +111,62 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     // What each call of the batch under way wrote so far: a batch that panics leaves the calls before it here, and the
     // suite learns their writes as the batch's whole.
-    private List<IReadOnlyList<ulong>>? batchWrites;
+    private CallWrites? batchWrites;
 
     public IReadOnlyList<IReadOnlyList<ulong>>? TakeBatchWrites()
     {
-        List<IReadOnlyList<ulong>>? taken = batchWrites;
+        CallWrites? taken = batchWrites;
         batchWrites = null;
         return taken;
     }
 
-    private List<IReadOnlyList<ulong>> StartBatch(int calls) => batchWrites = new List<IReadOnlyList<ulong>>(calls);
+    private CallWrites StartBatch() => batchWrites = new CallWrites();
+
+    /// <summary>
+    /// What each call of a batch wrote, kept only for the calls that wrote something: most of a drain's thousands of
+    /// allocations write nothing, and a list of them all cost more than the calls.
+    /// </summary>
+    private sealed class CallWrites : IReadOnlyList<IReadOnlyList<ulong>>
+    {
+        private static readonly Comparer<(int Call, IReadOnlyList<ulong> Frames)> ByCall = Comparer<(int Call, IReadOnlyList<ulong> Frames)>.Create((a, b) => a.Call.CompareTo(b.Call));
+        private readonly List<(int Call, IReadOnlyList<ulong> Frames)> writers = [];
+
+        public int Count { get; private set; }
+
+        public void Add(IReadOnlyList<ulong> frames)
+        {
+            if (frames.Count > 0)
+                writers.Add((Count, frames));
+            Count++;
+        }
+
+        public IReadOnlyList<ulong> this[int call]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(call);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(call, Count);
+                int found = writers.BinarySearch((call, []), ByCall);
+                return found >= 0 ? writers[found].Frames : [];
+            }
+        }
+
+        public IEnumerator<IReadOnlyList<ulong>> GetEnumerator()
+        {
+            int next = 0;
+            foreach ((int call, IReadOnlyList<ulong> frames) in writers)
+            {
+                for (; next < call; next++)
+                    yield return [];
+                yield return frames;
+                next++;
+            }
+            for (; next < Count; next++)
+                yield return [];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     public ulong ReadU64(ulong phys) => api.Kernel.Ram.ReadU64(phys);
 

@@ -140,7 +140,8 @@ public sealed partial class SequenceContext
                 perCall = each;
             else
                 foreach (IReadOnlyList<ulong> frames in each ?? [])
-                    UnjudgedWrites?.UnionWith(frames);
+                    if (frames.Count > 0)
+                        UnjudgedWrites?.UnionWith(frames);
         }
     }
 
