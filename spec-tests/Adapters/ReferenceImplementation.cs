@@ -62,42 +62,32 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     // The batches as the loops they stand for, under one guard: the suite makes thousands of these calls per sequence.
     // The dirty log is taken after each call, so that each is judged by what it wrote (TakeBatchWrites).
-    public void FreePages(IReadOnlyList<ulong> pages) => Guard(() =>
-    {
-        CallWrites log = StartBatch();
-        foreach (ulong page in pages)
-        {
-            api.mm_phys_free_page(page);
-            log.Add(api.Kernel.Ram.TakeWrittenFrames());
-        }
-    });
+    public void FreePages(IReadOnlyList<ulong> pages) => EachCall(pages, api.mm_phys_free_page);
 
-    public void KfreeAll(IReadOnlyList<ulong> pointers) => Guard(() =>
-    {
-        CallWrites log = StartBatch();
-        foreach (ulong pointer in pointers)
-        {
-            api.kfree(pointer);
-            log.Add(api.Kernel.Ram.TakeWrittenFrames());
-        }
-    });
+    public void KfreeAll(IReadOnlyList<ulong> pointers) => EachCall(pointers, api.kfree);
 
-    public void MapGetAll(IReadOnlyList<(ulong Space, ulong Virt)> queries, List<(ulong Result, ulong Flags)> answers) => Guard(() =>
-    {
-        CallWrites log = StartBatch();
-        foreach ((ulong space, ulong virt) in queries)
+    public void MapGetAll(IReadOnlyList<(ulong Space, ulong Virt)> queries, List<(ulong Result, ulong Flags)> answers) =>
+        EachCall(queries, query =>
         {
             ulong flags = 0;
-            ulong result = api.mm_map_get(space, virt, ref flags);
-            log.Add(api.Kernel.Ram.TakeWrittenFrames());
+            ulong result = api.mm_map_get(query.Space, query.Virt, ref flags);
             answers.Add((result, flags));
+        });
+
+    private void EachCall<T>(IReadOnlyList<T> arguments, Action<T> call) => Guard(() =>
+    {
+        CallWriteLog log = StartBatch();
+        foreach (T argument in arguments)
+        {
+            call(argument);
+            log.Add(api.Kernel.Ram.TakeWrittenFrames());
         }
     });
 
     public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
     {
         var pages = new List<ulong>(Math.Min(limit, 1 << 16));
-        CallWrites log = StartBatch();
+        CallWriteLog log = StartBatch();
         while (pages.Count < limit)
         {
             ulong page = api.mm_phys_alloc_page();
@@ -111,62 +101,16 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     // What each call of the batch under way wrote so far: a batch that panics leaves the calls before it here, and the
     // suite learns their writes as the batch's whole.
-    private CallWrites? batchWrites;
+    private CallWriteLog? batchWrites;
 
     public IReadOnlyList<IReadOnlyList<ulong>>? TakeBatchWrites()
     {
-        CallWrites? taken = batchWrites;
+        CallWriteLog? taken = batchWrites;
         batchWrites = null;
         return taken;
     }
 
-    private CallWrites StartBatch() => batchWrites = new CallWrites();
-
-    /// <summary>
-    /// What each call of a batch wrote, kept only for the calls that wrote something: most of a drain's thousands of
-    /// allocations write nothing, and a list of them all cost more than the calls.
-    /// </summary>
-    private sealed class CallWrites : IReadOnlyList<IReadOnlyList<ulong>>
-    {
-        private static readonly Comparer<(int Call, IReadOnlyList<ulong> Frames)> ByCall = Comparer<(int Call, IReadOnlyList<ulong> Frames)>.Create((a, b) => a.Call.CompareTo(b.Call));
-        private readonly List<(int Call, IReadOnlyList<ulong> Frames)> writers = [];
-
-        public int Count { get; private set; }
-
-        public void Add(IReadOnlyList<ulong> frames)
-        {
-            if (frames.Count > 0)
-                writers.Add((Count, frames));
-            Count++;
-        }
-
-        public IReadOnlyList<ulong> this[int call]
-        {
-            get
-            {
-                ArgumentOutOfRangeException.ThrowIfNegative(call);
-                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(call, Count);
-                int found = writers.BinarySearch((call, []), ByCall);
-                return found >= 0 ? writers[found].Frames : [];
-            }
-        }
-
-        public IEnumerator<IReadOnlyList<ulong>> GetEnumerator()
-        {
-            int next = 0;
-            foreach ((int call, IReadOnlyList<ulong> frames) in writers)
-            {
-                for (; next < call; next++)
-                    yield return [];
-                yield return frames;
-                next++;
-            }
-            for (; next < Count; next++)
-                yield return [];
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
+    private CallWriteLog StartBatch() => batchWrites = new CallWriteLog();
 
     public ulong ReadU64(ulong phys) => api.Kernel.Ram.ReadU64(phys);
 

@@ -52,6 +52,21 @@ public sealed class BatchWriteTests(ITestOutputHelper output)
         Assert.All(result.Trace.Where(call => call.CrossCheck), call => Assert.True(!call.InBatch && call.Written is { Count: 0 }, call.ToString()));
     }
 
+    [Fact]
+    public void A_call_write_log_reads_as_the_list_of_every_calls_writes()
+    {
+        IReadOnlyList<ulong>[] calls = [[], [0x1000], [], [], [0x2000, 0x3000], []];
+        var log = new CallWriteLog();
+        foreach (IReadOnlyList<ulong> frames in calls)
+            log.Add(frames);
+
+        Assert.Equal(calls.Length, log.Count);
+        Assert.Equal(calls, log.ToList());
+        Assert.Equal(calls, Enumerable.Range(0, log.Count).Select(call => log[call]).ToList());
+        Assert.Throws<ArgumentOutOfRangeException>(() => log[calls.Length]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => log[-1]);
+    }
+
     /// <summary>Writes a word back unchanged: only the write set can tell.</summary>
     private static void TouchUnchanged(IMmImplementation machine, ulong phys) => machine.Ram.WriteU64(phys, machine.Ram.ReadU64(phys));
 

@@ -48,6 +48,21 @@ public class ApiStateHistoryTests
     }
 
     [Fact]
+    public void Blocks_freed_at_once_are_each_in_the_history_and_gone_from_the_heap()
+    {
+        ApiState start = ApiState.Initial(1, sharedKernelHalf: true, directMapLargePages: false)
+            .BlockAllocated(Kernel + 0x20_0000, 64).BlockAllocated(Kernel + 0x20_0040, 32).BlockAllocated(Kernel + 0x30_0000, 8);
+
+        ApiState now = start.BlocksFreed([Kernel + 0x20_0040, Kernel + 0x20_0000]);
+
+        Assert.Equal([Kernel + 0x30_0000], now.HeapBlocks.Keys);
+        Assert.Equal(
+            [(StateKeyKind.HeapBlock, -1, Kernel + 0x20_0040), (StateKeyKind.HeapBlock, -1, Kernel + 0x20_0000)],
+            now.ChangesSince(start)!.Select(change => (change.Kind, change.Space, change.Key)));
+        Assert.Equal(start.BlockFreed(Kernel + 0x20_0040).BlockFreed(Kernel + 0x20_0000).HeapBlocks, now.HeapBlocks);
+    }
+
+    [Fact]
     public void A_state_of_another_boot_or_an_earlier_one_has_no_history_from_here()
     {
         ApiState first = ApiState.Initial(2, sharedKernelHalf: true, directMapLargePages: false);
