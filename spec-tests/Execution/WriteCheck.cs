@@ -14,14 +14,16 @@ public static class WriteCheck
 {
     /// <summary>
     /// Checks the calls recorded since the last check, against the ownership after the previous step, and returns
-    /// every frame they wrote; null when a call could not tell (an implementation without write tracking). Batches are
-    /// not judged: their writes are known only as a whole (<see cref="SequenceContext.UnjudgedWrites"/>).
+    /// every frame they wrote; null when a call could not tell (an implementation without write tracking). The calls of a
+    /// batch are judged one by one where the port told what each wrote; otherwise their writes are known only as a
+    /// whole (<see cref="SequenceContext.UnjudgedWrites"/>), and they are not judged.
     /// </summary>
     public static HashSet<ulong>? AfterStep(SequenceContext ctx)
     {
         var released = new HashSet<ulong>();  // frames an earlier call of this step gave back: free for the calls after it
         var changedSpaces = new HashSet<int>(); // spaces whose tables an earlier call of this step may have freed
         HashSet<ulong>? all = [];
+        List<(ulong Page, Owner Owner)>? regionPages = null; // found once a step, for however many vmfrees it makes
         for (int index = ctx.WritesCheckedUpTo; index < ctx.Trace.Count; index++)
         {
             CallRecord record = ctx.Trace[index];
@@ -38,7 +40,7 @@ public static class WriteCheck
                         ctx.Fail("PHYS-09", $"{record.Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",
                             state: [new FrameUnchangedCheck(frame, holder, index)]);
                 }
-            Release(ctx, record, released, changedSpaces);
+            Release(ctx, record, released, changedSpaces, ref regionPages);
         }
         ctx.WritesCheckedUpTo = ctx.Trace.Count;
         return all;
@@ -73,7 +75,8 @@ public static class WriteCheck
     }
 
     /// <summary>What an earlier call of the step gave back, so that a later call may take and write it.</summary>
-    private static void Release(SequenceContext ctx, CallRecord record, HashSet<ulong> released, HashSet<int> changedSpaces)
+    private static void Release(SequenceContext ctx, CallRecord record, HashSet<ulong> released, HashSet<int> changedSpaces,
+                                ref List<(ulong Page, Owner Owner)>? regionPages)
     {
         ApiCall call = record.Call;
         if (record.End != CallEnd.Returned)
@@ -82,10 +85,12 @@ public static class WriteCheck
             released.Add(call.Args[0].Value);
         if (IsMapping(call.Function))
             changedSpaces.Add(SpaceOf(call));
-        if (call.Function == ApiFunction.vmfree)
-            foreach ((ulong page, Owner owner) in ctx.Owned.Owners)
-                if (owner.Kind == OwnerKind.Region && Covers(ctx, call, owner))
-                    released.Add(page);
+        if (call.Function != ApiFunction.vmfree)
+            return;
+        regionPages ??= [.. ctx.Owned.Owners.Where(pair => pair.Value.Kind == OwnerKind.Region).Select(pair => (pair.Key, pair.Value))];
+        foreach ((ulong page, Owner owner) in regionPages)
+            if (Covers(ctx, call, owner))
+                released.Add(page);
     }
 
     private static bool Covers(SequenceContext ctx, ApiCall vmfree, Owner region)
