@@ -23,7 +23,7 @@ public static class NativeProtocol
 
     /// <summary>
     /// Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per
-    /// machine; 4 the write sets in every answer; 5 kfree batches.
+    /// machine; 4 the write sets in every answer; 5 batches of kfree and of mm_map_get.
     /// </summary>
     public const uint Version = 5;
 

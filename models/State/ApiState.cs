@@ -241,13 +241,8 @@ public sealed record ApiState
         this with { HeapBlocks = HeapBlocks.Remove(pointer), LastChange = Changed(StateKeyKind.HeapBlock, -1, pointer) };
 
     /// <summary>Many blocks freed at once (the teardown giving every block back): as <see cref="BlockFreed"/> on each, as one transition.</summary>
-    public ApiState BlocksFreed(IReadOnlyCollection<ulong> pointers)
-    {
-        StateChange? last = LastChange;
-        foreach (ulong pointer in pointers)
-            last = new StateChange(StateKeyKind.HeapBlock, -1, pointer, last);
-        return this with { HeapBlocks = HeapBlocks.RemoveRange(pointers), LastChange = last };
-    }
+    public ApiState BlocksFreed(IReadOnlyCollection<ulong> pointers) =>
+        this with { HeapBlocks = HeapBlocks.RemoveRange(pointers), LastChange = ChangedEach(StateKeyKind.HeapBlock, pointers) };
 
     public ApiState Mapped(int space, ulong virt, ulong phys, Rights rights, MappingKind kind = MappingKind.Client) =>
         With(space, virt, new Mapping(phys, PageSize, rights, kind));
@@ -331,15 +326,19 @@ public sealed record ApiState
             ? this with { SharedMappings = change(SharedMappings), LastChange = Changed(StateKeyKind.Mapping, -1, virtualBase) }
             : this with { SpaceMappings = SpaceMappings.SetItem(space, change(SpaceMappings[space])), LastChange = Changed(StateKeyKind.Mapping, space, virtualBase) };
 
-    private ApiState WithClientPages(IEnumerable<ulong> changed, ImmutableSortedSet<ulong> pages)
-    {
-        StateChange? last = LastChange;
-        foreach (ulong page in changed)
-            last = new StateChange(StateKeyKind.ClientPage, -1, page, last);
-        return this with { ClientPages = pages, LastChange = last };
-    }
+    private ApiState WithClientPages(IEnumerable<ulong> changed, ImmutableSortedSet<ulong> pages) =>
+        this with { ClientPages = pages, LastChange = ChangedEach(StateKeyKind.ClientPage, changed) };
 
     private StateChange Changed(StateKeyKind kind, int space, ulong key) => new(kind, space, key, LastChange);
+
+    /// <summary>The history after one bulk transition: a change of each key, in order, after <see cref="LastChange"/>.</summary>
+    private StateChange? ChangedEach(StateKeyKind kind, IEnumerable<ulong> keys)
+    {
+        StateChange? last = LastChange;
+        foreach (ulong key in keys)
+            last = new StateChange(kind, -1, key, last);
+        return last;
+    }
 
     /// <summary>Two address-ordered maps as one address-ordered sequence (a space's own pages and the shared slots interleave).</summary>
     private static IEnumerable<KeyValuePair<ulong, Mapping>> Merge(

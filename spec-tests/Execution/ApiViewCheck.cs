@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using Mmspec.Models.State;
 using Mmspec.SpecTests.Port;
 using static Mmspec.SpecTests.Execution.SequenceContext;
@@ -46,14 +44,14 @@ public static class ApiViewCheck
             {
                 failed = failure;
             }
+            IReadOnlyList<IReadOnlyList<ulong>>? written = ctx.CallByCall(perCall, asked.Count);
             for (int index = 0; index < asked.Count; index++)
             {
                 (int space, ulong virt) = asked[index];
                 ApiCall call = ApiCall.MapGet(space, virt, wantFlags: true);
                 if (index < answers.Count)
                 {
-                    IReadOnlyList<ulong>? written = ctx.WrittenBy(perCall, asked.Count, index);
-                    ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Returned, new CallOutcome(answers[index].Result, answers[index].Flags)) { Written = written, InBatch = written is null });
+                    ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Returned, new CallOutcome(answers[index].Result, answers[index].Flags)) { Written = written?[index], InBatch = written is null });
                     Compare(ctx, space, virt, answers[index].Result, answers[index].Flags);
                     continue;
                 }
@@ -134,20 +132,20 @@ public static class ApiViewCheck
     private static List<(int Space, ulong Page)> OtherPages(SequenceContext ctx)
     {
         ApiState model = ctx.Model;
-        var maps = new List<(int Space, ulong[] Pages)>(model.SpaceCount + 1);
+        var maps = new List<(int Space, (ulong Virt, Mapping Mapping)[] Pages)>(model.SpaceCount + 1);
         for (int space = 0; space < model.SpaceCount; space++)
-            maps.Add((space, ClientsPages(model.SpaceMappings[space])));
-        maps.Add((ctx.Step % model.SpaceCount, ClientsPages(model.SharedMappings)));
+            maps.Add((space, ClientMappings.In(model.SpaceMappings[space])));
+        maps.Add((ctx.Step % model.SpaceCount, ClientMappings.In(model.SharedMappings)));
         int total = maps.Sum(map => map.Pages.Length);
         var chosen = new List<(int Space, ulong Page)>(OtherSample);
         for (int pick = 0; pick < Math.Min(OtherSample, total); pick++)
         {
             int index = (ctx.Step + pick * total / OtherSample) % total;
-            foreach ((int space, ulong[] pages) in maps)
+            foreach ((int space, (ulong Virt, Mapping Mapping)[] pages) in maps)
             {
                 if (index < pages.Length)
                 {
-                    chosen.Add((space, pages[index]));
+                    chosen.Add((space, pages[index].Virt));
                     break;
                 }
                 index -= pages.Length;
@@ -155,16 +153,6 @@ public static class ApiViewCheck
         }
         return chosen;
     }
-
-    /// <summary>
-    /// The pages of one map of the model that the client or a region mapped, found once per map: the maps are immutable,
-    /// and enumerating the direct map's entries after every step cost far more than all the calls.
-    /// </summary>
-    private static ulong[] ClientsPages(ImmutableSortedDictionary<ulong, Mapping> map) =>
-        ClientsPagesByMap.GetValue(map, static map =>
-            map.Where(pair => pair.Value.Kind is MappingKind.Client or MappingKind.Region).Select(pair => pair.Key).ToArray());
-
-    private static readonly ConditionalWeakTable<ImmutableSortedDictionary<ulong, Mapping>, ulong[]> ClientsPagesByMap = new();
 
     /// <summary>The page after (else before) the first of <paramref name="pages"/> whose neighbour the model says is unmapped in its space.</summary>
     private static (int Space, ulong Virt)? UnmappedNeighbour(SequenceContext ctx, IEnumerable<(int Space, ulong Page)> pages)

@@ -46,11 +46,11 @@ public sealed partial class SequenceContext
             throw;
         }
         // Every page, then the call that said MM_NADDR (a drain that reached the limit fails here first).
-        int calls = pages.Count + 1;
+        IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, pages.Count + 1);
         for (int index = 0; index < pages.Count; index++)
-            Trace.Add(Allocated(pages[index], WrittenBy(perCall, calls, index)));
+            Trace.Add(Allocated(pages[index], written?[index]));
         CheckWithinRam(pages);
-        Trace.Add(Allocated(AddressSpaceLayout.Naddr, WrittenBy(perCall, calls, pages.Count)));
+        Trace.Add(Allocated(AddressSpaceLayout.Naddr, written?[pages.Count]));
         return pages;
     }
 

@@ -114,7 +114,7 @@ public sealed partial class SequenceContext
     /// <summary>
     /// Makes a batch of recorded calls. When the port tells what each call wrote (<see cref="IWriteTracking.TakeBatchWrites"/>)
     /// and the batch ran to its end, <paramref name="perCall"/> holds it, in call order, for the records to be judged by
-    /// (<see cref="WrittenBy"/>); otherwise what the batch wrote is learned as a whole (<see cref="UnjudgedWrites"/>).
+    /// (<see cref="CallByCall"/>); otherwise what the batch wrote is learned as a whole (<see cref="UnjudgedWrites"/>).
     /// </summary>
     public T Batch<T>(Func<T> calls, out IReadOnlyList<IReadOnlyList<ulong>>? perCall, bool judged = true)
     {
@@ -146,19 +146,16 @@ public sealed partial class SequenceContext
     }
 
     /// <summary>
-    /// What call <paramref name="index"/> of a batch of <paramref name="calls"/> wrote, for its record; null when only
-    /// the whole is known, and the whole is then unjudged. A port that told of a different number of calls is not
-    /// believed call by call.
+    /// The write sets <see cref="Batch"/> told for a batch of <paramref name="calls"/> calls, to index by call; null when
+    /// only the whole is known. A port that told of a different number of calls is not believed call by call: what it
+    /// told is then learned as a whole (<see cref="UnjudgedWrites"/>).
     /// </summary>
-    public IReadOnlyList<ulong>? WrittenBy(IReadOnlyList<IReadOnlyList<ulong>>? perCall, int calls, int index)
+    public IReadOnlyList<IReadOnlyList<ulong>>? CallByCall(IReadOnlyList<IReadOnlyList<ulong>>? perCall, int calls)
     {
-        if (perCall is null)
-            return null;
-        if (perCall.Count == calls)
-            return perCall[index];
-        if (index == 0)
-            foreach (IReadOnlyList<ulong> frames in perCall)
-                UnjudgedWrites?.UnionWith(frames);
+        if (perCall is null || perCall.Count == calls)
+            return perCall;
+        foreach (IReadOnlyList<ulong> frames in perCall)
+            UnjudgedWrites?.UnionWith(frames);
         return null;
     }
 
@@ -336,11 +333,9 @@ public sealed partial class SequenceContext
                     : new CallRecord(Step, callOf(values[index]), end, default, $"one of the batch's {values.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}") { InBatch = true });
             Fail(clause, $"{callOf(0).Function} on each of the {values.Count} {what} ({string.Join(", ", values.Take(8).Select(Hex))}{(values.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
+        IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, values.Count);
         for (int index = 0; index < values.Count; index++)
-        {
-            IReadOnlyList<ulong>? written = WrittenBy(perCall, values.Count, index);
-            Trace.Add(new CallRecord(Step, callOf(values[index]), CallEnd.Returned, default) { Written = written, InBatch = written is null });
-        }
+            Trace.Add(new CallRecord(Step, callOf(values[index]), CallEnd.Returned, default) { Written = written?[index], InBatch = written is null });
     }
 
     /// <summary>A call that must panic (strict profile): anything else is a violation of <paramref name="clause"/>.</summary>

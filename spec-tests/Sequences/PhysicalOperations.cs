@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using Mmspec.Models.State;
 using Mmspec.SpecTests.Execution;
 using static Mmspec.SpecTests.Execution.SequenceContext;
@@ -116,16 +114,8 @@ public sealed record FreePage(LivePick Which) : Operation
 
     /// <summary>The physical pages the client has mapped with mm_map_single, once for each mapping.</summary>
     internal static IEnumerable<ulong> ClientMapped(ApiState model) =>
-        model.SpaceMappings.Append(model.SharedMappings).SelectMany(ClientPhysIn);
-
-    /// <summary>
-    /// The client's pages one map of the model maps, found once per map: the maps are immutable and most of them (the
-    /// direct map, a space a step did not touch) are the same objects step after step, so a step pays for what it changed.
-    /// </summary>
-    private static ulong[] ClientPhysIn(ImmutableSortedDictionary<ulong, Mapping> map) =>
-        ClientPhysByMap.GetValue(map, static map => [.. map.Values.Where(mapping => mapping.Kind == MappingKind.Client).Select(mapping => mapping.Phys)]);
-
-    private static readonly ConditionalWeakTable<ImmutableSortedDictionary<ulong, Mapping>, ulong[]> ClientPhysByMap = new();
+        model.SpaceMappings.Append(model.SharedMappings).SelectMany(ClientMappings.In)
+            .Where(entry => entry.Mapping.Kind == MappingKind.Client).Select(entry => entry.Mapping.Phys);
 }
 
 public enum BadFree
