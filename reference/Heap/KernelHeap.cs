@@ -25,6 +25,24 @@ public class KernelHeap(PhysicalAllocator frames)
 
     public int LiveBlocks { get; private set; }
 
+    /// <summary>
+    /// A heap of its own in the same state, over <paramref name="copiedFrames"/> (the copy of this heap's allocator);
+    /// the reference's own heap only, as <see cref="PhysicalAllocator.Copy"/>.
+    /// </summary>
+    public KernelHeap Copy(PhysicalAllocator copiedFrames)
+    {
+        if (GetType() != typeof(KernelHeap))
+            throw new NotSupportedException($"{GetType().Name} is not the reference's heap");
+        var copy = new KernelHeap(copiedFrames) { LiveBlocks = LiveBlocks };
+        foreach ((ulong page, Slab slab) in slabs)
+            copy.slabs.Add(page, slab.Copy());
+        for (int sizeClass = 0; sizeClass < slabsWithRoom.Length; sizeClass++)
+            copy.slabsWithRoom[sizeClass].UnionWith(slabsWithRoom[sizeClass]);
+        foreach ((ulong block, ulong pages) in largeBlocks)
+            copy.largeBlocks.Add(block, pages);
+        return copy;
+    }
+
     /// <summary>The physical address of a new block, or null when memory is exhausted.</summary>
     public PhysAddr? Allocate(ulong size)
     {
@@ -128,6 +146,13 @@ public class KernelHeap(PhysicalAllocator frames)
         public int Live { get; private set; }
 
         public bool IsFull => Live == SlotCount;
+
+        public Slab Copy()
+        {
+            var copy = new Slab(Page, SizeClass) { Live = Live };
+            used.CopyTo(copy.used, 0);
+            return copy;
+        }
 
         public bool IsEmpty => Live == 0;
 

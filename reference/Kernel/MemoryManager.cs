@@ -30,6 +30,29 @@ public class MemoryManager
         BuildKernelHalf();
     }
 
+    // A machine of its own in the state of `original`: the copy shares no mutable part with it.
+    private MemoryManager(MemoryManager original)
+    {
+        Ram = original.Ram.Copy();
+        Frames = original.Frames.Copy();
+        Tables = new PageTables(Ram, Frames);
+        Heap = original.Heap.Copy(Frames);
+        Regions = new RegionManager(Ram, Frames, Tables);
+        spaces = new Dictionary<ulong, AddressSpace>(original.spaces);
+        kernelPdpts = (PhysAddr[])original.kernelPdpts.Clone();
+    }
+
+    /// <summary>
+    /// A copy of this machine as it stands, to carry on apart from it (a snapshot of a booted machine, restored for
+    /// every test that starts from it); null for a variant kernel, whose parts may hold state of their own.
+    /// </summary>
+    public MemoryManager? Copy() =>
+        IsReferenceKernel ? new MemoryManager(this) : null;
+
+    private bool IsReferenceKernel =>
+        GetType() == typeof(MemoryManager) && Frames.GetType() == typeof(PhysicalAllocator) && Tables.GetType() == typeof(PageTables)
+        && Heap.GetType() == typeof(KernelHeap) && Regions.GetType() == typeof(RegionManager);
+
     public SimulatedRam Ram { get; }
 
     public PhysicalAllocator Frames { get; }

@@ -26,6 +26,17 @@ public sealed class SimulatedRam
         written = new bool[frames.Length];
     }
 
+    private SimulatedRam(SimulatedRam original)
+    {
+        Size = original.Size;
+        frames = Array.ConvertAll(original.frames, frame => (byte[]?)frame?.Clone());
+        written = (bool[])original.written.Clone();
+        writtenFrames = [.. original.writtenFrames];
+    }
+
+    /// <summary>A RAM of its own with the same contents and the same dirty log.</summary>
+    public SimulatedRam Copy() => new(this);
+
     /// <summary>
     /// The physical addresses of the frames written (or zeroed) since the last call, in increasing order, and
     /// a fresh log: every write counts, whoever made it.

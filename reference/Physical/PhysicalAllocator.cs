@@ -31,6 +31,20 @@ public class PhysicalAllocator
         FreeFrames = frameCount - reservedFrames;
     }
 
+    /// <summary>An allocator of its own in the same state as <paramref name="original"/>.</summary>
+    protected PhysicalAllocator(PhysicalAllocator original)
+    {
+        bitmap = (ulong[])original.bitmap.Clone();
+        frameCount = original.frameCount;
+        reservedFrames = original.reservedFrames;
+        firstCandidateWord = original.firstCandidateWord;
+        FreeFrames = original.FreeFrames;
+    }
+
+    /// <summary>A copy of this allocator's state (the reference's own allocator: a variant's state is its own to copy).</summary>
+    public PhysicalAllocator Copy() =>
+        GetType() == typeof(PhysicalAllocator) ? new PhysicalAllocator(this) : throw new NotSupportedException($"{GetType().Name} is not the reference's allocator");
+
     public ulong RamSize => (ulong)frameCount * Layout.PageSize;
 
     public int FreeFrames { get; private set; }

@@ -16,6 +16,15 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     public IReadOnlyList<ulong> TakeWrittenFrames() => api.Kernel.Ram.TakeWrittenFrames();
 
+    /// <summary>A copy of the kernel as it stands (the reference's own kernel; a zoo member cannot be copied).</summary>
+    public IMachineSnapshot? Snapshot() => api.Kernel.Copy() is { } copy ? new KernelSnapshot(copy) : null;
+
+    // The kept copy is never called: each restore copies it again, so restores share nothing and may run at once.
+    private sealed class KernelSnapshot(MemoryManager kept) : IMachineSnapshot
+    {
+        public IMmImplementation Restore() => new ReferenceImplementation(new MmApi(kept.Copy()!));
+    }
+
     public ulong mm_phys_alloc_page() => api.mm_phys_alloc_page();
 
     public ulong mm_phys_alloc_contiguous(ulong count) => api.mm_phys_alloc_contiguous(count);

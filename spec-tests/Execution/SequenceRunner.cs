@@ -36,20 +36,28 @@ public static class SequenceRunner
     /// <param name="countFreePages">Count free pages after every step, as <see cref="LeakTrace"/> needs (a drain per step: for shrunk sequences only).</param>
     /// <param name="picture">Keeps a picture of the state where the run fails (a picture per step: for shrunk sequences only).</param>
     /// <param name="audit">How the audit walks the tables after each step (incremental by default).</param>
+    /// <param name="restore">Start from a snapshot of a machine set up before, where the port can snapshot (<see cref="SetUpSnapshot"/>).</param>
     public static SequenceResult Run(IImplementationFactory factory, Profile profile, IReadOnlyList<Operation> steps, ulong ramSize = DefaultRamSize,
-                                     bool countFreePages = false, StatePictureRecorder? picture = null, AuditMode audit = AuditMode.Incremental)
+                                     bool countFreePages = false, StatePictureRecorder? picture = null, AuditMode audit = AuditMode.Incremental,
+                                     bool restore = true)
     {
         var clock = Stopwatch.StartNew();
-        (IMmImplementation? booted, Violation? bootFailure) = Boot(factory, ramSize);
-        if (booted is null)
-            return new SequenceResult(bootFailure, [], 0, clock.Elapsed);
-        using IMmImplementation implementation = booted;
-        var ctx = new SequenceContext(implementation, profile) { AuditMode = audit };
+        SetUpSnapshot? setUp = restore ? SetUpSnapshots.Find(factory, ramSize, profile, audit) : null;
+        (IMmImplementation? started, Violation? startFailure) = setUp is null ? Boot(factory, ramSize) : Restore(setUp, ramSize);
+        if (started is null)
+            return new SequenceResult(startFailure, [], 0, clock.Elapsed);
+        using IMmImplementation implementation = started;
+        SequenceContext ctx = setUp?.Resume(implementation, profile, audit) ?? new SequenceContext(implementation, profile) { AuditMode = audit };
         var freeCounts = new List<FreeCount>();
         int applied = 0;
         try
         {
-            Setup(ctx);
+            if (setUp is null)
+            {
+                Setup(ctx);
+                if (restore && SetUpSnapshot.Take(ctx) is { } taken)
+                    SetUpSnapshots.Keep(factory, ramSize, ctx, taken);
+            }
             picture?.SetUp(ctx);
             foreach (Operation step in steps)
             {
@@ -86,6 +94,19 @@ public static class SequenceRunner
         catch (Exception boot) when (boot is ImplementationPanicException or ImplementationCrashedException)
         {
             return (null, new Violation("DMAP-04", $"at boot, booting a fresh machine with 0x{ramSize:X} bytes of RAM {ImplementationFault.How(boot)}: {boot.Message}", 0));
+        }
+    }
+
+    /// <summary>A machine restored from a set-up snapshot: the port's code too, so its panic or crash is a verdict as a boot's is.</summary>
+    private static (IMmImplementation? Machine, Violation? Failure) Restore(SetUpSnapshot setUp, ulong ramSize)
+    {
+        try
+        {
+            return (setUp.Restore(), null);
+        }
+        catch (Exception restore) when (restore is ImplementationPanicException or ImplementationCrashedException)
+        {
+            return (null, new Violation("DMAP-04", $"at boot, restoring a machine of 0x{ramSize:X} bytes of RAM set up before {ImplementationFault.How(restore)}: {restore.Message}", 0));
         }
     }
 
@@ -182,7 +203,8 @@ public static class SequenceRunner
                 ctx.Model = ctx.Model.Unmapped(space, virt);
             }
         });
-        Release(ctx, "PHYS-06", "every page the client held was freed", true, () =>
+        // The last count: the machine ends with it, so the pages it took need not go back (2,000 calls on 8 MiB).
+        Release(ctx, "PHYS-06", "every page the client held was freed", true, giveBack: false, release: () =>
         {
             var held = ctx.Model.ClientPages.ToList();
             ctx.FreePagesBatched("PHYS-06", held);
@@ -195,7 +217,7 @@ public static class SequenceRunner
                 $"after everything was freed, {ctx.Owned.Count - ctx.BaselineTablePages} page table(s) beyond the boot tables remain");
     }
 
-    private static void Release(SequenceContext ctx, string clause, string what, bool anything, Action release)
+    private static void Release(SequenceContext ctx, string clause, string what, bool anything, Action release, bool giveBack = true)
     {
         if (!anything)
             return;
@@ -211,7 +233,8 @@ public static class SequenceRunner
         ctx.CheckState(free.Count <= expected, "PHYS-01",
             $"after {what}, {free.Count} pages could be allocated, more than the {expected} that should be free: a page in use was handed out",
             new FreePagesCheck(what, ctx.HeldFromAllocator, 0, AtMost: true));
-        ctx.GiveBack(clause, free);
+        if (giveBack)
+            ctx.GiveBack(clause, free);
     }
 
     /// <summary>Default profile: a heap may keep a few pages cached after its last block is freed.</summary>

@@ -57,6 +57,13 @@ public interface IMmImplementation : IDisposable
     IWriteTracking? Writes => null;
 
     /// <summary>
+    /// This machine as it stands, kept apart, for machines to be made in the same state (<see cref="IMachineSnapshot"/>);
+    /// null where the implementation cannot be copied. The suite snapshots a machine it has just set up, and starts the
+    /// sequences after it (shrink candidates above all) from that snapshot instead of booting and setting up again.
+    /// </summary>
+    IMachineSnapshot? Snapshot() => null;
+
+    /// <summary>
     /// Batched <see cref="mm_phys_alloc_page"/>: calls it until it returns MM_NADDR or <paramref name="limit"/>
     /// pages were handed out, and returns them in order. The suite counts free memory this way several times
     /// per sequence; an implementation behind a process boundary overrides it to answer in a few round trips.
