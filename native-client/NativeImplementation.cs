@@ -217,6 +217,21 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         return pages;
     }
 
+    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count)
+    {
+        var blocks = new List<ulong>(count);
+        while (blocks.Count < count)
+        {
+            int want = Math.Min(count - blocks.Count, NativeProtocol.BatchPages);
+            int got = (int)Call(NativeOp.Kmallocs, [(ulong)want, size]).Result;
+            for (int i = 0; i < got; i++)
+                blocks.Add(BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes + i * sizeof(ulong))));
+            if (got < want)
+                break;
+        }
+        return blocks;
+    }
+
     public void FreePages(IReadOnlyList<ulong> pages) => EachInBatches(NativeOp.PhysFreePages, pages);
 
     public void KfreeAll(IReadOnlyList<ulong> pointers) => EachInBatches(NativeOp.Kfrees, pointers);

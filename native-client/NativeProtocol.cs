@@ -25,7 +25,7 @@ public static class NativeProtocol
     /// Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per
     /// machine; 4 the write sets in every answer; 5 batches of kfree and of mm_map_get.
     /// </summary>
-    public const uint Version = 5;
+    public const uint Version = 6;
 
     public const uint StatusOk = 0;
     public const uint StatusPanic = 1;
@@ -60,6 +60,7 @@ public static class NativeProtocol
             NativeOp.PhysFreePages => $"mm_phys_free_page() on {a[0]} pages in turn",
             NativeOp.Kfrees => $"kfree() on {a[0]} blocks in turn",
             NativeOp.MapGets => $"mm_map_get() on {a[0]} addresses in turn",
+            NativeOp.Kmallocs => $"kmalloc({a[1]}) repeated until NULL (at most {a[0]} times)",
             _ => op.ToString(),
         };
     }
@@ -114,4 +115,7 @@ public enum NativeOp : uint
     /// per call. On a panic, result = the calls answered before it and the body their answers, then the text.
     /// </summary>
     MapGets = 18,
+
+    /// <summary>kmalloc(arg1) until it returns NULL or arg0 blocks were handed out; result = count, body = the blocks' spec addresses.</summary>
+    Kmallocs = 19,
 }

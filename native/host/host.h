@@ -15,7 +15,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 5u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches */
+#define HOST_PROTOCOL_VERSION 6u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches; 6: kmalloc batches */
 
 enum opcode {
     OP_HELLO = 0,
@@ -37,6 +37,7 @@ enum opcode {
     OP_PHYS_FREE_PAGES = 16,
     OP_KFREES = 17, /* batch: the teardown frees every block the client still holds */
     OP_MAP_GETS = 18, /* batch: the suite's cross-check asks mm_map_get about a few pages after every step */
+    OP_KMALLOCS = 19, /* batch: a kmalloc burst fills a slab, tens of blocks of one size */
 };
 
 /* ST_ENDED is written by the server, not the machine: the machine is over; result = 0, or the worker's wait status if it died. */

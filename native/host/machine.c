@@ -122,6 +122,17 @@ static void serve(uint32_t op, const uint64_t *a, uint64_t *result, uint64_t *fl
         for (batch_done = 0; batch_done < a[0]; batch_done++)
             impl.kfree(pointer_from_spec(batch[batch_done]));
         break;
+    case OP_KMALLOCS: {
+        /* kmalloc(arg1) until it returns NULL or arg0 blocks were handed out: result = the blocks, in batch[]. */
+        for (batch_done = 0; batch_done < a[0]; batch_done++) {
+            uint64_t block = pointer_to_spec(impl.kmalloc((size_t)a[1]));
+            if (block == 0)
+                break;
+            batch[batch_done] = block;
+        }
+        *result = batch_done;
+        break;
+    }
     case OP_MAP_GETS:
         /* Each (space, virt) pair is read, then replaced by the answer (address, flags); flags start at 0. */
         for (batch_done = 0; batch_done < a[0]; batch_done++) {
@@ -161,9 +172,9 @@ __attribute__((noinline)) static int guarded_init(const struct mmspec_env *env)
 
 static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, uint64_t *result, uint64_t *flags)
 {
-    if (op == OP_EXIT || op > OP_MAP_GETS)
+    if (op == OP_EXIT || op > OP_KMALLOCS)
         return ST_BAD_REQUEST;
-    if ((op == OP_PHYS_ALLOC_PAGES || op == OP_PHYS_FREE_PAGES || op == OP_KFREES) && args[0] > BATCH_PAGES)
+    if ((op == OP_PHYS_ALLOC_PAGES || op == OP_PHYS_FREE_PAGES || op == OP_KFREES || op == OP_KMALLOCS) && args[0] > BATCH_PAGES)
         return ST_BAD_REQUEST;
     if (op == OP_MAP_GETS && args[0] > MAP_GETS_MAX)
         return ST_BAD_REQUEST;
@@ -285,7 +296,7 @@ int run_machine(int fd, int control)
         }
         uint64_t result = 0, flags = 0;
         uint32_t status = dispatch(op, args, init_panicked, &result, &flags);
-        if (status == ST_OK && (op == OP_PHYS_ALLOC_PAGES || op == OP_MAP_GETS)) {
+        if (status == ST_OK && (op == OP_PHYS_ALLOC_PAGES || op == OP_MAP_GETS || op == OP_KMALLOCS)) {
             size_t words = op == OP_MAP_GETS ? (size_t)args[0] * 2 : (size_t)result;
             for (size_t i = 0; i < words; i++)
                 put_u64(body + 8 * i, batch[i]);
@@ -297,6 +308,11 @@ int run_machine(int fd, int control)
                 snprintf(located, sizeof located, "%s (in %s(0x%llx), call %llu of %llu in the batch)", panic_text,
                          op == OP_KFREES ? "kfree" : "mm_phys_free_page",
                          (unsigned long long)batch[batch_done], (unsigned long long)batch_done + 1, (unsigned long long)args[0]);
+                text = located;
+            }
+            if (status == ST_PANIC && op == OP_KMALLOCS) {
+                snprintf(located, sizeof located, "%s (in kmalloc(%llu), call %llu of at most %llu in the batch)", panic_text,
+                         (unsigned long long)args[1], (unsigned long long)batch_done + 1, (unsigned long long)args[0]);
                 text = located;
             }
             if (status == ST_PANIC && op == OP_MAP_GETS) {

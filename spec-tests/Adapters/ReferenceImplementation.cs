@@ -108,6 +108,21 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
         return pages;
     }
 
+    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count)
+    {
+        var blocks = new List<ulong>(count);
+        CallWriteLog log = StartBatch();
+        while (blocks.Count < count)
+        {
+            ulong block = api.kmalloc(size);
+            log.Add(api.Kernel.Ram.TakeWrittenFrames());
+            if (block == 0)
+                break;
+            blocks.Add(block);
+        }
+        return blocks;
+    }
+
     // What each call of the batch under way wrote so far: a batch that panics leaves the calls before it here, and the
     // suite learns their writes as the batch's whole.
     private CallWriteLog? batchWrites;

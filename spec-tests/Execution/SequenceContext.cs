@@ -312,6 +312,36 @@ public sealed partial class SequenceContext
     public void KfreeBatched(string clause, IReadOnlyList<ulong> pointers) =>
         Batched(clause, pointers, ApiCall.Kfree, "blocks the client held", () => Implementation.KfreeAll(pointers));
 
+    /// <summary>
+    /// kmalloc(<paramref name="size"/>) until NULL or <paramref name="count"/> blocks, in one batch (a burst), then each
+    /// call recorded and handed to <paramref name="judge"/> in turn, as if made singly: a failure judged at a call ends
+    /// the trace there, as a reproducer replays it. A panic or crash is a violation of <paramref name="clause"/>.
+    /// </summary>
+    public void KmallocEach(string clause, ulong size, int count, Action<ulong> judge)
+    {
+        IReadOnlyList<ulong> blocks;
+        IReadOnlyList<IReadOnlyList<ulong>>? perCall;
+        try
+        {
+            blocks = Batch(() => Implementation.KmallocUntilNull(size, count), out perCall);
+        }
+        catch (Exception failure) when (failure is not ViolationException)
+        {
+            CallEnd end = failure is ImplementationPanicException ? CallEnd.Panicked : CallEnd.Crashed;
+            Trace.Add(new CallRecord(Step, ApiCall.Kmalloc(size), end, default, $"one of the calls of kmalloc({size}) in a row: {failure.GetType().Name}") { InBatch = true });
+            Fail(clause, $"kmalloc({size}), called up to {count} times in a row, {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
+            throw;
+        }
+        int calls = blocks.Count < count ? blocks.Count + 1 : blocks.Count; // the last one NULL, unless all were handed out
+        IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, calls);
+        for (int index = 0; index < calls; index++)
+        {
+            ulong block = index < blocks.Count ? blocks[index] : 0;
+            Trace.Add(new CallRecord(Step, ApiCall.Kmalloc(size), CallEnd.Returned, new CallOutcome(block)) { Written = written?[index], InBatch = written is null });
+            judge(block);
+        }
+    }
+
     private void Batched(string clause, IReadOnlyList<ulong> values, Func<ulong, ApiCall> callOf, string what, Action calls)
     {
         IReadOnlyList<IReadOnlyList<ulong>>? perCall = null;

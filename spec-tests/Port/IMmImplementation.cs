@@ -81,6 +81,23 @@ public interface IMmImplementation : IDisposable
         return pages;
     }
 
+    /// <summary>
+    /// Batched <see cref="kmalloc"/>: calls kmalloc(<paramref name="size"/>) until it returns NULL or <paramref name="count"/>
+    /// blocks were handed out, and returns the blocks in order (a kmalloc burst fills a slab with tens of them).
+    /// </summary>
+    IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count)
+    {
+        var blocks = new List<ulong>(count);
+        while (blocks.Count < count)
+        {
+            ulong block = kmalloc(size);
+            if (block == 0)
+                break;
+            blocks.Add(block);
+        }
+        return blocks;
+    }
+
     /// <summary>Batched <see cref="mm_phys_free_page"/>: frees each page in order.</summary>
     void FreePages(IReadOnlyList<ulong> pages)
     {

@@ -23,12 +23,23 @@ public sealed record Kmalloc(ulong Size) : Operation
             return true;
         }
         ulong pointer = ctx.Call(Clause, ApiCall.Kmalloc(Size)).Value;
+        if (Judge(ctx, pointer))
+            ctx.Patterns.MarkBlock(pointer, Size);
+        return true;
+    }
+
+    /// <summary>
+    /// Judges what this kmalloc returned and takes the block into the model; true when the block is to be marked (a
+    /// block in the direct map), which the caller does once it has made its calls.
+    /// </summary>
+    internal bool Judge(SequenceContext ctx, ulong pointer)
+    {
         if (pointer == 0)
         {
             ctx.CheckResult(Size > 0 || !ctx.Strict || ctx.ExhaustionPlausible(1), "r != 0", "HEAP-D02", "kmalloc(0) returned NULL with memory to spare");
             if (Size > 0 && !ctx.ExhaustionPlausible(Size / AddressSpaceLayout.PageSize + 1))
                 CheckNoRoom(ctx);
-            return true;
+            return false;
         }
         ctx.CheckResult(pointer % Alignment == 0, $"r % {Alignment} == 0", "HEAP-02", $"kmalloc({Size}) returned 0x{pointer:X}, not {Alignment}-byte aligned");
         bool inDirectMap = OwnershipMap.HeapBlockInRam(pointer, Size, ctx.Implementation.RamSize);
@@ -53,9 +64,7 @@ public sealed record Kmalloc(ulong Size) : Operation
         ctx.LiveBlockStarts.Add(pointer);
         ctx.Live.Allocated(LiveKind.Block, pointer);
         ctx.FreedPointers.Remove(pointer);
-        if (inDirectMap) // a block elsewhere (the spec allows it) is checked for overlap, not for its contents
-            ctx.Patterns.MarkBlock(pointer, Size);
-        return true;
+        return inDirectMap; // a block elsewhere (the spec allows it) is checked for overlap, not for its contents
     }
 
     public override IEnumerable<Operation> Simpler() => Size > 1 ? [new Kmalloc(Size / 2)] : [];
@@ -77,7 +86,9 @@ public sealed record Kmalloc(ulong Size) : Operation
 /// <summary>
 /// <see cref="Count"/> kmallocs of one size in a row, as a cache of objects filling up: one slab size class gets
 /// tens of live blocks (its page full, then the next), which single kmallocs of sizes over wide bands rarely reach.
-/// Stops at the first NULL (judged as a single kmalloc's).
+/// Stops at the first NULL (judged as a single kmalloc's). The calls are made in one batch
+/// (<see cref="Port.IMmImplementation.KmallocUntilNull"/>: a native heap would pay a round trip for each) and judged
+/// one by one; the blocks are marked after the last, as a client marks what it got.
 /// </summary>
 public sealed record KmallocBurst(ulong Size, int Count) : Operation
 {
@@ -87,13 +98,17 @@ public sealed record KmallocBurst(ulong Size, int Count) : Operation
 
     public override bool Apply(SequenceContext ctx)
     {
-        for (int block = 0; block < Count; block++)
+        var kmalloc = new Kmalloc(Size);
+        if (Size > Misuse.LargestPossibleBlock)
+            return kmalloc.Apply(ctx); // NULL, as a single kmalloc of that size must give (HEAP-10): the burst ends there
+        var marked = new List<ulong>(Count);
+        ctx.KmallocEach(kmalloc.Clause, Size, Count, block =>
         {
-            int before = ctx.Model.HeapBlocks.Count;
-            new Kmalloc(Size).Apply(ctx);
-            if (ctx.Model.HeapBlocks.Count == before)
-                break; // NULL: the heap is full
-        }
+            if (kmalloc.Judge(ctx, block))
+                marked.Add(block);
+        });
+        foreach (ulong block in marked)
+            ctx.Patterns.MarkBlock(block, Size);
         return true;
     }
 

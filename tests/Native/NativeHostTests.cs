@@ -120,6 +120,23 @@ public sealed class NativeHostTests
     }
 
     [Fact]
+    public void A_batched_kmalloc_hands_out_the_blocks_of_single_calls_and_stops_at_null()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation single = factory.Create(8UL << 20), batched = factory.Create(8UL << 20);
+        var oneByOne = Enumerable.Range(0, 300).Select(_ => single.kmalloc(64)).ToList();
+
+        Assert.Equal(oneByOne, batched.KmallocUntilNull(64, 300));
+
+        // 1 KiB blocks fill 8 MiB in more than one request (4,096 per batch), up to the first NULL.
+        IReadOnlyList<ulong> all = batched.KmallocUntilNull(1024, 100_000);
+        Assert.InRange(all.Count, NativeProtocol.BatchPages + 1, (8 << 20) / 1024);
+        Assert.DoesNotContain(0UL, all);
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.Equal(0UL, batched.kmalloc(1024));
+    }
+
+    [Fact]
     public void A_used_up_sequence_budget_stops_the_next_call()
     {
         using var factory = new NativeFactory(NativeBuild.Sample, sequenceTimeout: TimeSpan.FromTicks(1));
