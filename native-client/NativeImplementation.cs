@@ -326,7 +326,12 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             complete = complete && length <= NativeProtocol.MaxBody && written <= HostWrites.MaxListed
                 && ReadFully(NativeProtocol.ResponseBytes, length + Math.Max(written, 0) * sizeof(ulong));
             if (complete)
-                writes.Absorb(written, BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(28)), response.AsSpan(NativeProtocol.ResponseBytes + length));
+            {
+                uint mode = BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(28));
+                ReadOnlySpan<byte> listed = response.AsSpan(NativeProtocol.ResponseBytes + length);
+                writes.Absorb(written, mode, listed);
+                ram.WrittenByMachine((WriteTracking)mode == WriteTracking.Off ? -1 : written, listed);
+            }
         }
         catch (Exception lost) when (lost is SocketException or ObjectDisposedException)
         {

@@ -19,6 +19,11 @@ public sealed class SharedRam : IRamAccess, IDisposable
     private readonly int length;
     private bool disposed;
 
+    // The frames written since the last Clear, by the suite here and by the machine as its answers list them, so
+    // that Clear zeroes those alone (a sequence writes a few dozen frames of 8 MiB); unknown when an answer could not tell.
+    private readonly ulong[] dirty;
+    private bool dirtyUnknown;
+
     public SharedRam(string path, ulong size)
     {
         if (size == 0 || size > int.MaxValue || size % 4096 != 0)
@@ -33,7 +38,10 @@ public sealed class SharedRam : IRamAccess, IDisposable
         view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
         start = view.SafeMemoryMappedViewHandle.DangerousGetHandle() + (nint)view.PointerOffset;
         length = (int)size;
+        dirty = new ulong[(size / Frame + 63) / 64];
     }
+
+    private const ulong Frame = 4096;
 
     public string Path { get; }
 
@@ -51,19 +59,65 @@ public sealed class SharedRam : IRamAccess, IDisposable
 
     public ulong ReadU64(ulong phys) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes.Slice(Offset(phys, 8), 8));
 
-    public void WriteU64(ulong phys, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Bytes.Slice(Offset(phys, 8), 8), value);
+    public void WriteU64(ulong phys, ulong value)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(Bytes.Slice(Offset(phys, 8), 8), value);
+        MarkDirty(phys, 8);
+    }
 
     public void Read(ulong phys, Span<byte> destination) => Bytes.Slice(Offset(phys, destination.Length), destination.Length).CopyTo(destination);
 
-    public void Write(ulong phys, ReadOnlySpan<byte> source) => source.CopyTo(Bytes.Slice(Offset(phys, source.Length), source.Length));
+    public void Write(ulong phys, ReadOnlySpan<byte> source)
+    {
+        source.CopyTo(Bytes.Slice(Offset(phys, source.Length), source.Length));
+        MarkDirty(phys, source.Length);
+    }
+
+    /// <summary>
+    /// What one answer of the machine says it wrote: <paramref name="count"/> frame offsets in <paramref name="listed"/>
+    /// (little-endian u64s), or a negative count when it could not tell, and then the next Clear zeroes everything.
+    /// </summary>
+    public void WrittenByMachine(int count, ReadOnlySpan<byte> listed)
+    {
+        if (count < 0)
+        {
+            dirtyUnknown = true;
+            return;
+        }
+        for (int i = 0; i < count; i++)
+            MarkDirty(BinaryPrimitives.ReadUInt64LittleEndian(listed[(i * sizeof(ulong))..]), 1);
+    }
+
+    private void MarkDirty(ulong phys, int count)
+    {
+        if (count == 0)
+            return;
+        for (ulong frame = phys / Frame; frame <= (phys + (ulong)count - 1) / Frame && frame < (ulong)dirty.Length * 64; frame++)
+            dirty[frame / 64] |= 1UL << (int)(frame % 64);
+    }
 
     private int Offset(ulong phys, int count) =>
         phys <= Size && Size - phys >= (ulong)count
             ? (int)phys
             : throw new ArgumentOutOfRangeException(nameof(phys), $"physical 0x{phys:X} (+{count}) lies outside the {Size}-byte RAM");
 
-    /// <summary>Zeroes the whole RAM, for the next machine.</summary>
-    public void Clear() => Bytes.Clear();
+    /// <summary>Zeroes the RAM for the next machine: the frames written since the last time, or all of it when that is not known.</summary>
+    public void Clear()
+    {
+        Span<byte> bytes = Bytes;
+        if (dirtyUnknown)
+            bytes.Clear();
+        else
+            for (int word = 0; word < dirty.Length; word++)
+                for (ulong bits = dirty[word]; bits != 0; bits &= bits - 1)
+                {
+                    int frame = word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                    if ((ulong)frame * Frame < Size)
+                        bytes.Slice(frame * (int)Frame, (int)Frame).Clear();
+                }
+        Array.Clear(dirty);
+        dirtyUnknown = false;
+    }
 
     public void Dispose()
     {
