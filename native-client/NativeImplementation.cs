@@ -202,34 +202,27 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     public ulong SpaceRoot(ulong space) => Call(NativeOp.SpaceRoot, space).Result;
 
-    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
-    {
-        var pages = new List<ulong>(Math.Min(limit, 1 << 16));
-        while (pages.Count < limit)
-        {
-            int want = Math.Min(limit - pages.Count, NativeProtocol.BatchPages);
-            int got = (int)Call(NativeOp.PhysAllocPages, [(ulong)want]).Result;
-            for (int i = 0; i < got; i++)
-                pages.Add(BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes + i * sizeof(ulong))));
-            if (got < want)
-                break;
-        }
-        return pages;
-    }
+    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit) => UntilFailure(NativeOp.PhysAllocPages, limit);
 
-    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count)
+    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count) => UntilFailure(NativeOp.Kmallocs, count, size);
+
+    /// <summary>
+    /// A batch that repeats one call until it fails or <paramref name="limit"/> results came (<see cref="NativeOp.PhysAllocPages"/>,
+    /// <see cref="NativeOp.Kmallocs"/>), in requests of at most <see cref="NativeProtocol.BatchPages"/>; <paramref name="argument"/> is the call's.
+    /// </summary>
+    private List<ulong> UntilFailure(NativeOp op, int limit, ulong argument = 0)
     {
-        var blocks = new List<ulong>(count);
-        while (blocks.Count < count)
+        var results = new List<ulong>(Math.Min(limit, 1 << 16));
+        while (results.Count < limit)
         {
-            int want = Math.Min(count - blocks.Count, NativeProtocol.BatchPages);
-            int got = (int)Call(NativeOp.Kmallocs, [(ulong)want, size]).Result;
+            int want = Math.Min(limit - results.Count, NativeProtocol.BatchPages);
+            int got = (int)Call(op, [(ulong)want, argument]).Result;
             for (int i = 0; i < got; i++)
-                blocks.Add(BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes + i * sizeof(ulong))));
+                results.Add(BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes + i * sizeof(ulong))));
             if (got < want)
                 break;
         }
-        return blocks;
+        return results;
     }
 
     public void FreePages(IReadOnlyList<ulong> pages) => EachInBatches(NativeOp.PhysFreePages, pages);

@@ -26,13 +26,11 @@ public class KernelHeap(PhysicalAllocator frames)
     public int LiveBlocks { get; private set; }
 
     /// <summary>
-    /// A heap of its own in the same state, over <paramref name="copiedFrames"/> (the copy of this heap's allocator);
-    /// the reference's own heap only, as <see cref="PhysicalAllocator.Copy"/>.
+    /// A heap of its own in the same state, over <paramref name="copiedFrames"/> (the copy of this heap's allocator), for
+    /// <see cref="Kernel.MemoryManager.Copy"/>, which copies only the reference's own parts.
     /// </summary>
-    public KernelHeap Copy(PhysicalAllocator copiedFrames)
+    internal KernelHeap Copy(PhysicalAllocator copiedFrames)
     {
-        if (GetType() != typeof(KernelHeap))
-            throw new NotSupportedException($"{GetType().Name} is not the reference's heap");
         var copy = new KernelHeap(copiedFrames) { LiveBlocks = LiveBlocks };
         foreach ((ulong page, Slab slab) in slabs)
             copy.slabs.Add(page, slab.Copy());

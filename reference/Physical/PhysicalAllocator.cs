@@ -41,9 +41,8 @@ public class PhysicalAllocator
         FreeFrames = original.FreeFrames;
     }
 
-    /// <summary>A copy of this allocator's state (the reference's own allocator: a variant's state is its own to copy).</summary>
-    public PhysicalAllocator Copy() =>
-        GetType() == typeof(PhysicalAllocator) ? new PhysicalAllocator(this) : throw new NotSupportedException($"{GetType().Name} is not the reference's allocator");
+    /// <summary>A copy of this allocator's state, for <see cref="Kernel.MemoryManager.Copy"/>, which copies only the reference's own parts.</summary>
+    internal PhysicalAllocator Copy() => new(this);
 
     public ulong RamSize => (ulong)frameCount * Layout.PageSize;
 
