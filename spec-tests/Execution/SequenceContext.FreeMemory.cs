@@ -28,9 +28,11 @@ public sealed partial class SequenceContext
 
     /// <summary>
     /// mm_phys_alloc_page until MM_NADDR as a step's calls: made in one batch (a hog makes thousands) and recorded
-    /// one by one, the last one MM_NADDR. A panic or crash is a violation of <paramref name="clause"/>.
+    /// one by one, the last one MM_NADDR, each page handed to <paramref name="judge"/> right after its call is recorded,
+    /// so that a failure judged at a call ends the trace there, as a reproducer replays it. A panic or crash is a
+    /// violation of <paramref name="clause"/>.
     /// </summary>
-    public List<ulong> AllocateAllRecorded(string clause)
+    public List<ulong> AllocateAllRecorded(string clause, Action<ulong> judge)
     {
         List<ulong> pages;
         IReadOnlyList<IReadOnlyList<ulong>>? perCall = null;
@@ -47,9 +49,12 @@ public sealed partial class SequenceContext
         }
         // Every page, then the call that said MM_NADDR (a drain that reached the limit fails here first).
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, pages.Count + 1);
-        for (int index = 0; index < pages.Count; index++)
-            Trace.Add(Allocated(pages[index], written?[index]));
         CheckWithinRam(pages);
+        for (int index = 0; index < pages.Count; index++)
+        {
+            Trace.Add(Allocated(pages[index], written?[index]));
+            judge(pages[index]);
+        }
         Trace.Add(Allocated(AddressSpaceLayout.Naddr, written?[pages.Count]));
         return pages;
     }

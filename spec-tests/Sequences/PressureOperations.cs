@@ -36,15 +36,14 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
 
     public override bool Apply(SequenceContext ctx)
     {
-        List<ulong> taken = ctx.AllocateAllRecorded(Clause);
-        var seen = new HashSet<ulong>(taken.Count);
-        foreach (ulong page in taken)
+        var seen = new HashSet<ulong>(ctx.BaselineFreePages);
+        List<ulong> taken = ctx.AllocateAllRecorded(Clause, page =>
         {
             ctx.CheckResult(AddressSpaceLayout.IsPageAligned(page) && page < ctx.Implementation.RamSize, $"r != 0x{page:X}", "PHYS-02",
                 $"mm_phys_alloc_page() returned 0x{page:X}, not a page of RAM (0x{ctx.Implementation.RamSize:X} bytes)");
             ctx.CheckResult(seen.Add(page) && ctx.Owned.OwnerOf(page) is null, $"r != 0x{page:X}", Clause,
                 $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page) ?? "a page it returned before"}");
-        }
+        });
         List<ulong> ordered = [.. taken.Order()];
         HashSet<ulong> back = [.. GivenBack(ordered)];
         var kept = new List<ulong>(ordered.Count);
