@@ -50,13 +50,23 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     /// </summary>
     public NativeImplementation(HostServer server, RamPool rams, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout,
         WriteTracking writeTracking = WriteTracking.Auto)
+        : this(server, rams, ramSize, callTimeout, sequenceTimeout, writeTracking, null)
+    {
+    }
+
+    /// <summary>A machine restored from <paramref name="from"/>; throws <see cref="SnapshotDeclinedException"/> when it cannot be.</summary>
+    internal NativeImplementation(HostServer server, RamPool rams, ulong ramSize, TimeSpan callTimeout, TimeSpan sequenceTimeout,
+        WriteTracking writeTracking, NativeSnapshot? from)
     {
         timeout = callTimeout;
         this.sequenceTimeout = sequenceTimeout;
         budgetLeft = TimeSpan.MaxValue; // mmspec_init is not the sequence's time
         LibraryPath = server.LibraryPath;
         this.rams = rams;
-        ram = rams.Rent(ramSize);
+        this.server = server;
+        this.writeTracking = writeTracking;
+        ram = from is null ? rams.Rent(ramSize) : rams.RentExact(from.RamPath, ramSize) ?? throw new SnapshotDeclinedException("its RAM file is in use");
+        from?.PutBack(ram);
         try
         {
             log = new MachineLog(System.IO.Path.ChangeExtension(ram.Path, $"{Guid.NewGuid():N}.log"));
@@ -72,7 +82,13 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
-            workerRam = Call(NativeOp.Hello, [ramSize, (ulong)writeTracking], WriteHelloBody()).Flags; // where the worker maps the RAM
+            workerRam = Call(NativeOp.Hello, [ramSize, (ulong)writeTracking, from?.Id ?? 0], WriteHelloBody()).Flags; // where the worker maps the RAM
+            if (from is not null)
+            {
+                if (BinaryPrimitives.ReadUInt64LittleEndian(response.AsSpan(NativeProtocol.ResponseBytes)) != 1)
+                    throw new SnapshotDeclinedException($"worker {HostProcessId} does not hold it");
+                spaces.AddRange(from.Spaces);
+            }
             writes.TakeWrittenFrames(); // what mmspec_init wrote is the boot state's, not a call's
             budgetLeft = sequenceTimeout;
             log.Unlink(); // the machine has opened it by the time it answers
@@ -82,6 +98,29 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             Dispose();
             throw;
         }
+    }
+
+    private readonly HostServer server;
+    private readonly WriteTracking writeTracking;
+
+    /// <summary>
+    /// The machine as it stands: the worker keeps the library's data (<see cref="NativeOp.Snapshot"/>), this side the RAM's
+    /// written frames. A restore needs the same worker and the same RAM file, idle (see <see cref="NativeSnapshot"/>).
+    /// </summary>
+    public IMachineSnapshot? Snapshot()
+    {
+        if (disposed || death is not null)
+            return null;
+        ulong id;
+        try
+        {
+            id = Call(NativeOp.Snapshot).Result;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // the worker cannot (its memory, a machine whose init panicked)
+        }
+        return new NativeSnapshot(server, rams, ram, id, [.. spaces], timeout, sequenceTimeout, writeTracking);
     }
 
     /// <summary>Reads the server's greeting: its protocol version and the pid of the worker that runs the machine.</summary>

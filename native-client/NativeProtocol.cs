@@ -25,7 +25,7 @@ public static class NativeProtocol
     /// Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per
     /// machine; 4 the write sets in every answer; 5 batches of kfree and of mm_map_get.
     /// </summary>
-    public const uint Version = 6;
+    public const uint Version = 7;
 
     public const uint StatusOk = 0;
     public const uint StatusPanic = 1;
@@ -61,6 +61,7 @@ public static class NativeProtocol
             NativeOp.Kfrees => $"kfree() on {a[0]} blocks in turn",
             NativeOp.MapGets => $"mm_map_get() on {a[0]} addresses in turn",
             NativeOp.Kmallocs => $"kmalloc({a[1]}) repeated until NULL (at most {a[0]} times)",
+            NativeOp.Snapshot => "a snapshot of the machine",
             _ => op.ToString(),
         };
     }
@@ -118,4 +119,10 @@ public enum NativeOp : uint
 
     /// <summary>kmalloc(arg1) until it returns NULL or arg0 blocks were handed out; result = count, body = the blocks' spec addresses.</summary>
     Kmallocs = 19,
+
+    /// <summary>
+    /// Keeps the library's data as it stands in the worker; result = the snapshot's id, which HELLO's arg2 names to
+    /// restore a machine in that state on the same RAM file (the suite puts the RAM back). Bad request when it cannot.
+    /// </summary>
+    Snapshot = 20,
 }

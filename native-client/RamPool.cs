@@ -45,6 +45,23 @@ public sealed class RamPool : IDisposable
         return reused;
     }
 
+    /// <summary>The RAM file at <paramref name="path"/>, zeroed, if it is idle; null when it is in use or gone.</summary>
+    public SharedRam? RentExact(string path, ulong size)
+    {
+        SharedRam? found;
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            int index = idle.FindIndex(candidate => candidate.Size == size && candidate.Path == path);
+            if (index < 0)
+                return null;
+            found = idle[index];
+            idle.RemoveAt(index);
+        }
+        found.Clear();
+        return found;
+    }
+
     /// <summary>Takes back the RAM of a machine that is over.</summary>
     public void Return(SharedRam ram)
     {

@@ -15,7 +15,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 6u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches; 6: kmalloc batches */
+#define HOST_PROTOCOL_VERSION 7u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches; 6: kmalloc batches; 7: set-up snapshots */
 
 enum opcode {
     OP_HELLO = 0,
@@ -38,6 +38,7 @@ enum opcode {
     OP_KFREES = 17, /* batch: the teardown frees every block the client still holds */
     OP_MAP_GETS = 18, /* batch: the suite's cross-check asks mm_map_get about a few pages after every step */
     OP_KMALLOCS = 19, /* batch: a kmalloc burst fills a slab, tens of blocks of one size */
+    OP_SNAPSHOT = 20, /* keeps the library's data as it is, for HELLO to restore a machine in this state (arg2) */
 };
 
 /* ST_ENDED is written by the server, not the machine: the machine is over; result = 0, or the worker's wait status if it died. */
@@ -102,6 +103,9 @@ int run_machine(int fd, int control);
 /* The library's writable data: saved once after dlopen, written back before each machine. */
 int snapshot_take(void *library);
 void snapshot_restore(void);
+/* A set-up machine's library data (OP_SNAPSHOT), put back over snapshot_restore()'s for a machine restored from it. */
+int booted_take(void);
+void booted_restore(void);
 
 /* wire.c: the protocol's little-endian fields. */
 void put_u32(unsigned char *p, uint32_t v);

@@ -30,6 +30,15 @@ static uint64_t batch[BATCH_PAGES];
 static volatile uint64_t batch_done; /* survives a panic's longjmp: names the call that panicked */
 static unsigned char body[BATCH_PAGES * 8];
 
+/*
+ * The set-up machine whose library data booted_take() kept (OP_SNAPSHOT), and on which RAM: a machine is restored
+ * from it only on the same RAM file mapped at the same address, since a kernel keeps host pointers into its RAM.
+ */
+static uint64_t snapshot_id, snapshots_taken;
+static char snapshot_ram[256], ram_path[256];
+static size_t snapshot_ram_size;
+static uintptr_t snapshot_ram_base;
+
 __attribute__((noreturn)) static void panic_hook(const char *reason)
 {
     snprintf(panic_text, sizeof panic_text, "%s", reason ? reason : "(no reason)");
@@ -219,18 +228,18 @@ static void *map_ram(const char *path, size_t size)
 }
 
 /*
- * HELLO: arg0 = RAM bytes, arg1 = the write tracking wanted (enum write_tracking), body = the RAM file's path
- * and the log file's path, each NUL-terminated.
+ * HELLO: arg0 = RAM bytes, arg1 = the write tracking wanted (enum write_tracking), arg2 = the snapshot to restore
+ * (0: boot with mmspec_init), body = the RAM file's path and the log file's path, each NUL-terminated.
  * Returns 0 once the RAM is mapped and the log handed to the server; a malformed HELLO is a protocol
  * mismatch.
  */
 static int attach(const uint64_t *args, uint32_t body_length, int control)
 {
-    const char *ram_path = (const char *)body;
-    size_t ram_path_length = strnlen(ram_path, body_length);
-    if (ram_path_length == body_length)
+    const char *requested = (const char *)body;
+    size_t ram_path_length = strnlen(requested, body_length);
+    if (ram_path_length == body_length || ram_path_length >= sizeof ram_path)
         return -1;
-    const char *log_path = ram_path + ram_path_length + 1;
+    const char *log_path = requested + ram_path_length + 1;
     if (strnlen(log_path, body_length - ram_path_length - 1) == body_length - ram_path_length - 1)
         return -1;
     if (args[0] == 0 || args[0] % MM_PAGE_SIZE)
@@ -248,7 +257,8 @@ static int attach(const uint64_t *args, uint32_t body_length, int control)
     if (handed < 0)
         return -1;
 
-    void *ram = map_ram(ram_path, (size_t)args[0]);
+    snprintf(ram_path, sizeof ram_path, "%s", requested);
+    void *ram = map_ram(requested, (size_t)args[0]);
     if (ram == NULL)
         return -1;
     ram_base = (uintptr_t)ram;
@@ -259,10 +269,31 @@ static int attach(const uint64_t *args, uint32_t body_length, int control)
     return 0;
 }
 
+/* Whether this worker can restore snapshot `id` on the RAM just attached: its own last snapshot, on the same file at the same address. */
+static int can_restore(uint64_t id)
+{
+    return id != 0 && id == snapshot_id && ram_size == snapshot_ram_size && ram_base == snapshot_ram_base && strcmp(ram_path, snapshot_ram) == 0;
+}
+
+/* OP_SNAPSHOT: keeps the library's data as it stands; result = the snapshot's id, which HELLO's arg2 names to restore it. */
+static void take_snapshot(int init_panicked)
+{
+    if (init_panicked || booted_take() != 0) {
+        snapshot_id = 0;
+        respond(ST_BAD_REQUEST, 0, 0, "cannot snapshot this machine", strlen("cannot snapshot this machine"));
+        return;
+    }
+    snapshot_id = ((uint64_t)getpid() << 32) | ++snapshots_taken;
+    snprintf(snapshot_ram, sizeof snapshot_ram, "%s", ram_path);
+    snapshot_ram_size = ram_size;
+    snapshot_ram_base = ram_base;
+    respond(ST_OK, snapshot_id, 0, NULL, 0);
+}
+
 int run_machine(int fd, int control)
 {
     channel = fd;
-    int attached = 0, init_panicked = 0;
+    int attached = 0, init_panicked = 0, declined = 0;
     unsigned char request[REQUEST_BYTES];
     for (;;) {
         int got = read_full(channel, request, REQUEST_BYTES);
@@ -283,9 +314,28 @@ int run_machine(int fd, int control)
             if (op != OP_HELLO || attach(args, body_length, control) < 0)
                 return 6;
             attached = 1;
+            if (args[2] != 0) {
+                /* A restore: the suite has put the snapshot's RAM back; the library's data goes back here, and
+                 * mmspec_init is not called. A snapshot this worker does not hold is declined: body = 0. */
+                uint64_t restored = can_restore(args[2]);
+                if (restored)
+                    booted_restore();
+                declined = !restored;
+                put_u64(body, restored);
+                respond(ST_OK, HOST_PROTOCOL_VERSION, (uint64_t)ram_base, body, 8);
+                continue;
+            }
             struct mmspec_env env = { .ram_base = (void *)ram_base, .ram_size = ram_size, .panic = panic_hook };
             /* A panic during init is reported as the answer to HELLO and to every later request. */
             init_panicked = guarded_init(&env);
+        }
+        if (declined) {
+            respond(ST_BAD_REQUEST, 0, 0, "restore declined", strlen("restore declined"));
+            continue;
+        }
+        if (op == OP_SNAPSHOT) {
+            take_snapshot(init_panicked);
+            continue;
         }
         for (uint32_t i = 0; i < body_length / 8; i++)
             batch[i] = get_u64(body + 8 * i);

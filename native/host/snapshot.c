@@ -89,8 +89,9 @@ int snapshot_take(void *library)
 #define PAGE_SWAPPED (1ull << 62)
 #define PAGE_EXCLUSIVE (1ull << 56)
 
-/* Copies back the pages of one range that this process has written (all of it if that cannot be told). */
-static void restore_range(int pagemap, unsigned char *start, size_t length, const unsigned char *saved)
+/* Calls visit on each part of one range that lies on a page this process has written (all of it if that cannot be told). */
+static void each_written(int pagemap, unsigned char *start, size_t length, const unsigned char *saved,
+                         void (*visit)(unsigned char *at, size_t length, const unsigned char *saved))
 {
     uintptr_t first = (uintptr_t)start & ~(MM_PAGE_SIZE - 1), end = (uintptr_t)start + length;
     size_t pages = (end - first + MM_PAGE_SIZE - 1) / MM_PAGE_SIZE;
@@ -106,15 +107,83 @@ static void restore_range(int pagemap, unsigned char *start, size_t length, cons
         uintptr_t page = first + i * MM_PAGE_SIZE;
         uintptr_t from = page > (uintptr_t)start ? page : (uintptr_t)start;
         uintptr_t to = page + MM_PAGE_SIZE < end ? page + MM_PAGE_SIZE : end;
-        memcpy((void *)from, saved + (from - (uintptr_t)start), to - from);
+        visit((unsigned char *)from, to - from, saved + (from - (uintptr_t)start));
     }
 }
 
-void snapshot_restore(void)
+static int pagemap_fd(void)
 {
     static int pagemap = -2;
     if (pagemap == -2)
         pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    return pagemap;
+}
+
+static void copy_back(unsigned char *at, size_t length, const unsigned char *saved) { memcpy(at, saved, length); }
+
+void snapshot_restore(void)
+{
     for (int i = 0; i < range_count; i++)
-        restore_range(pagemap, ranges[i].start, ranges[i].length, ranges[i].saved);
+        each_written(pagemap_fd(), ranges[i].start, ranges[i].length, ranges[i].saved, copy_back);
+}
+
+/*
+ * A set-up machine's library data (OP_SNAPSHOT): the parts of the writable data on pages the worker has written,
+ * as they are now. Restoring it after snapshot_restore() gives the library the globals it had then; every other page
+ * is still as loaded. One at a time: a new one replaces the last.
+ */
+static struct { unsigned char *at; size_t length; unsigned char *data; } *booted;
+static size_t booted_count, booted_capacity;
+static int booted_failed;
+
+static void keep_booted(unsigned char *at, size_t length, const unsigned char *saved)
+{
+    (void)saved;
+    if (booted_failed)
+        return;
+    if (booted_count == booted_capacity) {
+        size_t capacity = booted_capacity ? 2 * booted_capacity : 64;
+        void *grown = realloc(booted, capacity * sizeof *booted);
+        if (grown == NULL) {
+            booted_failed = 1;
+            return;
+        }
+        booted = grown;
+        booted_capacity = capacity;
+    }
+    unsigned char *data = malloc(length);
+    if (data == NULL) {
+        booted_failed = 1;
+        return;
+    }
+    memcpy(data, at, length);
+    booted[booted_count].at = at;
+    booted[booted_count].length = length;
+    booted[booted_count++].data = data;
+}
+
+static void booted_clear(void)
+{
+    for (size_t i = 0; i < booted_count; i++)
+        free(booted[i].data);
+    booted_count = 0;
+    booted_failed = 0;
+}
+
+int booted_take(void)
+{
+    booted_clear();
+    for (int i = 0; i < range_count; i++)
+        each_written(pagemap_fd(), ranges[i].start, ranges[i].length, ranges[i].saved, keep_booted);
+    if (booted_failed) {
+        booted_clear();
+        return -1;
+    }
+    return 0;
+}
+
+void booted_restore(void)
+{
+    for (size_t i = 0; i < booted_count; i++)
+        memcpy(booted[i].at, booted[i].data, booted[i].length);
 }

@@ -22,7 +22,7 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
     // The kept copy is never called: each restore copies it again, so restores share nothing and may run at once.
     private sealed class KernelSnapshot(MemoryManager kept) : IMachineSnapshot
     {
-        public IMmImplementation Restore() => new ReferenceImplementation(new MmApi(kept.Copy()!));
+        public IMmImplementation? Restore() => new ReferenceImplementation(new MmApi(kept.Copy()!));
     }
 
     public ulong mm_phys_alloc_page() => api.mm_phys_alloc_page();

@@ -43,7 +43,14 @@ public static class SequenceRunner
     {
         var clock = Stopwatch.StartNew();
         SetUpSnapshot? setUp = restore ? SetUpSnapshots.Find(factory, ramSize, profile, audit) : null;
-        (IMmImplementation? started, Violation? startFailure) = setUp is null ? Boot(factory, ramSize) : Restore(setUp, ramSize);
+        (IMmImplementation? started, Violation? startFailure) = setUp is null ? (null, null) : Restore(setUp, ramSize);
+        if (setUp is not null && started is null && startFailure is null)
+        {
+            SetUpSnapshots.Forget(factory, ramSize, profile, audit, setUp); // declined: boot, and snapshot the machine set up
+            setUp = null;
+        }
+        if (setUp is null)
+            (started, startFailure) = Boot(factory, ramSize);
         if (started is null)
             return new SequenceResult(startFailure, [], 0, clock.Elapsed);
         using IMmImplementation implementation = started;

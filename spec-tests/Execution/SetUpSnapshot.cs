@@ -43,8 +43,8 @@ public sealed class SetUpSnapshot
     public static SetUpSnapshot? Take(SequenceContext ctx) =>
         ctx.Implementation.Snapshot() is { } machine ? new SetUpSnapshot(machine, ctx) : null;
 
-    /// <summary>A new machine in the state snapshotted.</summary>
-    public IMmImplementation Restore() => machine.Restore();
+    /// <summary>A new machine in the state snapshotted; null when the port declines to make one now.</summary>
+    public IMmImplementation? Restore() => machine.Restore();
 
     /// <summary>A context for <paramref name="restored"/> (made by <see cref="Restore"/>) that knows it as the setup knew the machine snapshotted.</summary>
     public SequenceContext Resume(IMmImplementation restored, Profile profile, AuditMode audit)
@@ -74,4 +74,11 @@ public static class SetUpSnapshots
 
     public static void Keep(IImplementationFactory factory, ulong ramSize, SequenceContext ctx, SetUpSnapshot snapshot) =>
         byFactory.GetOrCreateValue(factory).TryAdd((ramSize, ctx.Profile, ctx.AuditMode), snapshot);
+
+    /// <summary>Drops a snapshot the port declined to restore, so that the next setup takes another (a native worker retires, say).</summary>
+    public static void Forget(IImplementationFactory factory, ulong ramSize, Profile profile, AuditMode audit, SetUpSnapshot snapshot)
+    {
+        if (byFactory.TryGetValue(factory, out var kept))
+            kept.TryRemove(new KeyValuePair<(ulong, Profile, AuditMode), SetUpSnapshot>((ramSize, profile, audit), snapshot));
+    }
 }

@@ -86,14 +86,14 @@ public sealed class SetUpSnapshotTests
         ulong nextPage = original.mm_phys_alloc_page();
         original.Ram.WriteU64(nextPage, 0xDEAD);
 
-        using IMmImplementation first = snapshot.Restore();
+        using IMmImplementation first = snapshot.Restore()!;
         Assert.Equal(nextPage, first.mm_phys_alloc_page());
         Assert.Equal(0UL, first.Ram.ReadU64(nextPage));
         first.Ram.WriteU64(nextPage, 0xBEEF);
         Assert.Equal(0, first.mm_map_single(space, 0x400000, nextPage, MmApi.MM_PAGE_WRITE));
         first.kfree(block);
 
-        using IMmImplementation second = snapshot.Restore();
+        using IMmImplementation second = snapshot.Restore()!;
         Assert.Equal(nextPage, second.mm_phys_alloc_page());
         Assert.Equal(0UL, second.Ram.ReadU64(nextPage));
         Assert.Equal(MmApi.MM_NADDR, second.mm_map_get(space, 0x400000));
@@ -129,7 +129,7 @@ public sealed class SetUpSnapshotTests
 
         private sealed class Crashing : IMachineSnapshot
         {
-            public IMmImplementation Restore() => throw new ImplementationCrashedException("the worker died");
+            public IMmImplementation? Restore() => throw new ImplementationCrashedException("the worker died");
         }
     }
 }
