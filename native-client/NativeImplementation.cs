@@ -106,10 +106,12 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     /// <summary>
     /// The machine as it stands: the worker keeps the library's data (<see cref="NativeOp.Snapshot"/>), this side the RAM's
     /// written frames. A restore needs the same worker and the same RAM file, idle (see <see cref="NativeSnapshot"/>).
+    /// Null where it cannot be taken, and with <c>$MMSPEC_SNAPSHOTS=off</c>, for a kernel whose state is not all in its
+    /// globals and its RAM (native/README.md, "Set-up snapshots").
     /// </summary>
     public IMachineSnapshot? Snapshot()
     {
-        if (disposed || death is not null)
+        if (disposed || death is not null || Environment.GetEnvironmentVariable("MMSPEC_SNAPSHOTS") == "off")
             return null;
         ulong id;
         try

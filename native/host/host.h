@@ -103,9 +103,10 @@ int run_machine(int fd, int control);
 /* The library's writable data: saved once after dlopen, written back before each machine. */
 int snapshot_take(void *library);
 void snapshot_restore(void);
-/* A set-up machine's library data (OP_SNAPSHOT), put back over snapshot_restore()'s for a machine restored from it. */
-int booted_take(void);
-void booted_restore(void);
+/* Set-up machines' library data (OP_SNAPSHOT), one a slot, put back over snapshot_restore()'s for a machine restored from one. */
+#define SNAPSHOTS_KEPT 4
+int booted_take(int slot);
+void booted_restore(int slot);
 
 /* wire.c: the protocol's little-endian fields. */
 void put_u32(unsigned char *p, uint32_t v);

@@ -31,13 +31,12 @@ static volatile uint64_t batch_done; /* survives a panic's longjmp: names the ca
 static unsigned char body[BATCH_PAGES * 8];
 
 /*
- * The set-up machine whose library data booted_take() kept (OP_SNAPSHOT), and on which RAM: a machine is restored
- * from it only on the same RAM file mapped at the same address, since a kernel keeps host pointers into its RAM.
+ * The set-up machines whose library data booted_take() kept (OP_SNAPSHOT), and on which RAM each ran: a machine is
+ * restored from one only on the same RAM file mapped at the same address, since a kernel keeps host pointers into RAM.
  */
-static uint64_t snapshot_id, snapshots_taken;
-static char snapshot_ram[256], ram_path[256];
-static size_t snapshot_ram_size;
-static uintptr_t snapshot_ram_base;
+static struct { uint64_t id; char ram[256]; size_t ram_size; uintptr_t ram_base; } snapshots[SNAPSHOTS_KEPT];
+static uint64_t snapshots_taken;
+static char ram_path[256];
 
 __attribute__((noreturn)) static void panic_hook(const char *reason)
 {
@@ -269,25 +268,35 @@ static int attach(const uint64_t *args, uint32_t body_length, int control)
     return 0;
 }
 
-/* Whether this worker can restore snapshot `id` on the RAM just attached: its own last snapshot, on the same file at the same address. */
-static int can_restore(uint64_t id)
+/* The slot of snapshot `id` if this worker holds it and can restore it on the RAM just attached, else -1. */
+static int restorable(uint64_t id)
 {
-    return id != 0 && id == snapshot_id && ram_size == snapshot_ram_size && ram_base == snapshot_ram_base && strcmp(ram_path, snapshot_ram) == 0;
+    for (int slot = 0; slot < SNAPSHOTS_KEPT; slot++)
+        if (id != 0 && snapshots[slot].id == id)
+            return ram_size == snapshots[slot].ram_size && ram_base == snapshots[slot].ram_base && strcmp(ram_path, snapshots[slot].ram) == 0 ? slot : -1;
+    return -1;
 }
 
-/* OP_SNAPSHOT: keeps the library's data as it stands; result = the snapshot's id, which HELLO's arg2 names to restore it. */
+/*
+ * OP_SNAPSHOT: keeps the library's data as it stands, in the slot of the same RAM file if there is one, else in the
+ * oldest; result = the snapshot's id, which HELLO's arg2 names to restore it.
+ */
 static void take_snapshot(int init_panicked)
 {
-    if (init_panicked || booted_take() != 0) {
-        snapshot_id = 0;
+    int slot = (int)(snapshots_taken % SNAPSHOTS_KEPT);
+    for (int i = 0; i < SNAPSHOTS_KEPT; i++)
+        if (snapshots[i].id != 0 && strcmp(snapshots[i].ram, ram_path) == 0)
+            slot = i;
+    snapshots[slot].id = 0;
+    if (init_panicked || booted_take(slot) != 0) {
         respond(ST_BAD_REQUEST, 0, 0, "cannot snapshot this machine", strlen("cannot snapshot this machine"));
         return;
     }
-    snapshot_id = ((uint64_t)getpid() << 32) | ++snapshots_taken;
-    snprintf(snapshot_ram, sizeof snapshot_ram, "%s", ram_path);
-    snapshot_ram_size = ram_size;
-    snapshot_ram_base = ram_base;
-    respond(ST_OK, snapshot_id, 0, NULL, 0);
+    snapshots[slot].id = ((uint64_t)getpid() << 32) | ++snapshots_taken;
+    snprintf(snapshots[slot].ram, sizeof snapshots[slot].ram, "%s", ram_path);
+    snapshots[slot].ram_size = ram_size;
+    snapshots[slot].ram_base = ram_base;
+    respond(ST_OK, snapshots[slot].id, 0, NULL, 0);
 }
 
 int run_machine(int fd, int control)
@@ -317,9 +326,10 @@ int run_machine(int fd, int control)
             if (args[2] != 0) {
                 /* A restore: the suite has put the snapshot's RAM back; the library's data goes back here, and
                  * mmspec_init is not called. A snapshot this worker does not hold is declined: body = 0. */
-                uint64_t restored = can_restore(args[2]);
+                int slot = restorable(args[2]);
+                uint64_t restored = slot >= 0;
                 if (restored)
-                    booted_restore();
+                    booted_restore(slot);
                 declined = !restored;
                 put_u64(body, restored);
                 respond(ST_OK, HOST_PROTOCOL_VERSION, (uint64_t)ram_base, body, 8);

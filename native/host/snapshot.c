@@ -128,62 +128,61 @@ void snapshot_restore(void)
 }
 
 /*
- * A set-up machine's library data (OP_SNAPSHOT): the parts of the writable data on pages the worker has written,
- * as they are now. Restoring it after snapshot_restore() gives the library the globals it had then; every other page
- * is still as loaded. One at a time: a new one replaces the last.
+ * Set-up machines' library data (OP_SNAPSHOT), SNAPSHOTS_KEPT of them (a property's sequences run on a couple of RAM
+ * sizes): the parts of the writable data on pages the worker has written, as they were. Restoring one after
+ * snapshot_restore() gives the library the globals it had then; every other page is still as loaded.
  */
-static struct { unsigned char *at; size_t length; unsigned char *data; } *booted;
-static size_t booted_count, booted_capacity;
-static int booted_failed;
+struct part { unsigned char *at; size_t length; unsigned char *data; };
+static struct { struct part *parts; size_t count, capacity; } kept[SNAPSHOTS_KEPT];
+static int taking, take_failed;
 
-static void keep_booted(unsigned char *at, size_t length, const unsigned char *saved)
+static void keep_part(unsigned char *at, size_t length, const unsigned char *saved)
 {
     (void)saved;
-    if (booted_failed)
+    if (take_failed)
         return;
-    if (booted_count == booted_capacity) {
-        size_t capacity = booted_capacity ? 2 * booted_capacity : 64;
-        void *grown = realloc(booted, capacity * sizeof *booted);
+    if (kept[taking].count == kept[taking].capacity) {
+        size_t capacity = kept[taking].capacity ? 2 * kept[taking].capacity : 64;
+        void *grown = realloc(kept[taking].parts, capacity * sizeof(struct part));
         if (grown == NULL) {
-            booted_failed = 1;
+            take_failed = 1;
             return;
         }
-        booted = grown;
-        booted_capacity = capacity;
+        kept[taking].parts = grown;
+        kept[taking].capacity = capacity;
     }
     unsigned char *data = malloc(length);
     if (data == NULL) {
-        booted_failed = 1;
+        take_failed = 1;
         return;
     }
     memcpy(data, at, length);
-    booted[booted_count].at = at;
-    booted[booted_count].length = length;
-    booted[booted_count++].data = data;
+    kept[taking].parts[kept[taking].count++] = (struct part){ at, length, data };
 }
 
-static void booted_clear(void)
+static void booted_clear(int slot)
 {
-    for (size_t i = 0; i < booted_count; i++)
-        free(booted[i].data);
-    booted_count = 0;
-    booted_failed = 0;
+    for (size_t i = 0; i < kept[slot].count; i++)
+        free(kept[slot].parts[i].data);
+    kept[slot].count = 0;
 }
 
-int booted_take(void)
+int booted_take(int slot)
 {
-    booted_clear();
+    booted_clear(slot);
+    taking = slot;
+    take_failed = 0;
     for (int i = 0; i < range_count; i++)
-        each_written(pagemap_fd(), ranges[i].start, ranges[i].length, ranges[i].saved, keep_booted);
-    if (booted_failed) {
-        booted_clear();
+        each_written(pagemap_fd(), ranges[i].start, ranges[i].length, ranges[i].saved, keep_part);
+    if (take_failed) {
+        booted_clear(slot);
         return -1;
     }
     return 0;
 }
 
-void booted_restore(void)
+void booted_restore(int slot)
 {
-    for (size_t i = 0; i < booted_count; i++)
-        memcpy(booted[i].at, booted[i].data, booted[i].length);
+    for (size_t i = 0; i < kept[slot].count; i++)
+        memcpy(kept[slot].parts[i].at, kept[slot].parts[i].data, kept[slot].parts[i].length);
 }

@@ -73,6 +73,23 @@ public sealed class NativeSnapshotTests
         Assert.Equal(next.Page, restored.mm_map_get(space, 0x40_0000));
     }
 
+    [Fact]
+    public void A_kernel_with_state_outside_its_globals_and_ram_runs_without_snapshots()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        using IMmImplementation machine = factory.Create(Ram);
+        Environment.SetEnvironmentVariable("MMSPEC_SNAPSHOTS", "off");
+        try
+        {
+            Assert.Null(machine.Snapshot());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MMSPEC_SNAPSHOTS", null);
+        }
+        Assert.NotNull(machine.Snapshot());
+    }
+
     /// <summary>Restores while a fresh machine occupies the worker that holds the snapshot (the first idle one).</summary>
     private static IMmImplementation? WhileTheWorkerIsBusy(NativeFactory factory, IMachineSnapshot snapshot)
     {
