@@ -42,15 +42,7 @@ public static class SequenceRunner
                                      bool restore = true)
     {
         var clock = Stopwatch.StartNew();
-        SetUpSnapshot? setUp = restore ? SetUpSnapshots.Find(factory, ramSize, profile, audit) : null;
-        (IMmImplementation? started, Violation? startFailure) = setUp is null ? (null, null) : Restore(setUp, ramSize);
-        if (setUp is not null && started is null && startFailure is null)
-        {
-            SetUpSnapshots.Forget(factory, ramSize, profile, audit, setUp); // declined: boot, and snapshot the machine set up
-            setUp = null;
-        }
-        if (setUp is null)
-            (started, startFailure) = Boot(factory, ramSize);
+        (IMmImplementation? started, SetUpSnapshot? setUp, Violation? startFailure) = Start(factory, profile, ramSize, audit, restore);
         if (started is null)
             return new SequenceResult(startFailure, [], 0, clock.Elapsed);
         using IMmImplementation implementation = started;
@@ -102,6 +94,24 @@ public static class SequenceRunner
         {
             return (null, new Violation("DMAP-04", $"at boot, booting a fresh machine with 0x{ramSize:X} bytes of RAM {ImplementationFault.How(boot)}: {boot.Message}", 0));
         }
+    }
+
+    /// <summary>
+    /// The machine to run on: restored from the set-up snapshot kept for these settings where there is one and the port
+    /// makes it (<see cref="SetUpSnapshot"/> then says what the setup learned), else booted (and <c>SetUp</c> is null).
+    /// </summary>
+    private static (IMmImplementation? Machine, SetUpSnapshot? SetUp, Violation? Failure) Start(IImplementationFactory factory, Profile profile,
+                                                                                                 ulong ramSize, AuditMode audit, bool restore)
+    {
+        if (restore && SetUpSnapshots.Find(factory, ramSize, profile, audit) is { } setUp)
+        {
+            (IMmImplementation? restored, Violation? failure) = Restore(setUp, ramSize);
+            if (restored is not null || failure is not null)
+                return (restored, setUp, failure);
+            SetUpSnapshots.Forget(factory, ramSize, profile, audit, setUp); // declined: boot, and snapshot the machine set up
+        }
+        (IMmImplementation? booted, Violation? bootFailure) = Boot(factory, ramSize);
+        return (booted, null, bootFailure);
     }
 
     /// <summary>A machine restored from a set-up snapshot: the port's code too, so its panic or crash is a verdict as a boot's is.</summary>

@@ -39,9 +39,23 @@ public sealed class SetUpSnapshot
         freeAtBaseline = ctx.FreeAtBaseline;
     }
 
-    /// <summary>The machine and context as the setup left them; null when the port cannot snapshot its machine.</summary>
-    public static SetUpSnapshot? Take(SequenceContext ctx) =>
-        ctx.Implementation.Snapshot() is { } machine ? new SetUpSnapshot(machine, ctx) : null;
+    /// <summary>
+    /// The machine and context as the setup left them; null when the port cannot snapshot its machine. The port's code
+    /// too: a panic or crash taking it is a violation at boot, as a failed setup is.
+    /// </summary>
+    public static SetUpSnapshot? Take(SequenceContext ctx)
+    {
+        IMachineSnapshot? machine = null;
+        try
+        {
+            machine = ctx.Implementation.Snapshot();
+        }
+        catch (Exception fault) when (fault is ImplementationPanicException or ImplementationCrashedException)
+        {
+            ctx.Fail("DMAP-04", $"at boot, snapshotting the machine just set up {ImplementationFault.How(fault)}: {fault.Message}");
+        }
+        return machine is null ? null : new SetUpSnapshot(machine, ctx);
+    }
 
     /// <summary>A new machine in the state snapshotted; null when the port declines to make one now.</summary>
     public IMmImplementation? Restore() => machine.Restore();

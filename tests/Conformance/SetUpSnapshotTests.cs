@@ -123,6 +123,21 @@ public sealed class SetUpSnapshotTests
         Assert.Equal("at boot, restoring a machine of 0x800000 bytes of RAM set up before crashed: the worker died", restored.Violation!.Message);
     }
 
+    [Fact]
+    public void A_crash_taking_the_snapshot_is_a_verdict_at_boot()
+    {
+        var factory = new DecoratedFactory("snapshot-crashes", inner => new SnapshotCrashes(inner));
+        SequenceResult result = SequenceRunner.Run(factory, Profile.Default, [new Kmalloc(16)]);
+
+        Assert.Equal("DMAP-04", result.Violation?.Clause);
+        Assert.Equal("at boot, snapshotting the machine just set up crashed: the worker died", result.Violation!.Message);
+    }
+
+    private sealed class SnapshotCrashes(IMmImplementation inner) : PortDecorator(inner), IMmImplementation
+    {
+        public IMachineSnapshot Snapshot() => throw new ImplementationCrashedException("the worker died");
+    }
+
     private sealed class RestoreCrashes(IMmImplementation inner) : PortDecorator(inner), IMmImplementation
     {
         public IMachineSnapshot Snapshot() => new Crashing();
