@@ -9,7 +9,7 @@ namespace Mmspec.SpecTests.Execution;
 /// <summary>
 /// A machine the setup has just prepared (booted, its two spaces created, its free pages counted), snapshotted with
 /// everything the suite learned preparing it: the model of the boot state, the audit's walks and owners, the baseline.
-/// Every later sequence on the same implementation, RAM size, profile and audit starts from a restored copy instead
+/// Every later sequence on the same implementation, RAM size, profile and audit (and thread) starts from a restored copy instead
 /// of booting and setting up again; shrinking, which runs hundreds of candidates, gains most. Only where the port can
 /// snapshot (<see cref="IMmImplementation.Snapshot"/>): a restored machine is, to every call, the machine set up.
 /// </summary>
@@ -78,21 +78,29 @@ public sealed class SetUpSnapshot
     }
 }
 
-/// <summary>The set-up snapshots of each factory, by RAM size, profile and audit; safe to use from parallel properties.</summary>
+/// <summary>
+/// The set-up snapshots of each factory, by RAM size, profile and audit, and by thread: properties that run in parallel
+/// (`check --jobs`) each keep their own, since a native snapshot is restored on one RAM file, one machine at a time.
+/// </summary>
 public static class SetUpSnapshots
 {
-    private static readonly ConditionalWeakTable<IImplementationFactory, ConcurrentDictionary<(ulong Ram, Profile Profile, AuditMode Audit), SetUpSnapshot>> byFactory = [];
+    private static readonly ConditionalWeakTable<IImplementationFactory, ConcurrentDictionary<Key, SetUpSnapshot>> byFactory = [];
+
+    private readonly record struct Key(ulong Ram, Profile Profile, AuditMode Audit, int Thread)
+    {
+        public static Key Of(ulong ram, Profile profile, AuditMode audit) => new(ram, profile, audit, Environment.CurrentManagedThreadId);
+    }
 
     public static SetUpSnapshot? Find(IImplementationFactory factory, ulong ramSize, Profile profile, AuditMode audit) =>
-        byFactory.TryGetValue(factory, out var kept) && kept.TryGetValue((ramSize, profile, audit), out SetUpSnapshot? snapshot) ? snapshot : null;
+        byFactory.TryGetValue(factory, out var kept) && kept.TryGetValue(Key.Of(ramSize, profile, audit), out SetUpSnapshot? snapshot) ? snapshot : null;
 
     public static void Keep(IImplementationFactory factory, ulong ramSize, SequenceContext ctx, SetUpSnapshot snapshot) =>
-        byFactory.GetOrCreateValue(factory).TryAdd((ramSize, ctx.Profile, ctx.AuditMode), snapshot);
+        byFactory.GetOrCreateValue(factory).TryAdd(Key.Of(ramSize, ctx.Profile, ctx.AuditMode), snapshot);
 
     /// <summary>Drops a snapshot the port declined to restore, so that the next setup takes another (a native worker retires, say).</summary>
     public static void Forget(IImplementationFactory factory, ulong ramSize, Profile profile, AuditMode audit, SetUpSnapshot snapshot)
     {
         if (byFactory.TryGetValue(factory, out var kept))
-            kept.TryRemove(new KeyValuePair<(ulong, Profile, AuditMode), SetUpSnapshot>((ramSize, profile, audit), snapshot));
+            kept.TryRemove(new KeyValuePair<Key, SetUpSnapshot>(Key.Of(ramSize, profile, audit), snapshot));
     }
 }

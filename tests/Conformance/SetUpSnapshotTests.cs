@@ -48,6 +48,12 @@ public sealed class SetUpSnapshotTests
 
         Assert.True(booted.Passed, booted.Violation?.Message);
         Assert.NotNull(SetUpSnapshots.Find(factory, SequenceRunner.DefaultRamSize, Profile.Default, AuditMode.Incremental));
+        // Each thread keeps its own (properties run in parallel; a native snapshot serves one machine at a time).
+        bool foundElsewhere = true;
+        var elsewhere = new Thread(() => foundElsewhere = SetUpSnapshots.Find(factory, SequenceRunner.DefaultRamSize, Profile.Default, AuditMode.Incremental) is not null);
+        elsewhere.Start();
+        elsewhere.Join();
+        Assert.False(foundElsewhere);
         foreach (SequenceResult run in new[] { snapshotted, restored })
         {
             Assert.True(run.Passed, run.Violation?.Message);
