@@ -56,8 +56,9 @@ struct implementation impl;
  */
 #define IDLE (-1)
 #define RETIRED (-2) /* served its last machine and is exiting: never given another */
-static struct { pid_t pid; int control; int connection; int output; int log; size_t log_size; } workers[WORKERS_MAX];
+static struct { pid_t pid; int control; int connection; int output; int log; size_t log_size; unsigned long idled; } workers[WORKERS_MAX];
 static int worker_count;
+static unsigned long idle_clock; /* workers[].idled: when each last became idle, so that the latest serves next */
 static int signal_pipe[2] = { -1, -1 }; /* SIGNAL_CHILD or SIGNAL_STOP, written by the signal handlers */
 
 #define SIGNAL_CHILD 'c'
@@ -256,12 +257,19 @@ __attribute__((noreturn)) static void become_worker(int listener, int control, i
     _exit(0);
 }
 
-/* An idle worker, forked if there is none; -1 if none can be had. */
+/*
+ * An idle worker, forked if there is none; -1 if none can be had. The one that became idle last: the suite's next
+ * machine on a thread mostly follows that thread's last, and a worker keeps the set-up snapshots of the machines it
+ * served (OP_SNAPSHOT), which it alone can restore.
+ */
 static int idle_worker(int listener, pid_t server)
 {
+    int latest = -1;
     for (int i = 0; i < worker_count; i++)
-        if (workers[i].connection == IDLE)
-            return i;
+        if (workers[i].connection == IDLE && (latest < 0 || workers[i].idled > workers[latest].idled))
+            latest = i;
+    if (latest >= 0)
+        return latest;
     if (worker_count == WORKERS_MAX)
         return -1;
     int pair[2], output[2];
@@ -293,6 +301,7 @@ static int idle_worker(int listener, pid_t server)
     workers[worker_count].output = output[0];
     workers[worker_count].log = -1;
     workers[worker_count].log_size = 0;
+    workers[worker_count].idled = 0;
     return worker_count++;
 }
 
@@ -332,6 +341,7 @@ static void end_machine(int w, int status)
     write_full(workers[w].connection, ended, RESPONSE_BYTES);
     close(workers[w].connection);
     workers[w].connection = IDLE;
+    workers[w].idled = ++idle_clock;
 }
 
 /*
