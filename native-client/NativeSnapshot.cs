@@ -60,11 +60,12 @@ internal sealed class NativeSnapshot : IMachineSnapshot
             ram.Write((ulong)frame * Frame, data);
     }
 
+    /// <summary>The frames that are not zero, among those the RAM knows were written since it was zeroed for this machine.</summary>
     private static (int Frame, byte[] Data)[] NonZeroFrames(SharedRam ram)
     {
         var frames = new List<(int, byte[])>();
         var data = new byte[Frame];
-        for (int frame = 0; (ulong)frame * Frame < ram.Size; frame++)
+        foreach (int frame in ram.FramesWritten())
         {
             ram.Read((ulong)frame * Frame, data);
             if (data.AsSpan().IndexOfAnyExcept((byte)0) >= 0)

@@ -108,15 +108,22 @@ public sealed class SharedRam : IRamAccess, IDisposable
         if (dirtyUnknown)
             bytes.Clear();
         else
-            for (int word = 0; word < dirty.Length; word++)
-                for (ulong bits = dirty[word]; bits != 0; bits &= bits - 1)
-                {
-                    int frame = word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                    if ((ulong)frame * Frame < Size)
-                        bytes.Slice(frame * (int)Frame, (int)Frame).Clear();
-                }
+            foreach (int frame in FramesWritten())
+                bytes.Slice(frame * (int)Frame, (int)Frame).Clear();
         Array.Clear(dirty);
         dirtyUnknown = false;
+    }
+
+    /// <summary>The frames written since the last <see cref="Clear"/> (every frame when that is not known), in order: the only ones that may not be zero.</summary>
+    public IEnumerable<int> FramesWritten()
+    {
+        for (int word = 0; word < dirty.Length; word++)
+            for (ulong bits = dirtyUnknown ? ulong.MaxValue : dirty[word]; bits != 0; bits &= bits - 1)
+            {
+                int frame = word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if ((ulong)frame * Frame < Size)
+                    yield return frame;
+            }
     }
 
     public void Dispose()

@@ -93,34 +93,20 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
         }
     });
 
-    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
-    {
-        var pages = new List<ulong>(Math.Min(limit, 1 << 16));
-        CallWriteLog log = StartBatch();
-        while (pages.Count < limit)
-        {
-            ulong page = api.mm_phys_alloc_page();
-            log.Add(api.Kernel.Ram.TakeWrittenFrames());
-            if (page == MmApi.MM_NADDR)
-                break;
-            pages.Add(page);
-        }
-        return pages;
-    }
+    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit) => UntilFailure(api.mm_phys_alloc_page, MmApi.MM_NADDR, limit);
 
-    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count)
+    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count) => UntilFailure(() => api.kmalloc(size), 0, count);
+
+    // The interface's loop, with the dirty log taken after each call.
+    private List<ulong> UntilFailure(Func<ulong> call, ulong failed, int limit)
     {
-        var blocks = new List<ulong>(count);
         CallWriteLog log = StartBatch();
-        while (blocks.Count < count)
+        return IMmImplementation.UntilFailure(() =>
         {
-            ulong block = api.kmalloc(size);
+            ulong result = call();
             log.Add(api.Kernel.Ram.TakeWrittenFrames());
-            if (block == 0)
-                break;
-            blocks.Add(block);
-        }
-        return blocks;
+            return result;
+        }, failed, limit);
     }
 
     // What each call of the batch under way wrote so far: a batch that panics leaves the calls before it here, and the

@@ -73,6 +73,17 @@ public sealed partial class SequenceContext
     /// <summary>Pages known to be in use after the previous step (client, regions, heap, tables).</summary>
     public OwnershipMap Owned { get; set; } = OwnershipMap.Empty();
 
+    /// <summary>
+    /// Takes what an audit of the same tables found before (a boot observed again, a machine restored) as the last
+    /// audit's: its walks, shared (a memo is replaced, never changed), and a copy of its owners, to follow from here.
+    /// </summary>
+    public void AdoptAudit(IEnumerable<KeyValuePair<WalkPart, PartMemo>> walks, OwnershipMap owners)
+    {
+        foreach ((WalkPart part, PartMemo memo) in walks)
+            LastWalks[part] = memo;
+        Owned = owners.Copy(Implementation.RamSize);
+    }
+
     /// <summary>Pages the machine could hand out when the sequence began, and the pages in use then (boot tables).</summary>
     public int BaselineFreePages => FreeAtBaseline.Count;
 

@@ -141,9 +141,7 @@ public static class SequenceRunner
         {
             // The same tables, read word for word, as a setup audited before: its walks and owners hold, nothing since
             // is unaccounted for, and a new machine has no marks yet.
-            foreach ((WalkPart part, PartMemo memo) in audited.Walks)
-                ctx.LastWalks[part] = memo;
-            ctx.Owned = audited.Owners.Copy(ram);
+            ctx.AdoptAudit(audited.Walks, audited.Owners);
             ctx.UnjudgedWrites = [];
         }
         else

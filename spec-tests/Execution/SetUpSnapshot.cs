@@ -68,9 +68,7 @@ public sealed class SetUpSnapshot
         ctx.Roots.AddRange(roots);
         ctx.Model = model;
         ctx.BootKernelOwn = bootKernelOwn;
-        foreach ((WalkPart part, PartMemo memo) in walks)
-            ctx.LastWalks[part] = memo; // memos are replaced, never changed: shared as the boot observation shares them
-        ctx.Owned = owned.Copy(restored.RamSize);
+        ctx.AdoptAudit(walks, owned);
         ctx.UnjudgedWrites = unjudgedWrites is null ? null : [.. unjudgedWrites];
         ctx.BaselineTablePages = baselineTablePages;
         ctx.FreeAtBaseline = freeAtBaseline; // read only from here on

@@ -68,34 +68,29 @@ public interface IMmImplementation : IDisposable
     /// pages were handed out, and returns them in order. The suite counts free memory this way several times
     /// per sequence; an implementation behind a process boundary overrides it to answer in a few round trips.
     /// </summary>
-    IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit)
-    {
-        var pages = new List<ulong>(Math.Min(limit, 1 << 16)); // a drain takes every free page: grown once, not a dozen times
-        while (pages.Count < limit)
-        {
-            ulong page = mm_phys_alloc_page();
-            if (page == ulong.MaxValue)
-                break;
-            pages.Add(page);
-        }
-        return pages;
-    }
+    IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit) => UntilFailure(mm_phys_alloc_page, ulong.MaxValue, limit);
 
     /// <summary>
     /// Batched <see cref="kmalloc"/>: calls kmalloc(<paramref name="size"/>) until it returns NULL or <paramref name="count"/>
     /// blocks were handed out, and returns the blocks in order (a kmalloc burst fills a slab with tens of them).
     /// </summary>
-    IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count)
+    IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count) => UntilFailure(() => kmalloc(size), 0, count);
+
+    /// <summary>
+    /// <paramref name="call"/> until it returns <paramref name="failed"/> or <paramref name="limit"/> results came, in order:
+    /// the loop the two batches above stand for, for a port that makes them its own way (the reference logs each call's writes).
+    /// </summary>
+    public static List<ulong> UntilFailure(Func<ulong> call, ulong failed, int limit)
     {
-        var blocks = new List<ulong>(count);
-        while (blocks.Count < count)
+        var results = new List<ulong>(Math.Min(limit, 1 << 16)); // a drain takes every free page: grown once, not a dozen times
+        while (results.Count < limit)
         {
-            ulong block = kmalloc(size);
-            if (block == 0)
+            ulong result = call();
+            if (result == failed)
                 break;
-            blocks.Add(block);
+            results.Add(result);
         }
-        return blocks;
+        return results;
     }
 
     /// <summary>Batched <see cref="mm_phys_free_page"/>: frees each page in order.</summary>
