@@ -13,6 +13,10 @@ public sealed class SimulatedRam
 {
     private readonly byte[]?[] frames;
 
+    // Frames whose backing a copy holds too (see Copy): cloned before this RAM first writes them, so that copies
+    // share what neither has written since, and a copy costs the frame index, not the frames.
+    private readonly bool[] shared;
+
     // The dirty log: a flag per frame and the frames flagged, so that taking it costs what was written, not the RAM size.
     private readonly bool[] written;
     private readonly List<int> writtenFrames = [];
@@ -23,18 +27,27 @@ public sealed class SimulatedRam
             throw new ArgumentOutOfRangeException(nameof(size), $"RAM size 0x{size:X} must be a non-zero multiple of 4 KiB, at most 1 GiB");
         Size = size;
         frames = new byte[]?[size / Layout.PageSize];
+        shared = new bool[frames.Length];
         written = new bool[frames.Length];
     }
 
     private SimulatedRam(SimulatedRam original)
     {
+        ObjectDisposedException.ThrowIf(original.released, original);
         Size = original.Size;
-        frames = Array.ConvertAll(original.frames, frame => (byte[]?)frame?.Clone());
+        frames = (byte[]?[])original.frames.Clone();
+        shared = new bool[frames.Length];
+        for (int frame = 0; frame < frames.Length; frame++)
+            if (frames[frame] is not null)
+                shared[frame] = original.shared[frame] = true;
         written = (bool[])original.written.Clone();
         writtenFrames = [.. original.writtenFrames];
     }
 
-    /// <summary>A RAM of its own with the same contents and the same dirty log.</summary>
+    /// <summary>
+    /// A RAM of its own with the same contents and the same dirty log. The two share each frame's backing until one
+    /// of them writes it: copying many machines from one snapshot costs what each then writes.
+    /// </summary>
     public SimulatedRam Copy() => new(this);
 
     /// <summary>
@@ -159,8 +172,38 @@ public sealed class SimulatedRam
         MarkWritten(frameAddress);
     }
 
-    private byte[] Backing(ulong address) =>
-        frames[address / Layout.PageSize] ??= new byte[Layout.PageSize];
+    private byte[] Backing(ulong address)
+    {
+        int index = (int)(address / Layout.PageSize);
+        byte[]? frame = frames[index];
+        if (frame is not null && !shared[index])
+            return frame;
+        shared[index] = false;
+        byte[] own = FramePool.Take();
+        if (frame is not null)
+            frame.CopyTo(own, 0);
+        return frames[index] = own;
+    }
+
+    /// <summary>
+    /// Ends this RAM: the frames it alone holds go back to be reused by the next RAM made on this thread (a checker
+    /// makes thousands of short-lived machines, and a fresh 4 KiB array each is most of what they allocate). Any access
+    /// after this is an <see cref="ObjectDisposedException"/>. Frames shared with a copy stay with the copy.
+    /// </summary>
+    public void Release()
+    {
+        if (released)
+            return;
+        released = true;
+        for (int index = 0; index < frames.Length; index++)
+        {
+            if (frames[index] is { } frame && !shared[index])
+                FramePool.Give(frame);
+            frames[index] = null;
+        }
+    }
+
+    private bool released;
 
     private void CheckWord(ulong address)
     {
@@ -171,7 +214,36 @@ public sealed class SimulatedRam
 
     private void CheckRange(ulong address, ulong length)
     {
+        ObjectDisposedException.ThrowIf(released, this);
         if (!Contains(address, length))
             throw new ArgumentOutOfRangeException(nameof(address), $"access 0x{address:X}+0x{length:X} lies outside RAM (0x{Size:X} bytes)");
+    }
+}
+
+/// <summary>Zeroed 4 KiB frames released by machines that ended on this thread, for the next ones to back their frames with.</summary>
+internal static class FramePool
+{
+    // Enough for a few machines' worth of written frames; beyond that, frames are left to the collector.
+    private const int Kept = 4096;
+
+    [ThreadStatic]
+    private static Stack<byte[]>? free;
+
+    public static byte[] Take()
+    {
+        if (free is { Count: > 0 } pool)
+        {
+            byte[] frame = pool.Pop();
+            Array.Clear(frame);
+            return frame;
+        }
+        return new byte[Layout.PageSize];
+    }
+
+    public static void Give(byte[] frame)
+    {
+        free ??= new Stack<byte[]>();
+        if (free.Count < Kept)
+            free.Push(frame);
     }
 }

@@ -130,7 +130,12 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
 
     public void Write(ulong phys, ReadOnlySpan<byte> source) => api.Kernel.Ram.Write(phys, source);
 
-    public void Dispose() => GC.SuppressFinalize(this);
+    /// <summary>The machine ends: its RAM's frames go back for the next machine to reuse (<see cref="SimulatedRam.Release"/>).</summary>
+    public void Dispose()
+    {
+        api.Kernel.Ram.Release();
+        GC.SuppressFinalize(this);
+    }
 
     private static void Guard(Action call) => Guard(() => { call(); return 0; });
 

@@ -98,7 +98,7 @@ public sealed class OwnershipMap
         // What left goes at once and what came is claimed after, so that a page may change hands within the changes.
         // A key may change many times (a hog or a teardown changes thousands of pages at once): each departure and
         // arrival compares the map with the state it goes to, so the second time a key comes up it is already there.
-        var arrivals = new List<Owned>();
+        var arrivals = new List<Owned>(changes.Count);
         foreach (StateChange change in changes)
             Move(now, change, arrivals);
         foreach ((ulong page, var table) in tables)
@@ -108,6 +108,7 @@ public sealed class OwnershipMap
             if (!tables.TryGetValue(page, out var was) || was != (level, reach))
                 if (Claim(page, Owner.Table(level, reach), "PHYS-01") is not null)
                     return false;
+        owners.EnsureCapacity(owners.Count + arrivals.Count); // a hog claims thousands of pages: one resize, not a dozen
         foreach (Owned arrived in arrivals)
             if (!Holds(arrived) && Claim(arrived) is not null)
                 return false;

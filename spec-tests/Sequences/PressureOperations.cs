@@ -36,12 +36,15 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
 
     public override bool Apply(SequenceContext ctx)
     {
-        var seen = new HashSet<ulong>(ctx.BaselineFreePages);
+        var seen = new bool[ctx.RamPages]; // a frame each: a hog hands out every page of RAM
         List<ulong> taken = ctx.AllocateAllRecorded(Clause, page =>
         {
             ctx.CheckResult(AddressSpaceLayout.IsPageAligned(page) && page < ctx.Implementation.RamSize, $"r != 0x{page:X}", "PHYS-02",
                 $"mm_phys_alloc_page() returned 0x{page:X}, not a page of RAM (0x{ctx.Implementation.RamSize:X} bytes)");
-            ctx.CheckResult(seen.Add(page) && ctx.Owned.OwnerOf(page) is null, $"r != 0x{page:X}", Clause,
+            ref bool before = ref seen[page / AddressSpaceLayout.PageSize];
+            bool first = !before;
+            before = true;
+            ctx.CheckResult(first && !ctx.Owned.Contains(page), $"r != 0x{page:X}", Clause,
                 $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page) ?? "a page it returned before"}");
         });
         List<ulong> ordered = [.. taken.Order()];

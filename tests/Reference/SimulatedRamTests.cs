@@ -190,4 +190,50 @@ public class SimulatedRamTests
         ram.WriteU64(0x5000, 3);
         Assert.Equal([0x5000UL], ram.TakeWrittenFrames());
     }
+
+    [Fact]
+    public void Copies_share_frames_until_one_writes_them_and_never_see_each_others_writes()
+    {
+        var original = new SimulatedRam(Size);
+        original.WriteU64(0x1000, 0x11);
+        original.WriteU64(0x2000, 0x22);
+        original.Write(0x3000, [7]);
+        SimulatedRam copy = original.Copy();
+        SimulatedRam second = copy.Copy();
+
+        original.WriteU64(0x1000, 0xA1);       // the original writes a shared frame
+        copy.WriteU64(0x2008, 0xB2);           // the copy writes another one
+        copy.Write(0x3000, [8]);               // byte writes take the same path
+        second.ZeroFrame(0x2000);              // zeroing drops only this RAM's backing
+        second.WriteU64(0x2000, 0xC2);         // and the frame it writes after is its own
+
+        Assert.Equal<ulong[]>([0xA1UL, 0x22, 0, 0x7], [original.ReadU64(0x1000), original.ReadU64(0x2000), original.ReadU64(0x2008), original.ReadU64(0x3000) & 0xFF]);
+        Assert.Equal<ulong[]>([0x11UL, 0x22, 0xB2, 0x8], [copy.ReadU64(0x1000), copy.ReadU64(0x2000), copy.ReadU64(0x2008), copy.ReadU64(0x3000) & 0xFF]);
+        Assert.Equal<ulong[]>([0x11UL, 0xC2, 0, 0x7], [second.ReadU64(0x1000), second.ReadU64(0x2000), second.ReadU64(0x2008), second.ReadU64(0x3000) & 0xFF]);
+
+        copy.WriteU64(0x2010, 0xB3);           // a frame the copy owns now is written in place
+        Assert.Equal(0xB2UL, copy.ReadU64(0x2008));
+        Assert.Equal(0UL, second.ReadU64(0x2010));
+    }
+
+    [Fact]
+    public void A_released_RAM_refuses_access_and_its_own_frames_back_the_next_RAM_zeroed()
+    {
+        var first = new SimulatedRam(Size);
+        first.WriteU64(0x1000, ulong.MaxValue);
+        SimulatedRam kept = first.Copy();       // shares frame 1 with the first RAM: it must survive the release
+        first.WriteU64(0x4000, ulong.MaxValue); // a frame the first RAM alone holds
+        first.Release();
+        first.Release();                        // releasing twice is releasing once
+
+        Assert.Throws<ObjectDisposedException>(() => first.ReadU64(0x1000));
+        Assert.Throws<ObjectDisposedException>(() => first.Write(0x1000, [1]));
+        Assert.Throws<ObjectDisposedException>(() => first.Copy());
+        Assert.Equal(ulong.MaxValue, kept.ReadU64(0x1000));
+        var next = new SimulatedRam(Size);
+        next.Write(0x2000, [5]);                // backed by a reused frame, which must read zero elsewhere
+        Assert.Equal(5UL, next.ReadU64(0x2000));
+        Assert.Equal(-1, next.IndexOfNonZeroWord(0x2000, 1, 511));
+        Assert.Equal(ulong.MaxValue, kept.ReadU64(0x1000));
+    }
 }
