@@ -35,7 +35,7 @@ public class MemoryManager
     {
         Ram = original.Ram.Copy();
         Frames = original.Frames.Copy();
-        Tables = new PageTables(Ram, Frames);
+        Tables = original.Tables.Copy(Ram, Frames);
         Heap = original.Heap.Copy(Frames);
         Regions = new RegionManager(Ram, Frames, Tables);
         spaces = new Dictionary<ulong, AddressSpace>(original.spaces);
@@ -68,7 +68,7 @@ public class MemoryManager
     /// <summary>A new space: a zeroed PML4 whose kernel slots point at the shared kernel tables.</summary>
     public AddressSpace? CreateSpace()
     {
-        if (Tables.AllocateTable() is not { } root)
+        if (Tables.CreateTable() is not { } root)
             return null;
         for (int slot = 0; slot < kernelPdpts.Length; slot++)
             Tables.WriteEntry(root, FirstKernelSlot + slot, PageTableEntry.Create(kernelPdpts[slot], EntryFlags.Present | EntryFlags.Writable));
@@ -128,7 +128,7 @@ public class MemoryManager
     }
 
     private PhysAddr TakeBootTable() =>
-        Tables.AllocateTable() ?? throw new InvalidOperationException("RAM too small to hold the kernel's page tables");
+        Tables.CreateTable() ?? throw new InvalidOperationException("RAM too small to hold the kernel's page tables");
 }
 
 /// <summary>mm_umap_single's size argument.</summary>

@@ -48,25 +48,38 @@ public partial class PageTables
     private bool SearchPageTable(PhysAddr table, ulong tableBase, int first, int last, ref FreeRun run)
     {
         ReadOnlySpan<ulong> entries = Ram.FrameWords(table.Value);
+        // Present entries met so far, at least (a step over a window sees only its last one): once that is all the
+        // table holds, and the search began at its first entry, the rest of it is free without reading it.
+        int unseen = first == 0 ? PresentEntries(table) : int.MaxValue;
         int index = first;
         while (index <= last)
         {
+            if (unseen == 0)
+                return run.AddFree(PageAt(tableBase, index), PageAt(tableBase, last + 1));
             if (run.IsEmpty && run.Pages <= (ulong)(last - index + 1))
             {
                 // Nothing carried: a window whose last entry is mapped cannot hold a run, so step over it at once
                 // (mappings closer together than the request make this the whole scan).
                 int step = (int)run.Pages;
                 while (index + step - 1 <= last && new PageTableEntry(entries[index + step - 1]).IsPresent)
+                {
                     index += step;
+                    unseen--;
+                }
                 if (index > last)
                     break;
+                if (unseen == 0)
+                    continue;
             }
             // The window is what the run still needs; a mapping in it ends the run, and the pages after the
             // last such mapping, read on the way down, start the next one.
             int windowEnd = (int)Math.Min((ulong)last, (ulong)index + run.StillNeeded - 1);
             int mapped = LastPresent(entries, index, windowEnd);
             if (mapped >= index)
+            {
                 run.Break();
+                unseen--;
+            }
             int freeFrom = Math.Max(index, mapped + 1);
             if (freeFrom <= windowEnd && run.AddFree(PageAt(tableBase, freeFrom), PageAt(tableBase, windowEnd + 1)))
                 return true;

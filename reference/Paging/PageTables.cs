@@ -13,9 +13,44 @@ public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
 
     protected PhysicalAllocator Frames { get; } = frames;
 
+    // How many present entries each table page holds, counted when the table is made and kept by WriteEntry: a search
+    // that has met all of a table's entries knows the rest of it is empty without reading it (vmfind past tables
+    // that each map one page would otherwise read every page table whole).
+    private readonly ushort[] presentEntries = new ushort[ram.FrameCount];
+
+    /// <summary>A copy over <paramref name="copiedRam"/> and <paramref name="copiedFrames"/> (a copied machine's), with the same counts.</summary>
+    internal PageTables Copy(SimulatedRam copiedRam, PhysicalAllocator copiedFrames)
+    {
+        var copy = new PageTables(copiedRam, copiedFrames);
+        presentEntries.CopyTo(copy.presentEntries, 0);
+        return copy;
+    }
+
     public PageTableEntry ReadEntry(PhysAddr table, int index) => new(Ram.ReadU64(EntryAddress(table, index)));
 
-    public void WriteEntry(PhysAddr table, int index, PageTableEntry entry) => Ram.WriteU64(EntryAddress(table, index), entry.Raw);
+    public void WriteEntry(PhysAddr table, int index, PageTableEntry entry)
+    {
+        ulong address = EntryAddress(table, index);
+        bool was = new PageTableEntry(Ram.ReadU64(address)).IsPresent;
+        Ram.WriteU64(address, entry.Raw);
+        if (was != entry.IsPresent)
+            presentEntries[table.Value / Layout.PageSize] += (ushort)(was ? -1 : 1);
+    }
+
+    /// <summary>How many of the table's entries are present.</summary>
+    public int PresentEntries(PhysAddr table) => presentEntries[table.Value / Layout.PageSize];
+
+    /// <summary>A new table page (<see cref="AllocateTable"/>), its present entries counted, or null when physical memory is exhausted.</summary>
+    public PhysAddr? CreateTable()
+    {
+        if (AllocateTable() is not { } table)
+            return null;
+        int present = 0;
+        foreach (ulong raw in Ram.FrameWords(table.Value))
+            present += (int)(raw & 1); // zero for a zeroed page; a variant that leaves a page as it was keeps what it held
+        presentEntries[table.Value / Layout.PageSize] = (ushort)present;
+        return table;
+    }
 
     /// <summary>A fresh, zeroed table page, or null when physical memory is exhausted.</summary>
     public virtual PhysAddr? AllocateTable()
@@ -67,7 +102,7 @@ public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
                 return MapStatus.AlreadyMapped;
             if (!entry.IsPresent)
             {
-                if (AllocateTable() is not { } child)
+                if (CreateTable() is not { } child)
                 {
                     for (int undo = created - 1; undo >= 0; undo--)
                         Unlink(new PhysAddr(createdParent[undo]), createdIndex[undo]);

@@ -286,6 +286,45 @@ public class VmfindTests
         }
     }
 
+    /// <summary>
+    /// Page tables holding one or two mappings each, at their first, last or any entry, some unmapped again: a search
+    /// that has met every present entry of a table takes the rest of it as free without reading it (the table's count
+    /// of present entries), and must still agree with a page-by-page scan, on the machine and on a copy of it.
+    /// </summary>
+    [Theory]
+    [InlineData(31)]
+    [InlineData(32)]
+    public void Sparse_page_tables_agree_with_a_page_by_page_scan(int seed)
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        var random = new Random(seed);
+        const int Tables = 8, Pages = Tables * 512;
+        for (int table = 0; table < Tables; table++)
+        {
+            int[] at = [0, 511, random.Next(512), random.Next(512)];
+            for (int mapping = 0; mapping < 1 + table % 2; mapping++)
+                api.mm_map_single(space, (ulong)(table * 512 + at[(table + mapping) % at.Length]) * Page, 0x200000, USER);
+        }
+        ulong unmapped = (ulong)(5 * 512 + 511) * Page; // a table whose count went down again (it keeps its other mapping)
+        api.mm_map_single(space, unmapped, 0x200000, USER);
+        api.mm_umap_single(space, unmapped, 1);
+        var copy = new MmApi(api.Kernel.Copy()!);
+        bool[] mapped = Enumerable.Range(0, Pages + 512).Select(p => api.MapGet(space, (ulong)p * Page) != NADDR).ToArray();
+
+        for (int query = 0; query < 300; query++)
+        {
+            ulong from = (ulong)random.Next(Pages) * Page;
+            ulong npages = (ulong)random.Next(1, 1100);
+            ulong to = from + (npages + (ulong)random.Next(1500)) * Page;
+            ulong expected = NADDR;
+            for (ulong start = from / Page; (start + npages) * Page <= to && expected == NADDR; start++)
+                if (Enumerable.Range(0, (int)npages).All(offset => start + (ulong)offset >= (ulong)mapped.Length || !mapped[start + (ulong)offset]))
+                    expected = start * Page;
+            Assert.True(expected == api.vmfind(space, from, to, npages), $"vmfind(0x{from:X}, 0x{to:X}, {npages}) should be 0x{expected:X}");
+            Assert.Equal(expected, copy.vmfind(space, from, to, npages));
+        }
+    }
+
     [Fact]
     public void LargeSearchesStayCorrectAroundScatteredMappings()
     {
