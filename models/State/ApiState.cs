@@ -118,17 +118,30 @@ public sealed record ApiState
     /// </summary>
     public List<StateChange>? ChangesSince(ApiState earlier)
     {
-        if (!ReferenceEquals(lineage, earlier.lineage))
-            return null; // booted apart: their histories share no state
         var changes = new List<StateChange>();
+        return ChangesSince(earlier, changes) ? changes : null;
+    }
+
+    /// <summary>
+    /// <see cref="ChangesSince(ApiState)"/> into <paramref name="changes"/> (cleared first), for a caller that asks after
+    /// every step; false when this state is not reached from <paramref name="earlier"/>.
+    /// </summary>
+    public bool ChangesSince(ApiState earlier, List<StateChange> changes)
+    {
+        changes.Clear();
+        if (!ReferenceEquals(lineage, earlier.lineage))
+            return false; // booted apart: their histories share no state
         for (StateChange? change = LastChange; !ReferenceEquals(change, earlier.LastChange); change = change.Previous)
         {
             if (change is null)
-                return null;
+            {
+                changes.Clear();
+                return false;
+            }
             changes.Add(change);
         }
         changes.Reverse();
-        return changes;
+        return true;
     }
 
     public bool IsRangeFree(int space, ulong start, ulong pages) =>

@@ -18,6 +18,9 @@ public sealed class OwnershipMap
     private IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables;
     private IReadOnlySet<ulong>? counted;
     private int countedOwned;
+    // Follow's working lists, kept between steps: a hog's step changes thousands of keys.
+    private readonly List<StateChange> changes = [];
+    private readonly List<Owned> arrivals = [];
 
     private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize, Dictionary<ulong, Owner>? owners = null)
     {
@@ -92,13 +95,14 @@ public sealed class OwnershipMap
     /// </summary>
     public bool Follow(ApiState now, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> nowTables)
     {
-        List<StateChange>? changes = now.ChangesSince(Model);
-        if (changes is null)
+        List<StateChange> changes = this.changes;
+        if (!now.ChangesSince(Model, changes))
             return false;
         // What left goes at once and what came is claimed after, so that a page may change hands within the changes.
         // A key may change many times (a hog or a teardown changes thousands of pages at once): each departure and
         // arrival compares the map with the state it goes to, so the second time a key comes up it is already there.
-        var arrivals = new List<Owned>(changes.Count);
+        List<Owned> arrivals = this.arrivals;
+        arrivals.Clear();
         foreach (StateChange change in changes)
             Move(now, change, arrivals);
         foreach ((ulong page, var table) in tables)
