@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 
@@ -36,8 +37,11 @@ public sealed class HostServer : IDisposable
 
     public string HostPath { get; }
 
-    /// <summary>A connection to a new machine; its first bytes are the server's greeting.</summary>
-    public Socket Connect()
+    /// <summary>
+    /// A connection to a new machine, asking for the worker <paramref name="wanted"/> (a snapshot's; 0: any idle one,
+    /// which the server gives when that one is busy or gone); its first bytes from the server are the greeting.
+    /// </summary>
+    public Socket Connect(int wanted = 0)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -46,6 +50,9 @@ public sealed class HostServer : IDisposable
             try
             {
                 socket.Connect(new UnixDomainSocketEndPoint("\0" + name));
+                Span<byte> ask = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(ask, (uint)wanted);
+                socket.Send(ask);
                 return socket;
             }
             catch (SocketException) when (attempt == 0 && HasDied())

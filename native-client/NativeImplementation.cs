@@ -70,7 +70,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             log = new MachineLog(System.IO.Path.ChangeExtension(ram.Path, $"{Guid.NewGuid():N}.log"));
-            connection = server.Connect();
+            connection = server.Connect(from?.Worker ?? 0);
         }
         catch
         {
@@ -122,7 +122,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         {
             return null; // the worker cannot (its memory, a machine whose init panicked)
         }
-        return new NativeSnapshot(server, rams, ram, id, [.. spaces], timeout, sequenceTimeout, writeTracking);
+        return new NativeSnapshot(server, rams, ram, id, HostProcessId, [.. spaces], timeout, sequenceTimeout, writeTracking);
     }
 
     /// <summary>Reads the server's greeting: its protocol version and the pid of the worker that runs the machine.</summary>

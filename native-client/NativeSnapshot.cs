@@ -19,9 +19,10 @@ internal sealed class NativeSnapshot : IMachineSnapshot
     private readonly TimeSpan callTimeout, sequenceTimeout;
     private readonly WriteTracking writeTracking;
 
-    public NativeSnapshot(HostServer server, RamPool rams, SharedRam ram, ulong id, ulong[] spaces, TimeSpan callTimeout, TimeSpan sequenceTimeout,
+    public NativeSnapshot(HostServer server, RamPool rams, SharedRam ram, ulong id, int worker, ulong[] spaces, TimeSpan callTimeout, TimeSpan sequenceTimeout,
         WriteTracking writeTracking)
     {
+        Worker = worker;
         this.server = server;
         this.rams = rams;
         ramSize = ram.Size;
@@ -33,6 +34,9 @@ internal sealed class NativeSnapshot : IMachineSnapshot
         this.writeTracking = writeTracking;
         image = NonZeroFrames(ram);
     }
+
+    /// <summary>The process id of the worker that keeps it: a restore asks the server for that worker.</summary>
+    public int Worker { get; }
 
     /// <summary>The worker's name for the library data it keeps.</summary>
     public ulong Id { get; }

@@ -15,7 +15,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 7u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches; 6: kmalloc batches; 7: set-up snapshots */
+#define HOST_PROTOCOL_VERSION 8u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches; 6: kmalloc batches; 7: set-up snapshots; 8: the suite names the worker it wants */
 
 enum opcode {
     OP_HELLO = 0,
@@ -44,7 +44,9 @@ enum opcode {
 /* ST_ENDED is written by the server, not the machine: the machine is over; result = 0, or the worker's wait status if it died. */
 enum status { ST_OK = 0, ST_PANIC = 1, ST_BAD_REQUEST = 2, ST_ENDED = 3 };
 
-#define GREETING_BYTES 8  /* server -> suite on accept: u32 protocol version, u32 the pid of the machine's worker */
+#define WANTED_BYTES 4    /* suite -> server first: u32 the pid of the worker wanted (its snapshot's), 0 any */
+#define WANTED_TIMEOUT_MS 2000
+#define GREETING_BYTES 8  /* server -> suite then: u32 protocol version, u32 the pid of the machine's worker */
 #define REQUEST_BYTES 48  /* u32 opcode, u32 body length, u64 args[5]; then the body */
 /*
  * u32 status, u32 body length, u64 result, u64 flags, i32 frames written, u32 write tracking; then the body, then

@@ -260,11 +260,14 @@ __attribute__((noreturn)) static void become_worker(int listener, int control, i
 /*
  * An idle worker, forked if there is none; -1 if none can be had. The one that became idle last: the suite's next
  * machine on a thread mostly follows that thread's last, and a worker keeps the set-up snapshots of the machines it
- * served (OP_SNAPSHOT), which it alone can restore.
+ * served (OP_SNAPSHOT), which it alone can restore: a restore names that worker (wanted), and gets it when it is idle.
  */
-static int idle_worker(int listener, pid_t server)
+static int idle_worker(int listener, pid_t server, pid_t wanted)
 {
     int latest = -1;
+    for (int i = 0; i < worker_count; i++)
+        if (workers[i].connection == IDLE && workers[i].pid == wanted)
+            return i; /* the worker holding the suite's snapshot */
     for (int i = 0; i < worker_count; i++)
         if (workers[i].connection == IDLE && (latest < 0 || workers[i].idled > workers[latest].idled))
             latest = i;
@@ -310,9 +313,21 @@ static void accept_machine(int listener, pid_t server)
     int connection = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
     if (connection < 0)
         return;
+    /* The suite names the worker it wants first (its snapshot's, or 0): it writes that at once, so a short wait
+     * is enough, and a client that says nothing in time gets no machine rather than stalling the server. */
+    unsigned char wanted[WANTED_BYTES];
+    struct pollfd ready = { .fd = connection, .events = POLLIN };
+    int polled;
+    do
+        polled = poll(&ready, 1, WANTED_TIMEOUT_MS); /* a worker that just ended interrupts it with SIGCHLD */
+    while (polled < 0 && errno == EINTR);
+    if (polled != 1 || read_full(connection, wanted, WANTED_BYTES) != 1) {
+        close(connection);
+        return;
+    }
     unsigned char greeting[GREETING_BYTES];
     put_u32(greeting, HOST_PROTOCOL_VERSION);
-    int w = idle_worker(listener, server);
+    int w = idle_worker(listener, server, (pid_t)get_u32(wanted));
     put_u32(greeting + 4, w < 0 ? 0 : (uint32_t)workers[w].pid); /* pid 0: no machine, the suite reports it */
     if (w < 0 || write_full(connection, greeting, GREETING_BYTES) < 0 || send_fd(workers[w].control, 'm', connection) < 0) {
         if (w >= 0)

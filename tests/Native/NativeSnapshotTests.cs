@@ -73,6 +73,31 @@ public sealed class NativeSnapshotTests
         Assert.Equal(next.Page, restored.mm_map_get(space, 0x40_0000));
     }
 
+    /// <summary>
+    /// Two threads' snapshots on two workers: each restore asks the server for its own snapshot's worker, though the
+    /// other worker became idle last (which a new machine would be given), so neither declines.
+    /// </summary>
+    [Fact]
+    public void A_restore_is_routed_to_the_worker_that_holds_its_snapshot()
+    {
+        using var factory = new NativeFactory(NativeBuild.Sample);
+        var first = (NativeImplementation)factory.Create(Ram);
+        var second = (NativeImplementation)factory.Create(Ram); // the first is busy: another worker
+        Assert.NotEqual(first.HostProcessId, second.HostProcessId);
+        (IMachineSnapshot First, IMachineSnapshot Second) snapshots = (first.Snapshot()!, second.Snapshot()!);
+        var workers = (first.HostProcessId, second.HostProcessId);
+        first.Dispose();
+        second.Dispose(); // idle last: a new machine would go there
+
+        for (int round = 0; round < 2; round++)
+        {
+            using (var restored = (NativeImplementation)snapshots.First.Restore()!)
+                Assert.Equal(workers.Item1, restored.HostProcessId);
+            using (var restored = (NativeImplementation)snapshots.Second.Restore()!)
+                Assert.Equal(workers.Item2, restored.HostProcessId);
+        }
+    }
+
     [Fact]
     public void A_kernel_with_state_outside_its_globals_and_ram_runs_without_snapshots()
     {
