@@ -37,12 +37,22 @@ public sealed class HostServer : IDisposable
 
     public string HostPath { get; }
 
+    // The worker each thread's last machine ran on, asked for again by its next one: a thread keeps to one worker, where
+    // its set-up snapshots are, and two threads checking at once do not take each other's (a worker serves one machine).
+    private readonly ThreadLocal<int> home = new();
+
+    /// <summary>The worker a machine of this thread was given (the greeting's pid): its next machine asks for it too.</summary>
+    public void CameTo(int worker) => home.Value = worker;
+
     /// <summary>
-    /// A connection to a new machine, asking for the worker <paramref name="wanted"/> (a snapshot's; 0: any idle one,
-    /// which the server gives when that one is busy or gone); its first bytes from the server are the greeting.
+    /// A connection to a new machine, asking for the worker <paramref name="wanted"/> (a snapshot's; 0: this thread's
+    /// last, see <see cref="CameTo"/>), which the server gives when it is idle, else the one idle last; its first bytes
+    /// from the server are the greeting.
     /// </summary>
     public Socket Connect(int wanted = 0)
     {
+        if (wanted == 0)
+            wanted = home.Value;
         for (int attempt = 0; ; attempt++)
         {
             string name = EnsureRunning();
@@ -170,6 +180,7 @@ public sealed class HostServer : IDisposable
             if (disposed)
                 return;
             disposed = true;
+            home.Dispose();
             stopping = process;
             process = null;
         }

@@ -82,6 +82,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
+            server.CameTo(HostProcessId);
             workerRam = Call(NativeOp.Hello, [ramSize, (ulong)writeTracking, from?.Id ?? 0], WriteHelloBody()).Flags; // where the worker maps the RAM
             if (from is not null)
             {

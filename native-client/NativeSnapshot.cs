@@ -33,6 +33,7 @@ internal sealed class NativeSnapshot : IMachineSnapshot
         this.sequenceTimeout = sequenceTimeout;
         this.writeTracking = writeTracking;
         image = NonZeroFrames(ram);
+        rams.Hold(RamPath, this);
     }
 
     /// <summary>The process id of the worker that keeps it: a restore asks the server for that worker.</summary>

@@ -10,10 +10,13 @@ namespace Mmspec.NativeClient;
 public sealed class RamPool : IDisposable
 {
     private readonly object gate = new();
-    /// <summary>Sequences run on a few RAM sizes (see SequenceRam), so a few idle files of each are kept.</summary>
-    private const int MaxIdle = 8;
+    /// <summary>Sequences run on five RAM sizes (see SequenceRam), and each thread checking keeps a file of each for its set-up snapshots.</summary>
+    private const int MaxIdle = 16;
 
     private readonly List<SharedRam> idle = [];
+    // RAM files a set-up snapshot will be restored into (RentExact), while the snapshot lives: a machine of another
+    // thread that took one would make that restore decline, so they are rented last and evicted last.
+    private readonly Dictionary<string, WeakReference<object>> held = [];
     private bool disposed;
 
     public RamPool()
@@ -32,7 +35,7 @@ public sealed class RamPool : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            int index = idle.FindLastIndex(candidate => candidate.Size == size);
+            int index = idle.FindLastIndex(candidate => candidate.Size == size && !IsHeld(candidate));
             if (index >= 0)
             {
                 reused = idle[index];
@@ -44,6 +47,22 @@ public sealed class RamPool : IDisposable
         reused.Clear();
         return reused;
     }
+
+    /// <summary>
+    /// Keeps the RAM file at <paramref name="path"/> for <paramref name="snapshot"/>, while that lives: <see cref="Rent"/>
+    /// makes a new file rather than hand it to another machine, and it is evicted after every file that is not kept.
+    /// </summary>
+    public void Hold(string path, object snapshot)
+    {
+        lock (gate)
+        {
+            foreach (string gone in held.Where(pair => !pair.Value.TryGetTarget(out _)).Select(pair => pair.Key).ToList())
+                held.Remove(gone);
+            held[path] = new WeakReference<object>(snapshot);
+        }
+    }
+
+    private bool IsHeld(SharedRam ram) => held.TryGetValue(ram.Path, out WeakReference<object>? snapshot) && snapshot.TryGetTarget(out _);
 
     /// <summary>The RAM file at <paramref name="path"/>, zeroed, if it is idle; null when it is in use or gone.</summary>
     public SharedRam? RentExact(string path, ulong size)
@@ -72,8 +91,9 @@ public sealed class RamPool : IDisposable
                 idle.Add(ram);
                 if (idle.Count <= MaxIdle)
                     return;
-                ram = idle[0]; // the least recently returned goes
-                idle.RemoveAt(0);
+                int evicted = idle.FindIndex(candidate => !IsHeld(candidate));
+                ram = idle[Math.Max(evicted, 0)]; // the least recently returned goes, a file kept for a snapshot last
+                idle.RemoveAt(Math.Max(evicted, 0));
             }
         }
         ram.Dispose();

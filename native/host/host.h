@@ -106,7 +106,7 @@ int run_machine(int fd, int control);
 int snapshot_take(void *library);
 void snapshot_restore(void);
 /* Set-up machines' library data (OP_SNAPSHOT), one a slot, put back over snapshot_restore()'s for a machine restored from one. */
-#define SNAPSHOTS_KEPT 4
+#define SNAPSHOTS_KEPT 12 /* a set-up machine per RAM size a property uses (five) and per thread checking at once */
 int booted_take(int slot);
 void booted_restore(int slot);
 

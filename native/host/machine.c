@@ -34,7 +34,8 @@ static unsigned char body[BATCH_PAGES * 8];
  * The set-up machines whose library data booted_take() kept (OP_SNAPSHOT), and on which RAM each ran: a machine is
  * restored from one only on the same RAM file mapped at the same address, since a kernel keeps host pointers into RAM.
  */
-static struct { uint64_t id; char ram[256]; size_t ram_size; uintptr_t ram_base; } snapshots[SNAPSHOTS_KEPT];
+static struct { uint64_t id; char ram[256]; size_t ram_size; uintptr_t ram_base; uint64_t used; } snapshots[SNAPSHOTS_KEPT];
+static uint64_t snapshot_clock; /* snapshots[].used: when each was last taken or restored, so the least used goes */
 static uint64_t snapshots_taken;
 static char ram_path[256];
 
@@ -193,17 +194,21 @@ static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, u
 
 /*
  * The suite reuses its RAM files from machine to machine, and so does a worker reuse its mappings of
- * them: the pages stay mapped, so the next machine on the same RAM pays no page faults for them.
+ * them: the pages stay mapped, so the next machine on the same RAM pays no page faults for them. A set-up
+ * snapshot is restored only at the address its RAM was mapped at, so there is a mapping for every snapshot
+ * kept, and the one used longest ago makes room.
  */
-#define MAPPINGS_KEPT 4
-static struct { char path[256]; size_t size; void *base; } mappings[MAPPINGS_KEPT];
-static unsigned mapping_clock;
+#define MAPPINGS_KEPT SNAPSHOTS_KEPT
+static struct { char path[256]; size_t size; void *base; unsigned long used; } mappings[MAPPINGS_KEPT];
+static unsigned long mapping_clock;
 
 static void *map_ram(const char *path, size_t size)
 {
     for (int i = 0; i < MAPPINGS_KEPT; i++)
-        if (mappings[i].base != NULL && mappings[i].size == size && strcmp(mappings[i].path, path) == 0)
+        if (mappings[i].base != NULL && mappings[i].size == size && strcmp(mappings[i].path, path) == 0) {
+            mappings[i].used = ++mapping_clock;
             return mappings[i].base;
+        }
     if (strlen(path) >= sizeof mappings[0].path)
         return NULL;
     int shm = open(path, O_RDWR | O_CLOEXEC);
@@ -217,12 +222,16 @@ static void *map_ram(const char *path, size_t size)
         fprintf(stderr, "mmspec-host: cannot map %s: %s\n", path, strerror(errno));
         return NULL;
     }
-    int slot = (int)(mapping_clock++ % MAPPINGS_KEPT); /* the oldest mapping makes room */
+    int slot = 0;
+    for (int i = 1; i < MAPPINGS_KEPT; i++)
+        if (mappings[i].used < mappings[slot].used)
+            slot = i; /* an empty slot, else the mapping used longest ago */
     if (mappings[slot].base != NULL)
         munmap(mappings[slot].base, mappings[slot].size);
     snprintf(mappings[slot].path, sizeof mappings[slot].path, "%s", path);
     mappings[slot].size = size;
     mappings[slot].base = ram;
+    mappings[slot].used = ++mapping_clock;
     return ram;
 }
 
@@ -279,11 +288,16 @@ static int restorable(uint64_t id)
 
 /*
  * OP_SNAPSHOT: keeps the library's data as it stands, in the slot of the same RAM file if there is one, else in the
- * oldest; result = the snapshot's id, which HELLO's arg2 names to restore it.
+ * one restored or taken longest ago (an empty one first: a suite checking on several threads keeps a snapshot per
+ * thread and RAM size, and evicting one still in use would make its restores decline and snapshot again);
+ * result = the snapshot's id, which HELLO's arg2 names to restore it.
  */
 static void take_snapshot(int init_panicked)
 {
-    int slot = (int)(snapshots_taken % SNAPSHOTS_KEPT);
+    int slot = 0;
+    for (int i = 1; i < SNAPSHOTS_KEPT; i++)
+        if (snapshots[i].used < snapshots[slot].used)
+            slot = i;
     for (int i = 0; i < SNAPSHOTS_KEPT; i++)
         if (snapshots[i].id != 0 && strcmp(snapshots[i].ram, ram_path) == 0)
             slot = i;
@@ -296,6 +310,7 @@ static void take_snapshot(int init_panicked)
     snprintf(snapshots[slot].ram, sizeof snapshots[slot].ram, "%s", ram_path);
     snapshots[slot].ram_size = ram_size;
     snapshots[slot].ram_base = ram_base;
+    snapshots[slot].used = ++snapshot_clock;
     respond(ST_OK, snapshots[slot].id, 0, NULL, 0);
 }
 
@@ -328,8 +343,10 @@ int run_machine(int fd, int control)
                  * mmspec_init is not called. A snapshot this worker does not hold is declined: body = 0. */
                 int slot = restorable(args[2]);
                 uint64_t restored = slot >= 0;
-                if (restored)
+                if (restored) {
                     booted_restore(slot);
+                    snapshots[slot].used = ++snapshot_clock;
+                }
                 declined = !restored;
                 put_u64(body, restored);
                 respond(ST_OK, HOST_PROTOCOL_VERSION, (uint64_t)ram_base, body, 8);

@@ -47,7 +47,7 @@
 struct implementation impl;
 
 #define WORKERS_MAX 64 /* the suite has one or two machines alive per library at a time */
-#define MACHINES_PER_WORKER 100
+#define MACHINES_PER_WORKER 1000 /* bounds what a library leaks in a worker; each retirement loses the set-up snapshots kept there */
 
 /*
  * connection: the machine it serves (the server's copy, for the last answer), IDLE or RETIRED.

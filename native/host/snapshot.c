@@ -128,7 +128,7 @@ void snapshot_restore(void)
 }
 
 /*
- * Set-up machines' library data (OP_SNAPSHOT), SNAPSHOTS_KEPT of them (a property's sequences run on a couple of RAM
+ * Set-up machines' library data (OP_SNAPSHOT), SNAPSHOTS_KEPT of them (a property's sequences run on five RAM
  * sizes): the parts of the writable data on pages the worker has written, as they were. Restoring one after
  * snapshot_restore() gives the library the globals it had then; every other page is still as loaded.
  */

@@ -48,9 +48,9 @@ public partial class PageTables
     private bool SearchPageTable(PhysAddr table, ulong tableBase, int first, int last, ref FreeRun run)
     {
         ReadOnlySpan<ulong> entries = Ram.FrameWords(table.Value);
-        // Present entries met so far, at least (a step over a window sees only its last one): once that is all the
-        // table holds, and the search began at its first entry, the rest of it is free without reading it.
-        int unseen = first == 0 ? PresentEntries(table) : int.MaxValue;
+        // Present entries not met yet, at most (a step over a window sees only its last one, and a search that starts
+        // inside the table never meets those before it): at zero the rest of the table is free without reading it.
+        int unseen = PresentEntries(table);
         int index = first;
         while (index <= last)
         {

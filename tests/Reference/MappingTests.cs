@@ -1,6 +1,9 @@
 using Mmspec.Reference.Api;
+using Mmspec.Reference.Kernel;
 using Mmspec.Reference.Memory;
 using Mmspec.Reference.Paging;
+using Mmspec.Reference.Physical;
+using Mmspec.Reference.Virtual;
 using static Mmspec.Tests.Reference.TestKernel;
 
 namespace Mmspec.Tests.Reference;
@@ -313,5 +316,52 @@ public class MappingTests
         Assert.Equal(0x200000UL, api.mm_map_get(space, UserVirt, ref flags));
 
         Assert.Equal(0UL, flags);
+    }
+
+    /// <summary>
+    /// Each table page's count of present entries (what lets vmfind stop reading a table once it has met them all)
+    /// follows every map and unmap, starts from what a new table page holds, and is copied with the machine.
+    /// </summary>
+    [Fact]
+    public void A_tables_count_of_present_entries_follows_maps_and_unmaps()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        for (ulong page = 0; page < 5; page++)
+            Assert.Equal(0, api.mm_map_single(space, UserVirt + page * Page, api.mm_phys_alloc_page(), USER));
+        PhysAddr pt = Assert.NotNull(EntryAt(api, space, UserVirt, PageLevel.Pd)).Address;
+        PhysAddr pd = Assert.NotNull(EntryAt(api, space, UserVirt, PageLevel.Pdpt)).Address;
+        Assert.Equal(5, api.Kernel.Tables.PresentEntries(pt));
+        Assert.Equal(1, api.Kernel.Tables.PresentEntries(pd));
+
+        api.mm_umap_single(space, UserVirt + Page, 1);
+        api.Kernel.Tables.WriteEntry(pt, (int)((UserVirt >> 12) & 511) + 2, PageTableEntry.Create(new PhysAddr(0x7000), EntryFlags.Writable)); // not present
+        Assert.Equal(3, api.Kernel.Tables.PresentEntries(pt));
+        MemoryManager copy = api.Kernel.Copy()!;
+        api.mm_umap_single(space, UserVirt, 1);
+        Assert.Equal(2, api.Kernel.Tables.PresentEntries(pt));
+        Assert.Equal(3, copy.Tables.PresentEntries(pt));
+
+        // A table made on a page that still holds entries (a kernel that does not zero them) counts what it holds.
+        var stale = new MemoryManager(new MachineOptions(SmallRam), new StaleTablePages());
+        AddressSpace fresh = stale.CreateSpace()!;
+        Assert.Equal(3 + 2, stale.Tables.PresentEntries(fresh.Root)); // what the page held, and the two kernel slots
+    }
+
+    /// <summary>Table pages that come with three present entries and one that is not (ignored) in their lower half.</summary>
+    private sealed class StaleTablePages : ComponentFactory
+    {
+        public override PageTables CreatePageTables(SimulatedRam ram, PhysicalAllocator frames) => new Stale(ram, frames);
+
+        private sealed class Stale(SimulatedRam ram, PhysicalAllocator frames) : PageTables(ram, frames)
+        {
+            public override PhysAddr? AllocateTable()
+            {
+                PhysAddr? page = base.AllocateTable();
+                if (page is { } table)
+                    foreach ((int index, ulong raw) in new[] { (0, 0x1003UL), (7, 0x2001UL), (9, 0x2000UL), (100, 0x3007UL) })
+                        Ram.WriteU64(table.Value + (ulong)index * 8, raw);
+                return page;
+            }
+        }
     }
 }
