@@ -18,6 +18,8 @@ IReadOnlyList<Summary> summaries = options.SkipBenchmarks
     ? []
     : BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(options.BenchmarkArgs, new BenchConfig()).ToList();
 
+// Untimed passes before the timed ones: two reach the steady state (SuiteThroughput.Measure).
+const int WarmUps = 2;
 ThroughputRun? reference = null, referenceFull = null, native = null, nativeFull = null;
 IReadOnlyList<StepCostRow> stepCosts = [];
 string nativeStatus = "not run";
@@ -26,18 +28,18 @@ IReadOnlyList<ZooDetection> zoo = [];
 if (!options.SkipSuite)
 {
     Console.Error.WriteLine("suite throughput: reference, in-process");
-    reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true, passes: 3);
+    reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUps: WarmUps, passes: 3);
     Console.Error.WriteLine("suite throughput: reference, in-process, --audit full (the baseline)");
-    referenceFull = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUp: true, AuditMode.Full, passes: 3);
+    referenceFull = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUps: WarmUps, AuditMode.Full, passes: 3);
     Console.Error.WriteLine("step cost against live mappings");
     stepCosts = StepCost.Measure([10, 100, 1000]);
     try
     {
         using var sample = new NativeFactory(options.NativeLibrary);
         Console.Error.WriteLine($"suite throughput: {sample.Name}");
-        native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: true);
+        native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUps: WarmUps);
         Console.Error.WriteLine($"suite throughput: {sample.Name}, --audit full");
-        nativeFull = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUp: true, AuditMode.Full);
+        nativeFull = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUps: WarmUps, AuditMode.Full);
     }
     catch (FileNotFoundException missing)
     {

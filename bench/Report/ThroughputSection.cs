@@ -16,14 +16,14 @@ public static class ThroughputSection
     public static void Write(StringBuilder md, RunResults run)
     {
         md.AppendLine("## Suite throughput").AppendLine();
-        md.AppendLine("Every default-profile property with the default seed, as `mmspec check` runs them, after an untimed warm-up pass of");
-        md.AppendLine("the same size (the steady state, as BenchmarkDotNet measures; passes: the median of that many timed passes);");
+        md.AppendLine("Every default-profile property with the default seed, as `mmspec check` runs them, after two untimed warm-up passes");
+        md.AppendLine("of the same size (the steady state, as BenchmarkDotNet measures; passes: the median of that many timed passes);");
         md.AppendLine("a checked step is one API call applied and checked against the model, the MMU walk of every space and the");
         md.AppendLine("ownership audit; the time is the whole property's, so generating the sequences, each machine's set-up and the");
         md.AppendLine("teardown's leak count are paid for but not counted as steps (a hog's thousands of calls are one step). The reference");
         md.AppendLine("starts every sequence but the first from a snapshot of a machine set up before (`SetUpSnapshot`). The native sample runs");
-        md.AppendLine("outside this process, in mmspec-host's worker processes, a fresh machine booted and set up per sequence over shared");
-        md.AppendLine("memory, with the same properties, seed and sequences.");
+        md.AppendLine("outside this process, in mmspec-host's worker processes, over shared memory, with the same properties, seed and");
+        md.AppendLine("sequences; its sequences start from a set-up snapshot too, which the worker that took it restores.");
         md.AppendLine("Each runs twice: with the default incremental audit, and with `--audit full` (every table, mark and owner after");
         md.AppendLine("every step), the baseline; Ratio is the incremental run's checked steps per second over the full one's.").AppendLine();
         md.AppendLine("| implementation | how it runs | audit | sequences per property (at most) | passes | properties passed | checked steps | time | checked steps/s | Ratio |");
