@@ -236,4 +236,22 @@ public class SimulatedRamTests
         Assert.Equal(-1, next.IndexOfNonZeroWord(0x2000, 1, 511));
         Assert.Equal(ulong.MaxValue, kept.ReadU64(0x1000));
     }
+
+    [Fact]
+    public void Releasing_more_frames_than_are_kept_for_reuse_leaves_the_next_RAMs_zeroed()
+    {
+        const int Frames = 4200; // more than the 4,096 a thread keeps: the rest are left to the collector
+        var first = new SimulatedRam((ulong)Frames * 4096);
+        for (ulong frame = 0; frame < Frames; frame++)
+            first.WriteU64(frame * 4096 + 8, ulong.MaxValue);
+        first.Release();
+
+        var next = new SimulatedRam((ulong)Frames * 4096);
+        for (ulong frame = 0; frame < Frames; frame += 7)
+        {
+            next.WriteU64(frame * 4096, frame);
+            Assert.Equal(0UL, next.ReadU64(frame * 4096 + 8)); // a reused frame comes cleared
+        }
+        Assert.Equal(4193UL, next.ReadU64(4193 * 4096));
+    }
 }
