@@ -91,9 +91,9 @@ public sealed class RamPool : IDisposable
                 idle.Add(ram);
                 if (idle.Count <= MaxIdle)
                     return;
-                int evicted = idle.FindIndex(candidate => !IsHeld(candidate));
-                ram = idle[Math.Max(evicted, 0)]; // the least recently returned goes, a file kept for a snapshot last
-                idle.RemoveAt(Math.Max(evicted, 0));
+                int evicted = Math.Max(idle.FindIndex(candidate => !IsHeld(candidate)), 0);
+                ram = idle[evicted]; // the least recently returned goes, a file kept for a snapshot last
+                idle.RemoveAt(evicted);
             }
         }
         ram.Dispose();

@@ -35,7 +35,8 @@ static unsigned char body[BATCH_PAGES * 8];
  * restored from one only on the same RAM file mapped at the same address, since a kernel keeps host pointers into RAM.
  */
 static struct { uint64_t id; char ram[256]; size_t ram_size; uintptr_t ram_base; uint64_t used; } snapshots[SNAPSHOTS_KEPT];
-static uint64_t snapshot_clock; /* snapshots[].used: when each was last taken or restored, so the least used goes */
+/* snapshots[].used and mappings[].used: when each was last taken, restored or mapped, so the least used goes */
+static uint64_t use_clock;
 static uint64_t snapshots_taken;
 static char ram_path[256];
 
@@ -199,14 +200,13 @@ static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, u
  * kept, and the one used longest ago makes room.
  */
 #define MAPPINGS_KEPT SNAPSHOTS_KEPT
-static struct { char path[256]; size_t size; void *base; unsigned long used; } mappings[MAPPINGS_KEPT];
-static unsigned long mapping_clock;
+static struct { char path[256]; size_t size; void *base; uint64_t used; } mappings[MAPPINGS_KEPT];
 
 static void *map_ram(const char *path, size_t size)
 {
     for (int i = 0; i < MAPPINGS_KEPT; i++)
         if (mappings[i].base != NULL && mappings[i].size == size && strcmp(mappings[i].path, path) == 0) {
-            mappings[i].used = ++mapping_clock;
+            mappings[i].used = ++use_clock;
             return mappings[i].base;
         }
     if (strlen(path) >= sizeof mappings[0].path)
@@ -231,7 +231,7 @@ static void *map_ram(const char *path, size_t size)
     snprintf(mappings[slot].path, sizeof mappings[slot].path, "%s", path);
     mappings[slot].size = size;
     mappings[slot].base = ram;
-    mappings[slot].used = ++mapping_clock;
+    mappings[slot].used = ++use_clock;
     return ram;
 }
 
@@ -310,7 +310,7 @@ static void take_snapshot(int init_panicked)
     snprintf(snapshots[slot].ram, sizeof snapshots[slot].ram, "%s", ram_path);
     snapshots[slot].ram_size = ram_size;
     snapshots[slot].ram_base = ram_base;
-    snapshots[slot].used = ++snapshot_clock;
+    snapshots[slot].used = ++use_clock;
     respond(ST_OK, snapshots[slot].id, 0, NULL, 0);
 }
 
@@ -345,7 +345,7 @@ int run_machine(int fd, int control)
                 uint64_t restored = slot >= 0;
                 if (restored) {
                     booted_restore(slot);
-                    snapshots[slot].used = ++snapshot_clock;
+                    snapshots[slot].used = ++use_clock;
                 }
                 declined = !restored;
                 put_u64(body, restored);

@@ -41,10 +41,9 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
         {
             ctx.CheckResult(AddressSpaceLayout.IsPageAligned(page) && page < ctx.Implementation.RamSize, $"r != 0x{page:X}", "PHYS-02",
                 $"mm_phys_alloc_page() returned 0x{page:X}, not a page of RAM (0x{ctx.Implementation.RamSize:X} bytes)");
-            ref bool before = ref seen[page / AddressSpaceLayout.PageSize];
-            bool first = !before;
-            before = true;
-            ctx.CheckResult(first && !ctx.Owned.Contains(page), $"r != 0x{page:X}", Clause,
+            bool again = seen[page / AddressSpaceLayout.PageSize];
+            seen[page / AddressSpaceLayout.PageSize] = true;
+            ctx.CheckResult(!again && !ctx.Owned.Contains(page), $"r != 0x{page:X}", Clause,
                 $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page) ?? "a page it returned before"}");
         });
         List<ulong> ordered = [.. taken.Order()];
