@@ -23,7 +23,7 @@ public sealed record ApiState
     /// <summary>Every kernel slot is shared: one kernel half for all spaces.</summary>
     public bool SharedKernelHalf => KernelSlots.All(SharedSlots.Contains);
 
-    public ImmutableSortedSet<ulong> ClientPages { get; private init; } = [];
+    public PageSet ClientPages { get; private init; } = PageSet.Empty;
 
     public ImmutableSortedDictionary<ulong, ulong> HeapBlocks { get; private init; } = ImmutableSortedDictionary<ulong, ulong>.Empty;
 
@@ -240,12 +240,7 @@ public sealed record ApiState
     public ApiState PagesAllocated(IReadOnlyCollection<ulong> pages) => WithClientPages(pages, ClientPages.Union(pages));
 
     /// <summary>Many pages freed at once (the teardown giving everything back): as <see cref="PageFreed"/> on each, in one pass.</summary>
-    public ApiState PagesFreed(IReadOnlyCollection<ulong> pages)
-    {
-        var gone = pages.ToHashSet();
-        // Rebuilt from what stays, in order, in one pass: thousands of single removals cost a rebalance each.
-        return WithClientPages(pages, gone.Count < 64 ? ClientPages.Except(gone) : [.. ClientPages.Where(page => !gone.Contains(page))]);
-    }
+    public ApiState PagesFreed(IReadOnlyCollection<ulong> pages) => WithClientPages(pages, ClientPages.Except(pages));
 
     public ApiState BlockAllocated(ulong pointer, ulong size) =>
         this with { HeapBlocks = HeapBlocks.Add(pointer, size), LastChange = Changed(StateKeyKind.HeapBlock, -1, pointer) };
@@ -339,7 +334,7 @@ public sealed record ApiState
             ? this with { SharedMappings = change(SharedMappings), LastChange = Changed(StateKeyKind.Mapping, -1, virtualBase) }
             : this with { SpaceMappings = SpaceMappings.SetItem(space, change(SpaceMappings[space])), LastChange = Changed(StateKeyKind.Mapping, space, virtualBase) };
 
-    private ApiState WithClientPages(IEnumerable<ulong> changed, ImmutableSortedSet<ulong> pages) =>
+    private ApiState WithClientPages(IEnumerable<ulong> changed, PageSet pages) =>
         this with { ClientPages = pages, LastChange = ChangedEach(StateKeyKind.ClientPage, changed) };
 
     private StateChange Changed(StateKeyKind kind, int space, ulong key) => new(kind, space, key, LastChange);

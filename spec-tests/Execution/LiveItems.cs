@@ -73,12 +73,15 @@ public sealed class LiveItems
     {
         if (!lastFreed.TryGetValue(kind, out ulong freed))
             return null;
-        int best = -1;
-        for (int i = 0; i < live.Count; i++)
+        // In one pass over the items, not by index: a page set finds its n-th page by counting bits.
+        int best = -1, index = 0;
+        ulong bestDistance = 0;
+        foreach (ulong item in live)
         {
-            bool side = above ? live[i] > freed : live[i] < freed;
-            if (side && (best < 0 || Distance(live[i], freed) < Distance(live[best], freed)))
-                best = i;
+            bool side = above ? item > freed : item < freed;
+            if (side && (best < 0 || Distance(item, freed) < bestDistance))
+                (best, bestDistance) = (index, Distance(item, freed));
+            index++;
         }
         return best >= 0 ? best : null;
     }

@@ -1,0 +1,267 @@
+using System.Collections;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Mmspec.Models.State;
+
+/// <summary>
+/// An immutable set of page addresses, in address order: a bit per page, in chunks of 4,096 pages (16 MiB of
+/// addresses) that changes copy and otherwise share. The client's pages are the model's biggest set, and a hog or a
+/// teardown adds or removes thousands of them in one transition: here that costs the chunks it touches (512 bytes
+/// each), where a balanced tree rebuilt or rebalanced itself page by page. Indexing and <see cref="IndexOf"/> count
+/// bits (a chunk's count, then a word's), so a generator can pick the n-th page as it could from a sorted list.
+/// </summary>
+[CollectionBuilder(typeof(PageSet), nameof(Create))]
+public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
+{
+    private const int PageShift = 12;
+    private const int WordsPerChunk = 64;
+    private const int PagesPerChunk = WordsPerChunk * 64;
+
+    /// <summary>One chunk's bits: never changed once the set holding it is made; a change copies it.</summary>
+    internal sealed record Chunk(ulong Index, ulong[] Words, int Count);
+
+    private readonly Chunk[] chunks; // by Index, ascending; none empty
+
+    private PageSet(Chunk[] chunks, int count)
+    {
+        this.chunks = chunks;
+        Count = count;
+    }
+
+    public static PageSet Empty { get; } = new([], 0);
+
+    public static PageSet Of(IEnumerable<ulong> pages) => Empty.Union(pages);
+
+    /// <summary>A set of the pages in <paramref name="pages"/> (what a collection expression <c>[a, b]</c> makes).</summary>
+    public static PageSet Create(ReadOnlySpan<ulong> pages) => Of(pages.ToArray());
+
+    public int Count { get; }
+
+    public bool IsEmpty => Count == 0;
+
+    public bool Contains(ulong page)
+    {
+        (ulong chunk, int word, int bit) = Locate(page);
+        int at = Find(chunks, chunk);
+        return at >= 0 && (chunks[at].Words[word] >> bit & 1) != 0;
+    }
+
+    public PageSet Add(ulong page) => Toggled(page, add: true);
+
+    public PageSet Remove(ulong page) => Toggled(page, add: false);
+
+    /// <summary>This set with every one of <paramref name="pages"/> in it: each chunk they touch copied once.</summary>
+    public PageSet Union(IEnumerable<ulong> pages) => Changed(pages, add: true);
+
+    /// <summary>This set without any of <paramref name="pages"/>: each chunk they touch copied once.</summary>
+    public PageSet Except(IEnumerable<ulong> pages) => Changed(pages, add: false);
+
+    /// <summary>The <paramref name="index"/>-th page in address order.</summary>
+    public ulong this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(index), $"index {index} of a set of {Count} pages");
+            int at = 0;
+            while (index >= chunks[at].Count)
+                index -= chunks[at++].Count;
+            ulong[] words = chunks[at].Words;
+            int word = 0;
+            while (index >= BitOperations.PopCount(words[word]))
+                index -= BitOperations.PopCount(words[word++]);
+            ulong bits = words[word];
+            for (; index > 0; index--)
+                bits &= bits - 1; // drop the lowest page
+            return Address(chunks[at].Index, word, BitOperations.TrailingZeroCount(bits));
+        }
+    }
+
+    /// <summary>The page's position in address order, or -1 when it is not in the set.</summary>
+    public int IndexOf(ulong page)
+    {
+        if (!Contains(page))
+            return -1;
+        (ulong chunkIndex, int word, int bit) = Locate(page);
+        int rank = 0;
+        foreach (Chunk chunk in chunks)
+        {
+            if (chunk.Index == chunkIndex)
+            {
+                for (int before = 0; before < word; before++)
+                    rank += BitOperations.PopCount(chunk.Words[before]);
+                return rank + BitOperations.PopCount(chunk.Words[word] & ((1UL << bit) - 1));
+            }
+            rank += chunk.Count;
+        }
+        return -1;
+    }
+
+    public Enumerator GetEnumerator() => new(chunks);
+
+    IEnumerator<ulong> IEnumerable<ulong>.GetEnumerator() => GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public void CopyTo(ulong[] array, int arrayIndex)
+    {
+        foreach (ulong page in this)
+            array[arrayIndex++] = page;
+    }
+
+    /// <summary>Pages in address order, bit by bit.</summary>
+    public struct Enumerator : IEnumerator<ulong>
+    {
+        private readonly Chunk[] chunks;
+        private int chunk, word;
+        private ulong bits;
+
+        internal Enumerator(Chunk[] chunks)
+        {
+            this.chunks = chunks;
+            word = -1;
+        }
+
+        public ulong Current { get; private set; }
+
+        object IEnumerator.Current => Current;
+
+        public bool MoveNext()
+        {
+            while (bits == 0)
+            {
+                if (chunk >= chunks.Length)
+                    return false;
+                if (++word == WordsPerChunk)
+                {
+                    chunk++;
+                    word = -1;
+                    continue;
+                }
+                bits = chunks[chunk].Words[word];
+            }
+            Current = Address(chunks[chunk].Index, word, BitOperations.TrailingZeroCount(bits));
+            bits &= bits - 1;
+            return true;
+        }
+
+        public void Reset() => (chunk, word, bits) = (0, -1, 0);
+
+        public readonly void Dispose() { }
+    }
+
+    /// <summary>One page in or out: the chunk array and the one chunk copied.</summary>
+    private PageSet Toggled(ulong page, bool add)
+    {
+        (ulong chunkIndex, int word, int bit) = Locate(page);
+        int at = Find(chunks, chunkIndex);
+        bool present = at >= 0 && (chunks[at].Words[word] >> bit & 1) != 0;
+        if (present == add)
+            return this;
+        if (at < 0)
+        {
+            var words = new ulong[WordsPerChunk];
+            words[word] = 1UL << bit;
+            int to = ~FindIn(chunks, chunkIndex);
+            return new PageSet([.. chunks.AsSpan(0, to), new Chunk(chunkIndex, words, 1), .. chunks.AsSpan(to)], Count + 1);
+        }
+        Chunk chunk = chunks[at];
+        int count = Count + (add ? 1 : -1);
+        if (chunk.Count == 1 && !add)
+            return new PageSet([.. chunks.AsSpan(0, at), .. chunks.AsSpan(at + 1)], count);
+        var changed = (ulong[])chunk.Words.Clone();
+        changed[word] ^= 1UL << bit;
+        Chunk[] next = [.. chunks];
+        next[at] = new Chunk(chunkIndex, changed, chunk.Count + (add ? 1 : -1));
+        return new PageSet(next, count);
+    }
+
+    /// <summary>Many pages in or out: each chunk they touch copied once, the chunk array made once.</summary>
+    private PageSet Changed(IEnumerable<ulong> pages, bool add)
+    {
+        List<Edited>? edited = null; // the chunks as they become
+        int count = Count;
+        foreach (ulong page in pages)
+        {
+            (ulong chunkIndex, int word, int bit) = Locate(page);
+            edited ??= [.. chunks.Select(chunk => new Edited(chunk.Index, chunk.Words, chunk.Count, Copied: false))];
+            int at = FindIn(edited, chunkIndex);
+            if (at < 0)
+            {
+                if (!add)
+                    continue;
+                at = ~at;
+                edited.Insert(at, new Edited(chunkIndex, new ulong[WordsPerChunk], 0, Copied: true));
+            }
+            Edited chunk = edited[at];
+            if (((chunk.Words[word] >> bit & 1) != 0) == add)
+                continue;
+            if (!chunk.Copied)
+                chunk = chunk with { Words = (ulong[])chunk.Words.Clone(), Copied = true };
+            chunk.Words[word] ^= 1UL << bit;
+            edited[at] = chunk with { Count = chunk.Count + (add ? 1 : -1) };
+            count += add ? 1 : -1;
+        }
+        if (count == Count)
+            return this;
+        return new PageSet([.. edited!.Where(chunk => chunk.Count > 0).Select(chunk => new Chunk(chunk.Index, chunk.Words, chunk.Count))], count);
+    }
+
+    /// <summary>A chunk while a bulk change works on it: <paramref name="Copied"/> once its words are this change's own.</summary>
+    private readonly record struct Edited(ulong Index, ulong[] Words, int Count, bool Copied);
+
+    private static (ulong Chunk, int Word, int Bit) Locate(ulong page)
+    {
+        if ((page & ((1UL << PageShift) - 1)) != 0)
+            throw new ArgumentException($"0x{page:X} is not a page address (4 KiB aligned)", nameof(page));
+        ulong frame = page >> PageShift;
+        return (frame / PagesPerChunk, (int)(frame % PagesPerChunk / 64), (int)(frame % 64));
+    }
+
+    private static ulong Address(ulong chunk, int word, int bit) =>
+        (chunk * PagesPerChunk + (ulong)word * 64 + (ulong)bit) << PageShift;
+
+    private static int Find(Chunk[] chunks, ulong index) => Math.Max(FindIn(chunks, index), -1);
+
+    /// <summary>Where the chunk of <paramref name="index"/> is in <paramref name="chunks"/> (by index, ascending), or the complement of where it would go.</summary>
+    private static int FindIn(Chunk[] chunks, ulong index) => Search<Chunk>(chunks, static chunk => chunk.Index, index);
+
+    private static int FindIn(List<Edited> chunks, ulong index) => Search<Edited>(CollectionsMarshal.AsSpan(chunks), static chunk => chunk.Index, index);
+
+    private static int Search<T>(ReadOnlySpan<T> chunks, Func<T, ulong> indexOf, ulong index)
+    {
+        int low = 0, high = chunks.Length - 1;
+        while (low <= high)
+        {
+            int middle = (low + high) / 2;
+            ulong found = indexOf(chunks[middle]);
+            if (found == index)
+                return middle;
+            if (found < index)
+                low = middle + 1;
+            else
+                high = middle - 1;
+        }
+        return ~low;
+    }
+
+    // ---- IList<ulong>, read only: the set changes only into a new set ----
+
+    public bool IsReadOnly => true;
+
+    ulong IList<ulong>.this[int index] { get => this[index]; set => throw ReadOnly(); }
+
+    void IList<ulong>.Insert(int index, ulong item) => throw ReadOnly();
+
+    void IList<ulong>.RemoveAt(int index) => throw ReadOnly();
+
+    void ICollection<ulong>.Add(ulong item) => throw ReadOnly();
+
+    void ICollection<ulong>.Clear() => throw ReadOnly();
+
+    bool ICollection<ulong>.Remove(ulong item) => throw ReadOnly();
+
+    private static NotSupportedException ReadOnly() => new("a PageSet is immutable: Add and Remove return a new set");
+}
