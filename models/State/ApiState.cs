@@ -113,7 +113,7 @@ public sealed record ApiState
     public bool IsShared(ulong virt) => IsKernel(virt) && SharedSlots.Contains(Pml4Slot(virt));
 
     /// <summary>
-    /// The keys changed since <paramref name="earlier"/>, oldest first (a key may appear more than once); null when
+    /// The changes since <paramref name="earlier"/>, oldest first (a key may appear more than once); null when
     /// this state is not reached from it by transitions (then only comparing the two whole states tells).
     /// </summary>
     public List<StateChange>? ChangesSince(ApiState earlier)
@@ -339,13 +339,16 @@ public sealed record ApiState
 
     private StateChange Changed(StateKeyKind kind, int space, ulong key) => new(kind, space, key, LastChange);
 
-    /// <summary>The history after one bulk transition: a change of each key, in order, after <see cref="LastChange"/>.</summary>
+    /// <summary>The history after one bulk transition: one change naming its keys, in order, after <see cref="LastChange"/>.</summary>
     private StateChange? ChangedEach(StateKeyKind kind, IEnumerable<ulong> keys)
     {
-        StateChange? last = LastChange;
-        foreach (ulong key in keys)
-            last = new StateChange(kind, -1, key, last);
-        return last;
+        ulong[] changed = [.. keys];
+        return changed.Length switch
+        {
+            0 => LastChange,
+            1 => new StateChange(kind, -1, changed[0], LastChange),
+            _ => new StateChange(kind, -1, changed[^1], LastChange) { Bulk = changed },
+        };
     }
 
     /// <summary>Two address-ordered maps as one address-ordered sequence (a space's own pages and the shared slots interleave).</summary>

@@ -17,9 +17,19 @@ public enum StateKeyKind
 }
 
 /// <summary>
-/// One key a transition changed, with the changes before it (newest first): the state's own history, kept so that
-/// whoever follows the state (the suite's ownership map) can learn what changed since a state it saw in time
-/// proportional to the change, where comparing two states would cost their whole size. Which value the key had
-/// before and has after is the two states' to say.
+/// One key a transition changed (or, for a bulk transition, all its keys), with the changes before it (newest first):
+/// the state's own history, kept so that whoever follows the state (the suite's ownership map) can learn what changed
+/// since a state it saw in time proportional to the change, where comparing two states would cost their whole size.
+/// Which value a key had before and has after is the two states' to say.
 /// </summary>
-public sealed record StateChange(StateKeyKind Kind, int Space, ulong Key, StateChange? Previous);
+public sealed record StateChange(StateKeyKind Kind, int Space, ulong Key, StateChange? Previous)
+{
+    /// <summary>
+    /// Every key a bulk transition changed, oldest first (<see cref="Key"/> is the last); null when one key changed. A
+    /// hog or a teardown changes thousands of pages at once: one change holding their keys, not a change for each.
+    /// </summary>
+    public IReadOnlyList<ulong>? Bulk { get; init; }
+
+    /// <summary>The keys this change names, oldest first.</summary>
+    public IEnumerable<ulong> Keys => Bulk ?? [Key];
+}

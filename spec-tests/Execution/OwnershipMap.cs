@@ -104,7 +104,13 @@ public sealed class OwnershipMap
         List<Owned> arrivals = this.arrivals;
         arrivals.Clear();
         foreach (StateChange change in changes)
-            Move(now, change, arrivals);
+        {
+            if (change.Bulk is { } keys)
+                foreach (ulong key in keys)
+                    Move(now, change.Kind, change.Space, key, arrivals);
+            else
+                Move(now, change.Kind, change.Space, change.Key, arrivals);
+        }
         foreach ((ulong page, var table) in tables)
             if (!nowTables.TryGetValue(page, out var still) || still != table)
                 Unclaim(page, OwnerKind.Table);
@@ -128,10 +134,9 @@ public sealed class OwnershipMap
     /// Lets go of what a changed key claimed in the map's state and no longer claims in <paramref name="now"/>, and adds
     /// what it claims now and did not to <paramref name="arrivals"/>. Letting go twice is letting go once.
     /// </summary>
-    private void Move(ApiState now, StateChange change, List<Owned> arrivals)
+    private void Move(ApiState now, StateKeyKind kind, int space, ulong key, List<Owned> arrivals)
     {
-        ulong key = change.Key;
-        switch (change.Kind)
+        switch (kind)
         {
             case StateKeyKind.ClientPage:
                 // This map holds every client page of the state it follows: asking it is a hash lookup, not a tree walk.
@@ -151,13 +156,13 @@ public sealed class OwnershipMap
                     arrivals.Add(new Owned(OwnerKind.Heap, key, newSize));
                 break;
             case StateKeyKind.Mapping:
-                ulong? oldPage = RegionPage(Model, change.Space, key), newPage = RegionPage(now, change.Space, key);
+                ulong? oldPage = RegionPage(Model, space, key), newPage = RegionPage(now, space, key);
                 if (oldPage == newPage)
                     break;
                 if (oldPage is { } left)
                     Unclaim(left, OwnerKind.Region);
                 if (newPage is { } came)
-                    arrivals.Add(new Owned(OwnerKind.Region, key, Space: change.Space, Page: came));
+                    arrivals.Add(new Owned(OwnerKind.Region, key, Space: space, Page: came));
                 break;
             default:
                 break; // a new space holds only boot mappings, which claim no page
