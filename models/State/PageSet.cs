@@ -82,21 +82,17 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
     /// <summary>The page's position in address order, or -1 when it is not in the set.</summary>
     public int IndexOf(ulong page)
     {
-        if (!Contains(page))
-            return -1;
         (ulong chunkIndex, int word, int bit) = Locate(page);
+        int at = Find(chunks, chunkIndex);
+        if (at < 0 || (chunks[at].Words[word] >> bit & 1) == 0)
+            return -1;
         int rank = 0;
-        foreach (Chunk chunk in chunks)
-        {
-            if (chunk.Index == chunkIndex)
-            {
-                for (int before = 0; before < word; before++)
-                    rank += BitOperations.PopCount(chunk.Words[before]);
-                return rank + BitOperations.PopCount(chunk.Words[word] & ((1UL << bit) - 1));
-            }
-            rank += chunk.Count;
-        }
-        return -1;
+        for (int before = 0; before < at; before++)
+            rank += chunks[before].Count;
+        ulong[] words = chunks[at].Words;
+        for (int before = 0; before < word; before++)
+            rank += BitOperations.PopCount(words[before]);
+        return rank + BitOperations.PopCount(words[word] & ((1UL << bit) - 1));
     }
 
     public Enumerator GetEnumerator() => new(chunks);

@@ -37,14 +37,16 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
     public override bool Apply(SequenceContext ctx)
     {
         var seen = new bool[ctx.RamPages]; // a frame each: a hog hands out every page of RAM
+        ulong ramSize = ctx.Implementation.RamSize; // read once: the judge runs for each of thousands of pages
+        OwnershipMap owned = ctx.Owned;
         List<ulong> taken = ctx.AllocateAllRecorded(Clause, page =>
         {
-            ctx.CheckResult(AddressSpaceLayout.IsPageAligned(page) && page < ctx.Implementation.RamSize, $"r != 0x{page:X}", "PHYS-02",
-                $"mm_phys_alloc_page() returned 0x{page:X}, not a page of RAM (0x{ctx.Implementation.RamSize:X} bytes)");
+            ctx.CheckResult(AddressSpaceLayout.IsPageAligned(page) && page < ramSize, $"r != 0x{page:X}", "PHYS-02",
+                $"mm_phys_alloc_page() returned 0x{page:X}, not a page of RAM (0x{ramSize:X} bytes)");
             bool again = seen[page / AddressSpaceLayout.PageSize];
             seen[page / AddressSpaceLayout.PageSize] = true;
-            ctx.CheckResult(!again && !ctx.Owned.Contains(page), $"r != 0x{page:X}", Clause,
-                $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page) ?? "a page it returned before"}");
+            ctx.CheckResult(!again && !owned.Contains(page), $"r != 0x{page:X}", Clause,
+                $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {owned.OwnerOf(page) ?? "a page it returned before"}");
         });
         List<ulong> ordered = [.. taken.Order()];
         HashSet<ulong> back = [.. GivenBack(ordered)];
@@ -109,7 +111,8 @@ public sealed record Release(int Every) : Operation
     public override bool Apply(SequenceContext ctx)
     {
         var mapped = FreePage.ClientMapped(ctx.Model).ToHashSet();
-        List<ulong> held = ctx.Hogged.Where(page => ctx.Model.ClientPages.Contains(page) && !mapped.Contains(page)).Order().ToList();
+        // The client's pages come in address order: no sort of the thousands a hog took.
+        List<ulong> held = ctx.Model.ClientPages.Where(page => ctx.Hogged.Contains(page) && !mapped.Contains(page)).ToList();
         List<ulong> freed = held.Where((_, index) => index % Math.Max(Every, 1) == 0).ToList();
         if (freed.Count == 0)
             return false;

@@ -59,7 +59,11 @@ public class ApiStateHistoryTests
         Assert.Equal(
             [(StateKeyKind.HeapBlock, -1, Kernel + 0x20_0040), (StateKeyKind.HeapBlock, -1, Kernel + 0x20_0000)],
             now.ChangesSince(start)!.SelectMany(change => change.Keys.Select(key => (change.Kind, change.Space, key))));
-        Assert.Single(now.ChangesSince(start)!); // one transition, one change naming both blocks
+        StateChange bulk = Assert.Single(now.ChangesSince(start)!); // one transition, one change naming both blocks
+        Assert.Equal(Kernel + 0x20_0000, bulk.Key); // the last key
+        StateChange single = Assert.Single(start.BlockFreed(Kernel + 0x30_0000).ChangesSince(start)!);
+        Assert.Null(single.Bulk);
+        Assert.Equal([Kernel + 0x30_0000], single.Keys);
         Assert.Equal(start.BlockFreed(Kernel + 0x20_0040).BlockFreed(Kernel + 0x20_0000).HeapBlocks, now.HeapBlocks);
     }
 

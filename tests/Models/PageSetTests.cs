@@ -70,9 +70,16 @@ public class PageSetTests
 
         Assert.Throws<ArgumentException>(() => set.Add(Page + 8));
         Assert.Throws<ArgumentException>(() => set.Contains(Page + 1));
-        Assert.Throws<NotSupportedException>(() => ((IList<ulong>)set).Add(2 * Page));
-        Assert.Throws<NotSupportedException>(() => ((IList<ulong>)set)[0] = 2 * Page);
-        Assert.True(((ICollection<ulong>)set).IsReadOnly);
+        IList<ulong> list = set;
+        Assert.Throws<NotSupportedException>(() => list.Add(2 * Page));
+        Assert.Throws<NotSupportedException>(() => list[0] = 2 * Page);
+        Assert.Throws<NotSupportedException>(() => list.Insert(0, 2 * Page));
+        Assert.Throws<NotSupportedException>(() => list.RemoveAt(0));
+        Assert.Throws<NotSupportedException>(() => list.Remove(Page));
+        Assert.Throws<NotSupportedException>(list.Clear);
+        Assert.True(list.IsReadOnly);
+        Assert.Equal(Page, list[0]);
+        Assert.Equal([Page], set);
     }
 
     [Fact]
