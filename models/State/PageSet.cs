@@ -48,9 +48,9 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
         return at >= 0 && (chunks[at].Words[word] >> bit & 1) != 0;
     }
 
-    public PageSet Add(ulong page) => Toggled(page, add: true);
+    public PageSet Add(ulong page) => Changed([page], add: true);
 
-    public PageSet Remove(ulong page) => Toggled(page, add: false);
+    public PageSet Remove(ulong page) => Changed([page], add: false);
 
     /// <summary>This set with every one of <paramref name="pages"/> in it: each chunk they touch copied once.</summary>
     public PageSet Union(IEnumerable<ulong> pages) => Changed(pages, add: true);
@@ -148,41 +148,20 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
         public readonly void Dispose() { }
     }
 
-    /// <summary>One page in or out: the chunk array and the one chunk copied.</summary>
-    private PageSet Toggled(ulong page, bool add)
-    {
-        (ulong chunkIndex, int word, int bit) = Locate(page);
-        int at = Find(chunks, chunkIndex);
-        bool present = at >= 0 && (chunks[at].Words[word] >> bit & 1) != 0;
-        if (present == add)
-            return this;
-        if (at < 0)
-        {
-            var words = new ulong[WordsPerChunk];
-            words[word] = 1UL << bit;
-            int to = ~FindIn(chunks, chunkIndex);
-            return new PageSet([.. chunks.AsSpan(0, to), new Chunk(chunkIndex, words, 1), .. chunks.AsSpan(to)], Count + 1);
-        }
-        Chunk chunk = chunks[at];
-        int count = Count + (add ? 1 : -1);
-        if (chunk.Count == 1 && !add)
-            return new PageSet([.. chunks.AsSpan(0, at), .. chunks.AsSpan(at + 1)], count);
-        var changed = (ulong[])chunk.Words.Clone();
-        changed[word] ^= 1UL << bit;
-        Chunk[] next = [.. chunks];
-        next[at] = new Chunk(chunkIndex, changed, chunk.Count + (add ? 1 : -1));
-        return new PageSet(next, count);
-    }
-
-    /// <summary>Many pages in or out: each chunk they touch copied once, the chunk array made once.</summary>
+    /// <summary>Pages in or out: each chunk they touch copied once, the chunk array made once.</summary>
     private PageSet Changed(IEnumerable<ulong> pages, bool add)
     {
-        List<Edited>? edited = null; // the chunks as they become
+        List<Edited>? edited = null; // the chunks as they become, made on the first page
         int count = Count;
         foreach (ulong page in pages)
         {
             (ulong chunkIndex, int word, int bit) = Locate(page);
-            edited ??= [.. chunks.Select(chunk => new Edited(chunk.Index, chunk.Words, chunk.Count, Copied: false))];
+            if (edited is null)
+            {
+                edited = new List<Edited>(chunks.Length + 1);
+                foreach (Chunk kept in chunks)
+                    edited.Add(new Edited(kept.Index, kept.Words, kept.Count, Copied: false));
+            }
             int at = FindIn(edited, chunkIndex);
             if (at < 0)
             {
@@ -202,7 +181,11 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
         }
         if (count == Count)
             return this;
-        return new PageSet([.. edited!.Where(chunk => chunk.Count > 0).Select(chunk => new Chunk(chunk.Index, chunk.Words, chunk.Count))], count);
+        var next = new List<Chunk>(edited!.Count);
+        foreach (Edited chunk in edited)
+            if (chunk.Count > 0)
+                next.Add(new Chunk(chunk.Index, chunk.Words, chunk.Count));
+        return new PageSet([.. next], count);
     }
 
     /// <summary>A chunk while a bulk change works on it: <paramref name="Copied"/> once its words are this change's own.</summary>
@@ -219,11 +202,10 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
     private static ulong Address(ulong chunk, int word, int bit) =>
         (chunk * PagesPerChunk + (ulong)word * 64 + (ulong)bit) << PageShift;
 
-    private static int Find(Chunk[] chunks, ulong index) => Math.Max(FindIn(chunks, index), -1);
+    /// <summary>Where the chunk of <paramref name="index"/> is in the set's chunks, or -1.</summary>
+    private static int Find(Chunk[] chunks, ulong index) => Math.Max(Search<Chunk>(chunks, static chunk => chunk.Index, index), -1);
 
-    /// <summary>Where the chunk of <paramref name="index"/> is in <paramref name="chunks"/> (by index, ascending), or the complement of where it would go.</summary>
-    private static int FindIn(Chunk[] chunks, ulong index) => Search<Chunk>(chunks, static chunk => chunk.Index, index);
-
+    /// <summary>Where the chunk of <paramref name="index"/> is among the chunks being edited, or the complement of where it would go.</summary>
     private static int FindIn(List<Edited> chunks, ulong index) => Search<Edited>(CollectionsMarshal.AsSpan(chunks), static chunk => chunk.Index, index);
 
     private static int Search<T>(ReadOnlySpan<T> chunks, Func<T, ulong> indexOf, ulong index)

@@ -104,13 +104,8 @@ public sealed class OwnershipMap
         List<Owned> arrivals = this.arrivals;
         arrivals.Clear();
         foreach (StateChange change in changes)
-        {
-            if (change.Bulk is { } keys)
-                foreach (ulong key in keys)
-                    Move(now, change.Kind, change.Space, key, arrivals);
-            else
-                Move(now, change.Kind, change.Space, change.Key, arrivals);
-        }
+            foreach (ulong key in change.Keys)
+                Move(now, change.Kind, change.Space, key, arrivals);
         foreach ((ulong page, var table) in tables)
             if (!nowTables.TryGetValue(page, out var still) || still != table)
                 Unclaim(page, OwnerKind.Table);
