@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Mmspec.Models.Mmu;
 
 public static partial class Mmu
@@ -60,65 +62,77 @@ public static partial class Mmu
 
     /// <summary>
     /// Depth-first pre-order over the tree, kept as an explicit stack of at most four cursors (one per level)
-    /// rather than nested iterators, so every entry costs one read and no allocation. Visiting entries in index
-    /// order gives increasing virtual addresses: the lower half (PML4 slots 0..255) comes before the
-    /// sign-extended upper half (256..511) in unsigned order too.
+    /// rather than nested iterators, so every entry costs no allocation. Each table page on the path is read whole
+    /// when the walk enters it (one copy of its 512 entries, not 512 reads): nothing writes memory during a walk.
+    /// Visiting entries in index order gives increasing virtual addresses: the lower half (PML4 slots 0..255) comes
+    /// before the sign-extended upper half (256..511) in unsigned order too.
     /// </summary>
     private static IEnumerable<Node> Traverse(IPhysicalMemory ram, ulong root, HashSet<ulong>? seenTables, Predicate<int>? pml4Slots)
     {
+        const int Entries = PagingLevels.EntriesPerTable;
         var path = new Cursor[4];
-        int depth = 0;
-        path[0] = new Cursor(root, PagingLevel.Pml4, 0, Permissions.All);
-        seenTables?.Add(root);
-        yield return Node.ForTable(new TablePage(root, PagingLevel.Pml4, 0));
-
-        while (depth >= 0)
+        ulong[] tables = ArrayPool<ulong>.Shared.Rent(4 * Entries); // the path's table pages, a level each
+        try
         {
-            Cursor cursor = path[depth];
-            if (cursor.NextIndex == PagingLevels.EntriesPerTable)
-            {
-                depth--;
-                continue;
-            }
+            int depth = 0;
+            path[0] = new Cursor(root, PagingLevel.Pml4, 0, Permissions.All);
+            seenTables?.Add(root);
+            yield return Node.ForTable(new TablePage(root, PagingLevel.Pml4, 0));
+            ram.ReadU64s(root, tables.AsSpan(0, Entries));
 
-            int index = cursor.NextIndex;
-            path[depth].NextIndex = index + 1;
-            if (depth == 0 && pml4Slots is not null && !pml4Slots(index))
+            while (depth >= 0)
             {
-                continue;
-            }
+                Cursor cursor = path[depth];
+                if (cursor.NextIndex == PagingLevels.EntriesPerTable)
+                {
+                    depth--;
+                    continue;
+                }
 
-            PageTableEntry entry = ReadEntry(ram, cursor.Table, index);
-            EntryKind kind = Classify(entry, cursor.Level);
-            if (kind == EntryKind.NotPresent)
-            {
-                continue;
-            }
+                int index = cursor.NextIndex;
+                path[depth].NextIndex = index + 1;
+                if (depth == 0 && pml4Slots is not null && !pml4Slots(index))
+                {
+                    continue;
+                }
 
-            ulong virtualBase = SignExtend(cursor.VirtualBase + ((ulong)index * cursor.Level.EntrySpan()));
-            if (kind == EntryKind.Reserved)
-            {
-                throw new MalformedPageTableException(cursor.Table, cursor.Level, index, entry.Raw, virtualBase);
-            }
+                var entry = new PageTableEntry(tables[(depth * Entries) + index]);
+                EntryKind kind = Classify(entry, cursor.Level);
+                if (kind == EntryKind.NotPresent)
+                {
+                    continue;
+                }
 
-            Permissions rights = cursor.Rights.Restrict(entry);
-            if (kind == EntryKind.Leaf)
-            {
-                PageSize size = LeafSize(cursor.Level);
-                yield return Node.ForLeaf(new MappedLeaf(virtualBase, LeafFrame(entry, size), size, rights));
-                continue;
-            }
+                ulong virtualBase = SignExtend(cursor.VirtualBase + ((ulong)index * cursor.Level.EntrySpan()));
+                if (kind == EntryKind.Reserved)
+                {
+                    throw new MalformedPageTableException(cursor.Table, cursor.Level, index, entry.Raw, virtualBase);
+                }
 
-            ulong child = entry.Address;
-            if (seenTables is not null && !seenTables.Add(child))
-            {
-                continue;
-            }
+                Permissions rights = cursor.Rights.Restrict(entry);
+                if (kind == EntryKind.Leaf)
+                {
+                    PageSize size = LeafSize(cursor.Level);
+                    yield return Node.ForLeaf(new MappedLeaf(virtualBase, LeafFrame(entry, size), size, rights));
+                    continue;
+                }
 
-            PagingLevel childLevel = cursor.Level.Next();
-            yield return Node.ForTable(new TablePage(child, childLevel, virtualBase));
-            depth++;
-            path[depth] = new Cursor(child, childLevel, virtualBase, rights);
+                ulong child = entry.Address;
+                if (seenTables is not null && !seenTables.Add(child))
+                {
+                    continue;
+                }
+
+                PagingLevel childLevel = cursor.Level.Next();
+                yield return Node.ForTable(new TablePage(child, childLevel, virtualBase));
+                depth++;
+                path[depth] = new Cursor(child, childLevel, virtualBase, rights);
+                ram.ReadU64s(child, tables.AsSpan(depth * Entries, Entries));
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(tables);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using static Mmspec.Models.State.AddressSpaceLayout;
 
 namespace Mmspec.Models.State;
@@ -347,7 +348,7 @@ public sealed record ApiState
         {
             0 => LastChange,
             1 => new StateChange(kind, -1, changed[0], LastChange),
-            _ => new StateChange(kind, -1, changed[^1], LastChange) { Bulk = changed },
+            _ => new StateChange(kind, -1, changed[^1], LastChange) { Bulk = ImmutableCollectionsMarshal.AsImmutableArray(changed) },
         };
     }
 

@@ -41,11 +41,30 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
 
     public bool IsEmpty => Count == 0;
 
+    /// <summary>Whether the page is in the set; an address that is not a page's is in no set of pages.</summary>
     public bool Contains(ulong page)
     {
+        if (!IsPage(page))
+            return false;
         (ulong chunk, int word, int bit) = Locate(page);
         int at = Find(chunks, chunk);
         return at >= 0 && (chunks[at].Words[word] >> bit & 1) != 0;
+    }
+
+    /// <summary>How many pages this set and <paramref name="other"/> both hold, a chunk's words at a time.</summary>
+    public int CountCommon(PageSet other)
+    {
+        int common = 0;
+        foreach (Chunk chunk in chunks)
+        {
+            int at = Find(other.chunks, chunk.Index);
+            if (at < 0)
+                continue;
+            ulong[] theirs = other.chunks[at].Words;
+            for (int word = 0; word < WordsPerChunk; word++)
+                common += BitOperations.PopCount(chunk.Words[word] & theirs[word]);
+        }
+        return common;
     }
 
     public PageSet Add(ulong page) => Changed([page], add: true);
@@ -82,6 +101,8 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
     /// <summary>The page's position in address order, or -1 when it is not in the set.</summary>
     public int IndexOf(ulong page)
     {
+        if (!IsPage(page))
+            return -1;
         (ulong chunkIndex, int word, int bit) = Locate(page);
         int at = Find(chunks, chunkIndex);
         if (at < 0 || (chunks[at].Words[word] >> bit & 1) == 0)
@@ -191,6 +212,8 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
     /// <summary>A chunk while a bulk change works on it: <paramref name="Copied"/> once its words are this change's own.</summary>
     private readonly record struct Edited(ulong Index, ulong[] Words, int Count, bool Copied);
 
+    private static bool IsPage(ulong address) => (address & ((1UL << PageShift) - 1)) == 0;
+
     private static (ulong Chunk, int Word, int Bit) Locate(ulong page)
     {
         if ((page & ((1UL << PageShift) - 1)) != 0)
@@ -203,18 +226,35 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
         (chunk * PagesPerChunk + (ulong)word * 64 + (ulong)bit) << PageShift;
 
     /// <summary>Where the chunk of <paramref name="index"/> is in the set's chunks, or -1.</summary>
-    private static int Find(Chunk[] chunks, ulong index) => Math.Max(Search<Chunk>(chunks, static chunk => chunk.Index, index), -1);
+    private static int Find(Chunk[] chunks, ulong index) => Math.Max(Search<Chunk, ChunkIndex>(chunks, default, index), -1);
 
     /// <summary>Where the chunk of <paramref name="index"/> is among the chunks being edited, or the complement of where it would go.</summary>
-    private static int FindIn(List<Edited> chunks, ulong index) => Search<Edited>(CollectionsMarshal.AsSpan(chunks), static chunk => chunk.Index, index);
+    private static int FindIn(List<Edited> chunks, ulong index) => Search<Edited, EditedIndex>(CollectionsMarshal.AsSpan(chunks), default, index);
 
-    private static int Search<T>(ReadOnlySpan<T> chunks, Func<T, ulong> indexOf, ulong index)
+    /// <summary>A chunk's index, read by a struct the search is compiled for (a delegate per comparison costs more than the search).</summary>
+    private interface IIndexOf<T>
+    {
+        ulong Of(in T chunk);
+    }
+
+    private readonly struct ChunkIndex : IIndexOf<Chunk>
+    {
+        public ulong Of(in Chunk chunk) => chunk.Index;
+    }
+
+    private readonly struct EditedIndex : IIndexOf<Edited>
+    {
+        public ulong Of(in Edited chunk) => chunk.Index;
+    }
+
+    private static int Search<T, TIndex>(ReadOnlySpan<T> chunks, TIndex indexOf, ulong index)
+        where TIndex : struct, IIndexOf<T>
     {
         int low = 0, high = chunks.Length - 1;
         while (low <= high)
         {
             int middle = (low + high) / 2;
-            ulong found = indexOf(chunks[middle]);
+            ulong found = indexOf.Of(in chunks[middle]);
             if (found == index)
                 return middle;
             if (found < index)

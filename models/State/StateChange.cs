@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Mmspec.Models.State;
 
 /// <summary>Which of the state's maps a transition changed a key of.</summary>
@@ -28,8 +30,8 @@ public sealed record StateChange(StateKeyKind Kind, int Space, ulong Key, StateC
     /// Every key a bulk transition changed, oldest first (<see cref="Key"/> is the last); null when one key changed. A
     /// hog or a teardown changes thousands of pages at once: one change holding their keys, not a change for each.
     /// </summary>
-    public IReadOnlyList<ulong>? Bulk { get; init; }
+    public ImmutableArray<ulong>? Bulk { get; init; }
 
-    /// <summary>The keys this change names, oldest first.</summary>
-    public IEnumerable<ulong> Keys => Bulk ?? [Key];
+    /// <summary>The keys this change names, oldest first (an array: a follower walks thousands of them after a hog).</summary>
+    public ImmutableArray<ulong> Keys => Bulk ?? [Key];
 }

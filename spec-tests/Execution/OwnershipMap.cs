@@ -10,30 +10,41 @@ namespace Mmspec.SpecTests.Execution;
 /// </summary>
 public sealed class OwnershipMap
 {
-    private readonly Dictionary<ulong, Owner> owners;
+    // One slot per frame of RAM for the tables, vmalloc pages and heap pages: each change is an index, not a hash lookup.
+    // Every owner lies in RAM (a page beyond it is a conflict of its own, see Claim). The client's pages are not copied
+    // here: they are the model's own page set (a bit per page), so that a hog's thousands of pages cost the map a test
+    // each that nobody else holds them, and their release nothing.
+    private readonly Owner?[] frames;
+    private int count;
+    private static readonly Owner ClientOwner = new(OwnerKind.Client);
     // Heap blocks share pages: every block on a page, so that the page stays the heap's until its last block goes and
     // is named by its lowest block, as a map built whole names it.
     private readonly Dictionary<ulong, SortedSet<ulong>> blocksOnPage = [];
     private readonly ulong ramSize;
     private IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables;
-    private IReadOnlySet<ulong>? counted;
+    private PageSet? counted;
     private int countedOwned;
     // Follow's working lists, kept between steps: a hog's step changes thousands of keys.
     private readonly List<StateChange> changes = [];
     private readonly List<Owned> arrivals = [];
 
-    private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize, Dictionary<ulong, Owner>? owners = null)
+    private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize)
     {
-        this.owners = owners ?? [];
+        frames = new Owner?[ramSize / AddressSpaceLayout.PageSize];
         Model = model;
         this.tables = tables;
         this.ramSize = ramSize;
     }
 
-    /// <summary>A map of its own with the same owners, to follow apart from this one, on a machine of <paramref name="ram"/> bytes.</summary>
+    /// <summary>
+    /// A map of its own with the same owners, to follow apart from this one, on a machine of <paramref name="ram"/> bytes
+    /// (a boot audit serves every machine whose tables read the same, word for word: they lie in the RAM of each).
+    /// </summary>
     public OwnershipMap Copy(ulong ram)
     {
-        var copy = new OwnershipMap(Model, tables, ram, new Dictionary<ulong, Owner>(owners));
+        var copy = new OwnershipMap(Model, tables, ram);
+        frames.AsSpan(0, Math.Min(frames.Length, copy.frames.Length)).CopyTo(copy.frames);
+        copy.count = copy.frames.Length == frames.Length ? count : copy.frames.Count(frame => frame is not null);
         foreach ((ulong page, SortedSet<ulong> blocks) in blocksOnPage)
             copy.blocksOnPage[page] = [.. blocks];
         return copy;
@@ -45,24 +56,47 @@ public sealed class OwnershipMap
     /// <summary>The model state this map describes.</summary>
     public ApiState Model { get; private set; }
 
-    public IReadOnlyDictionary<ulong, Owner> Owners => owners;
+    public int Count => count + Model.ClientPages.Count;
 
-    public int Count => owners.Count;
+    public bool Contains(ulong page)
+    {
+        ulong frame = page / AddressSpaceLayout.PageSize;
+        return frame < (ulong)frames.Length && frames[frame].HasValue || Model.ClientPages.Contains(page);
+    }
 
-    public bool Contains(ulong page) => owners.ContainsKey(page);
+    /// <summary>Who uses the page; false when nobody does (or it lies beyond RAM, where nobody can).</summary>
+    public bool TryGetOwner(ulong page, out Owner owner)
+    {
+        if (TryGetOwnerOtherThanClient(page, out owner))
+            return true;
+        bool client = Model.ClientPages.Contains(page);
+        owner = client ? ClientOwner : default;
+        return client;
+    }
+
+    /// <summary>Every page in use with its owner, in address order.</summary>
+    public IEnumerable<(ulong Page, Owner Owner)> Entries()
+    {
+        for (int frame = 0; frame < frames.Length; frame++)
+            if (TryGetOwner((ulong)frame * AddressSpaceLayout.PageSize, out Owner owner))
+                yield return ((ulong)frame * AddressSpaceLayout.PageSize, owner);
+    }
 
     /// <summary>Who uses the page, as messages name it; null when nobody does.</summary>
-    public string? OwnerOf(ulong page) => owners.TryGetValue(page, out Owner owner) ? owner.ToString() : null;
+    public string? OwnerOf(ulong page) => TryGetOwner(page, out Owner owner) ? owner.ToString() : null;
 
-    /// <summary>How many pages in use lie in <paramref name="pages"/>, kept up to date for the last set asked about.</summary>
-    public int CountIn(IReadOnlySet<ulong> pages)
+    /// <summary>How many pages in use lie in <paramref name="pages"/>, kept up to date for the last set asked about (the client's pages counted by their bits).</summary>
+    public int CountIn(PageSet pages)
     {
         if (!ReferenceEquals(pages, counted))
         {
             counted = pages;
-            countedOwned = owners.Keys.Count(pages.Contains);
+            countedOwned = 0;
+            for (int frame = 0; frame < frames.Length; frame++)
+                if (frames[frame].HasValue && pages.Contains((ulong)frame * AddressSpaceLayout.PageSize))
+                    countedOwned++;
         }
-        return countedOwned;
+        return countedOwned + Model.ClientPages.CountCommon(pages);
     }
 
     /// <summary>Whether an owner as this map names it is a page table (the audit names them "a PT page table", ...).</summary>
@@ -76,15 +110,16 @@ public sealed class OwnershipMap
     {
         var map = new OwnershipMap(model, tables, ramSize);
         Conflict? conflict = null;
+        // In this order, each kind against the kinds before it: the first owner found is named first.
         foreach ((ulong page, (PagingLevel level, TableReach reach)) in tables)
-            conflict ??= map.Claim(page, Owner.Table(level, reach), "PHYS-01");
+            conflict ??= map.Claim(page, Owner.Table(level, reach), "PHYS-01", PageSet.Empty);
         foreach (ulong page in model.ClientPages)
-            conflict ??= map.Claim(new Owned(OwnerKind.Client, page));
+            conflict ??= map.ClientArrived(page);
         foreach ((int space, ulong virt, Mapping mapping) in model.DistinctMappings())
             if (mapping.Kind == MappingKind.Region)
-                conflict ??= map.Claim(new Owned(OwnerKind.Region, virt, Space: space, Page: mapping.Phys));
+                conflict ??= map.Claim(new Owned(OwnerKind.Region, virt, Space: space, Page: mapping.Phys), model.ClientPages);
         foreach ((ulong pointer, ulong size) in model.HeapBlocks)
-            conflict ??= map.Claim(new Owned(OwnerKind.Heap, pointer, size));
+            conflict ??= map.Claim(new Owned(OwnerKind.Heap, pointer, size), model.ClientPages);
         return (map, conflict);
     }
 
@@ -111,11 +146,10 @@ public sealed class OwnershipMap
                 Unclaim(page, OwnerKind.Table);
         foreach ((ulong page, (PagingLevel level, TableReach reach)) in nowTables)
             if (!tables.TryGetValue(page, out var was) || was != (level, reach))
-                if (Claim(page, Owner.Table(level, reach), "PHYS-01") is not null)
+                if (Claim(page, Owner.Table(level, reach), "PHYS-01", now.ClientPages) is not null)
                     return false;
-        owners.EnsureCapacity(owners.Count + arrivals.Count); // a hog claims thousands of pages: one resize, not a dozen
         foreach (Owned arrived in arrivals)
-            if (!Holds(arrived) && Claim(arrived) is not null)
+            if (!Holds(arrived) && Claim(arrived, now.ClientPages) is not null)
                 return false;
         Model = now;
         tables = nowTables;
@@ -134,11 +168,8 @@ public sealed class OwnershipMap
         switch (kind)
         {
             case StateKeyKind.ClientPage:
-                // This map holds every client page of the state it follows: asking it is a hash lookup, not a tree walk.
-                bool was = owners.TryGetValue(key, out Owner owner) && owner.Kind == OwnerKind.Client, @is = now.ClientPages.Contains(key);
-                if (was && !@is)
-                    Unclaim(key, OwnerKind.Client);
-                else if (@is && !was)
+                // The client's pages are the state's own: one the client holds now must be held by nobody else.
+                if (now.ClientPages.Contains(key))
                     arrivals.Add(new Owned(OwnerKind.Client, key));
                 break;
             case StateKeyKind.HeapBlock:
@@ -167,18 +198,38 @@ public sealed class OwnershipMap
     /// <summary>Whether the map already holds what <paramref name="owned"/> claims: a key that arrived twice among the changes.</summary>
     private bool Holds(Owned owned) => owned.Kind switch
     {
-        OwnerKind.Client => owners.TryGetValue(owned.Key, out Owner owner) && owner.Kind == OwnerKind.Client,
+        OwnerKind.Client => false, // its test is the same the second time
         OwnerKind.Heap => false, // claiming a block's pages again adds nothing
-        _ => owners.TryGetValue(owned.Page, out Owner owner) && owner == new Owner(OwnerKind.Region, owned.Key, owned.Space),
+        _ => TryGetOwnerOtherThanClient(owned.Page, out Owner owner) && owner == new Owner(OwnerKind.Region, owned.Key, owned.Space),
     };
 
-    /// <summary>Claims what a key of the model holds; the first page found with another owner is the conflict.</summary>
-    private Conflict? Claim(Owned owned) => owned.Kind switch
+    /// <summary>
+    /// Claims what a key of the model holds, with <paramref name="clients"/> the client's pages it must not lie on; the
+    /// first page found with another owner is the conflict.
+    /// </summary>
+    private Conflict? Claim(Owned owned, PageSet clients) => owned.Kind switch
     {
-        OwnerKind.Client => Claim(owned.Key, new Owner(OwnerKind.Client), "PHYS-01"),
-        OwnerKind.Heap => ClaimBlock(owned.Key, owned.Size),
-        _ => Claim(owned.Page, new Owner(OwnerKind.Region, owned.Key, owned.Space), "VM-06"),
+        OwnerKind.Client => ClientArrived(owned.Key),
+        OwnerKind.Heap => ClaimBlock(owned.Key, owned.Size, clients),
+        _ => Claim(owned.Page, new Owner(OwnerKind.Region, owned.Key, owned.Space), "VM-06", clients),
     };
+
+    /// <summary>A page the client holds: in RAM, and held by no table, vmalloc page or heap block of this map.</summary>
+    private Conflict? ClientArrived(ulong page)
+    {
+        if (page >= ramSize)
+            return Conflict.BeyondRam(page, ClientOwner, ramSize);
+        return TryGetOwnerOtherThanClient(page, out Owner existing) ? Conflict.Of("PHYS-01", page, existing, ClientOwner) : null;
+    }
+
+    /// <summary>The table, vmalloc page or heap block holding the page, if any.</summary>
+    private bool TryGetOwnerOtherThanClient(ulong page, out Owner owner)
+    {
+        ulong frame = page / AddressSpaceLayout.PageSize;
+        Owner? found = frame < (ulong)frames.Length ? frames[frame] : null;
+        owner = found.GetValueOrDefault();
+        return found.HasValue;
+    }
 
     /// <summary>Whether the block lies, whole, in the direct map of RAM, where the suite can reach it.</summary>
     public static bool HeapBlockInRam(ulong pointer, ulong size, ulong ramSize)
@@ -188,8 +239,7 @@ public sealed class OwnershipMap
     }
 
     /// <summary>Whether two maps name the same owner for every page (the incremental audit's own check).</summary>
-    public bool SameAs(OwnershipMap other) =>
-        owners.Count == other.owners.Count && owners.All(pair => other.owners.TryGetValue(pair.Key, out Owner owner) && owner == pair.Value);
+    public bool SameAs(OwnershipMap other) => Count == other.Count && Entries().SequenceEqual(other.Entries()); // maps of machines of other sizes too
 
     /// <summary>The physical page a vmalloc mapping at <paramref name="virt"/> maps (space -1: the shared kernel slots); null for any other mapping.</summary>
     private static ulong? RegionPage(ApiState state, int space, ulong virt)
@@ -198,21 +248,27 @@ public sealed class OwnershipMap
         return map is not null && map.TryGetValue(virt, out Mapping mapping) && mapping.Kind == MappingKind.Region ? mapping.Phys : null;
     }
 
-    private Conflict? Claim(ulong page, Owner owner, string clause)
+    private Conflict? Claim(ulong page, Owner owner, string clause, PageSet clients)
     {
-        if (owners.TryGetValue(page, out Owner existing))
+        if (page >= ramSize)
+            return Conflict.BeyondRam(page, owner, ramSize);
+        if (TryGetOwnerOtherThanClient(page, out Owner existing))
             return Conflict.Of(clause, page, existing, owner);
+        if (clients.Contains(page))
+            return Conflict.Of(clause, page, ClientOwner, owner);
         Set(page, owner);
         return null;
     }
 
-    private Conflict? ClaimBlock(ulong pointer, ulong size)
+    private Conflict? ClaimBlock(ulong pointer, ulong size, PageSet clients)
     {
         if (!HeapBlockInRam(pointer, size, ramSize))
             return null; // outside the direct map of RAM (the spec does not say where the heap lives): no page the suite sees
         foreach (ulong page in PagesOf(pointer, size))
         {
-            if (owners.TryGetValue(page, out Owner existing) && existing.Kind != OwnerKind.Heap)
+            if (clients.Contains(page))
+                return Conflict.Of("HEAP-03", page, ClientOwner, new Owner(OwnerKind.Heap, pointer));
+            if (TryGetOwnerOtherThanClient(page, out Owner existing) && existing.Kind != OwnerKind.Heap)
                 return Conflict.Of("HEAP-03", page, existing, new Owner(OwnerKind.Heap, pointer));
             if (!blocksOnPage.TryGetValue(page, out SortedSet<ulong>? blocks))
                 blocksOnPage[page] = blocks = [];
@@ -251,22 +307,25 @@ public sealed class OwnershipMap
 
     private void Unclaim(ulong page, OwnerKind kind)
     {
-        if (!owners.TryGetValue(page, out Owner owner) || owner.Kind != kind)
+        if (!TryGetOwnerOtherThanClient(page, out Owner owner) || owner.Kind != kind)
             return;
-        owners.Remove(page);
+        frames[page / AddressSpaceLayout.PageSize] = null;
+        count--;
         if (counted?.Contains(page) == true)
             countedOwned--;
     }
 
+    /// <summary>Names the owner of a page of RAM (the callers check it lies in RAM).</summary>
     private void Set(ulong page, Owner owner)
     {
-        if (owners.TryAdd(page, owner))
+        ref Owner? slot = ref frames[page / AddressSpaceLayout.PageSize];
+        if (slot is null)
         {
+            count++;
             if (counted?.Contains(page) == true)
                 countedOwned++;
         }
-        else
-            owners[page] = owner;
+        slot = owner;
     }
 }
 
@@ -306,4 +365,8 @@ public sealed record Conflict(string Clause, string Message, ulong Page, string 
 {
     public static Conflict Of(string clause, ulong page, Owner first, Owner second) =>
         new(clause, $"physical page 0x{page:X} is both {first} and {second}", page, first.ToString(), second.ToString());
+
+    /// <summary>A page in use that lies beyond RAM: no page of the machine, so it cannot be anyone's (the steps check what they are handed; this names what slipped past).</summary>
+    public static Conflict BeyondRam(ulong page, Owner owner, ulong ramSize) =>
+        new("PHYS-02", $"physical page 0x{page:X}, {owner}, lies beyond RAM (0x{ramSize:X} bytes)", page, owner.ToString(), "beyond RAM");
 }

@@ -69,6 +69,7 @@ public sealed partial class SequenceContext
             Fail(clause, $"{callOf(0).Function} on each of the {values.Count} {what} ({string.Join(", ", values.Take(8).Select(Hex))}{(values.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, values.Count);
+        Trace.EnsureCapacity(Trace.Count + values.Count); // a teardown's hundreds of records: one resize
         for (int index = 0; index < values.Count; index++)
             Trace.Add(new CallRecord(Step, callOf(values[index]), CallEnd.Returned, default) { Written = written?[index], InBatch = written is null });
     }

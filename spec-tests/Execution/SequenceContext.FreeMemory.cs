@@ -24,7 +24,7 @@ public sealed partial class SequenceContext
         Check(drained.Count < BeyondRam, "PHYS-04", "mm_phys_alloc_page() kept returning pages beyond the size of RAM");
 
     /// <summary>Pages a <see cref="Sequences.Hog"/> step took (the client may have freed or mapped some since).</summary>
-    public HashSet<ulong> Hogged { get; } = [];
+    public PageSet Hogged { get; set; } = PageSet.Empty; // a bit per page: a hog adds thousands at once
 
     /// <summary>
     /// mm_phys_alloc_page until MM_NADDR as a step's calls: made in one batch (a hog makes thousands) and recorded
@@ -50,6 +50,7 @@ public sealed partial class SequenceContext
         // Every page, then the call that said MM_NADDR (a drain that reached the limit fails here first).
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, pages.Count + 1);
         CheckWithinRam(pages);
+        Trace.EnsureCapacity(Trace.Count + pages.Count + 1); // thousands of records: one resize
         for (int index = 0; index < pages.Count; index++)
         {
             Trace.Add(Allocated(pages[index], written?[index]));

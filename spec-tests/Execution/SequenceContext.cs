@@ -93,7 +93,7 @@ public sealed partial class SequenceContext
     /// The pages the baseline drain was handed. A page in use that is not among them never came from the
     /// allocator (a boot table, a private table pool), so it does not count against the free pages.
     /// </summary>
-    public IReadOnlySet<ulong> FreeAtBaseline { get; set; } = new HashSet<ulong>();
+    public PageSet FreeAtBaseline { get; set; } = PageSet.Empty;
 
     /// <summary>Pages in use after the previous step that the allocator handed out (see <see cref="FreeAtBaseline"/>).</summary>
     public int OwnedFromAllocator => Owned.CountIn(FreeAtBaseline);
@@ -231,15 +231,8 @@ public sealed partial class SequenceContext
         throw new ViolationException(new Violation(clause, message, Step, expected, state, Actions.ToList()));
     }
 
-    /// <summary>A check on the state after the step: <paramref name="state"/> is what it should have been, for the C reproducer.</summary>
-    public void CheckState(bool condition, string clause, string message, params StateCheck[] state)
-    {
-        if (!condition)
-            Fail(clause, message, state: state);
-    }
-
     /// <summary>Pages in use that the allocator handed out, other than page tables: the client's, its regions', its heap blocks'.</summary>
-    public int HeldFromAllocator => Owned.Owners.Count(owner => FreeAtBaseline.Contains(owner.Key) && owner.Value.Kind != OwnerKind.Table);
+    public int HeldFromAllocator => Owned.Entries().Count(entry => entry.Owner.Kind != OwnerKind.Table && FreeAtBaseline.Contains(entry.Page));
 
     /// <summary>
     /// A check on the value the step's call returned: <paramref name="expected"/> is the C condition it had to

@@ -23,7 +23,7 @@ public sealed class SetUpSnapshot
     private readonly OwnershipMap owned;
     private readonly ulong[]? unjudgedWrites;
     private readonly int baselineTablePages;
-    private readonly IReadOnlySet<ulong> freeAtBaseline;
+    private readonly PageSet freeAtBaseline;
 
     private SetUpSnapshot(IMachineSnapshot machine, SequenceContext ctx)
     {

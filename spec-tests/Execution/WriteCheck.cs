@@ -49,7 +49,7 @@ public static class WriteCheck
     /// <summary>Who held the frame, when this call had no business writing it; null when the write is explained.</summary>
     private static string? Unexplained(SequenceContext ctx, ApiCall call, ulong frame, HashSet<int> changedSpaces)
     {
-        if (!ctx.Owned.Owners.TryGetValue(frame, out Owner owner))
+        if (!ctx.Owned.TryGetOwner(frame, out Owner owner))
             return null; // free, or private to the implementation
         ApiFunction function = call.Function;
         switch (owner.Kind)
@@ -87,7 +87,7 @@ public static class WriteCheck
             changedSpaces.Add(SpaceOf(call));
         if (call.Function != ApiFunction.vmfree)
             return;
-        regionPages ??= [.. ctx.Owned.Owners.Where(pair => pair.Value.Kind == OwnerKind.Region).Select(pair => (pair.Key, pair.Value))];
+        regionPages ??= [.. ctx.Owned.Entries().Where(entry => entry.Owner.Kind == OwnerKind.Region)];
         foreach ((ulong page, Owner owner) in regionPages)
             if (Covers(ctx, call, owner))
                 released.Add(page);

@@ -7,8 +7,8 @@ namespace Mmspec.SpecTests.Port;
 /// </summary>
 public sealed class CallWriteLog : IReadOnlyList<IReadOnlyList<ulong>>
 {
-    private static readonly Comparer<(int Call, IReadOnlyList<ulong> Frames)> ByCall = Comparer<(int Call, IReadOnlyList<ulong> Frames)>.Create((a, b) => a.Call.CompareTo(b.Call));
     private readonly List<(int Call, IReadOnlyList<ulong> Frames)> writers = [];
+    private int cursor; // the first writer at or after the call last asked about: a trace asks call by call, in order
 
     public int Count { get; private set; }
 
@@ -25,8 +25,11 @@ public sealed class CallWriteLog : IReadOnlyList<IReadOnlyList<ulong>>
         {
             ArgumentOutOfRangeException.ThrowIfNegative(call);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(call, Count);
-            int found = writers.BinarySearch((call, []), ByCall);
-            return found >= 0 ? writers[found].Frames : [];
+            if (cursor > 0 && writers[cursor - 1].Call >= call)
+                cursor = 0; // an earlier call than the last asked about: from the start again
+            while (cursor < writers.Count && writers[cursor].Call < call)
+                cursor++;
+            return cursor < writers.Count && writers[cursor].Call == call ? writers[cursor].Frames : [];
         }
     }
 

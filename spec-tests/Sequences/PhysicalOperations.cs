@@ -37,7 +37,7 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
                 $"returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page)}");
             ctx.Model = ctx.Model.PageAllocated(page);
             ctx.Live.Allocated(LiveKind.Page, page);
-            ctx.Hogged.Remove(page); // freed since a hog took it: this is a page of its own now
+            ctx.Hogged = ctx.Hogged.Remove(page); // freed since a hog took it: this is a page of its own now
             ctx.Patterns.MarkPage(page);
         }
         if (lowest is { } expected)
@@ -104,7 +104,7 @@ public sealed record FreePage(LivePick Which) : Operation
         ctx.Call("PHYS-06", ApiCall.FreePage(page));
         ctx.Model = ctx.Model.PageFreed(page);
         ctx.Live.Freed(LiveKind.Page, page);
-        ctx.Hogged.Remove(page);
+        ctx.Hogged = ctx.Hogged.Remove(page);
         ctx.Patterns.ForgetPage(page);
     }
 

@@ -244,7 +244,7 @@ public sealed record VmFreeNotRegion(int Space, AddressPick At, ulong Pages) : O
         {
             ctx.Patterns.ForgetPage(mapping.Phys);
             ctx.Live.Freed(LiveKind.Page, mapping.Phys);
-            ctx.Hogged.Remove(mapping.Phys);
+            ctx.Hogged = ctx.Hogged.Remove(mapping.Phys);
         }
         ctx.Model = ctx.Model.RangeFreed(space, start, Pages);
         return true;

@@ -46,13 +46,16 @@ public sealed record CreateSpace : Operation
         ctx.CheckResult(free < enough, "r != MM_NADDR", "DMAP-04", $"{call} returned MM_NADDR, but right after it {free} pages were free");
     }
 
+    /// <summary>The PML4 slots of the user half (0-255): a walk of them reads none of the kernel half's direct map.</summary>
+    private static readonly Predicate<int> UserHalf = slot => slot < PagingLevels.EntriesPerTable / 2;
+
     /// <summary>Reported as MAP-16 before the audit sees it as a mismatch: mappings in a new space's user half were made by nobody.</summary>
     private static void CheckUserHalfEmpty(SequenceContext ctx, int index)
     {
         var ram = new RamView(ctx.Implementation.Ram, ctx.Implementation.RamSize);
         try
         {
-            foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, ctx.Roots[index]).Where(leaf => !AddressSpaceLayout.IsKernel(leaf.VirtualBase)).Take(1))
+            foreach (MappedLeaf leaf in Mmu.EnumerateLeaves(ram, ctx.Roots[index], UserHalf).Take(1))
                 ctx.Fail("MAP-16", $"the new space{index}'s user half maps {leaf}: a new space has no user mappings",
                     state: [TranslationCheck.Of(ctx.Model, index, leaf.VirtualBase)]);
             // Its tables stand beside the boot tables: they are not freed when everything else is (strict MAP-D05).

@@ -63,6 +63,7 @@ public sealed class BatchWriteTests(ITestOutputHelper output)
         Assert.Equal(calls.Length, log.Count);
         Assert.Equal(calls, log.ToList());
         Assert.Equal(calls, Enumerable.Range(0, log.Count).Select(call => log[call]).ToList());
+        Assert.Equal(calls.Reverse(), Enumerable.Range(0, log.Count).Reverse().Select(call => log[call]).ToList()); // asked out of order too
         Assert.Throws<ArgumentOutOfRangeException>(() => log[calls.Length]);
         Assert.Throws<ArgumentOutOfRangeException>(() => log[-1]);
     }

@@ -33,7 +33,7 @@ public sealed class IncrementalAuditTests
         (OwnershipMap kept, Conflict? none) = OwnershipMap.Build(model, tables, Ram);
         Assert.Null(none);
         var free = Enumerable.Range(0x100, 0x300).Select(frame => (ulong)frame * Page).ToList();
-        HashSet<ulong> baseline = [.. free.Where((_, index) => index % 3 == 0)];
+        PageSet baseline = PageSet.Of(free.Where((_, index) => index % 3 == 0));
         Assert.Equal(0, kept.CountIn(baseline));
         for (int step = 0; step < 300; step++)
         {
@@ -44,6 +44,8 @@ public sealed class IncrementalAuditTests
             Assert.Null(conflict);
             Assert.True(kept.SameAs(built), $"step {step}: the map followed differs from the map built whole");
             Assert.Equal(built.CountIn(baseline), kept.CountIn(baseline)); // kept counts as it follows, built counts afresh
+            Assert.Equal(built.Entries().Count(entry => baseline.Contains(entry.Page)), kept.CountIn(baseline));
+            Assert.Equal(built.Entries().Count(), kept.Count);
         }
     }
 

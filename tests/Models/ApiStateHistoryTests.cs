@@ -63,7 +63,7 @@ public class ApiStateHistoryTests
         Assert.Equal(Kernel + 0x20_0000, bulk.Key); // the last key
         StateChange single = Assert.Single(start.BlockFreed(Kernel + 0x30_0000).ChangesSince(start)!);
         Assert.Null(single.Bulk);
-        Assert.Equal([Kernel + 0x30_0000], single.Keys);
+        Assert.Equal(new[] { Kernel + 0x30_0000 }, single.Keys);
         Assert.Equal(start.BlockFreed(Kernel + 0x20_0040).BlockFreed(Kernel + 0x20_0000).HeapBlocks, now.HeapBlocks);
     }
 
