@@ -192,6 +192,9 @@ public sealed partial class SequenceContext
     /// <summary>Set when the teardown's count of free pages came up short: the violation is a leak, which <see cref="LeakTrace"/> can trace to its step.</summary>
     public bool LeakAtTeardown { get; set; }
 
+    /// <summary>Set while the teardown makes its one count after everything went back (see <see cref="SequenceResult.CountedOnceAtTeardown"/>).</summary>
+    public bool CountedOnceAtTeardown { get; set; }
+
     public ulong RamPages => Implementation.RamSize / AddressSpaceLayout.PageSize;
 
     /// <summary>Pages believed free: what the baseline had, less what is in use now that came from the allocator.</summary>

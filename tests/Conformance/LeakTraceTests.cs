@@ -1,3 +1,4 @@
+using Mmspec.SpecTests.Adapters;
 using Mmspec.SpecTests.Catalogue;
 using Mmspec.SpecTests.Execution;
 using Mmspec.SpecTests.Port;
@@ -43,12 +44,36 @@ public sealed class LeakTraceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_teardown_counts_once_and_a_short_count_is_traced_to_the_phase_that_lost_the_pages()
+    {
+        IReadOnlyList<Operation> steps = [new Kmalloc(16384), new Kmalloc(16384), new Kmalloc(16384), new AllocPages(1, Contiguous: false)];
+        Assert.True(SequenceRunner.Run(new ReferenceFactory(), Profile.Default, steps).Passed);
+
+        var factory = new DecoratedFactory("kfree-does-nothing", inner => new KfreeDoesNothing(inner));
+        SequenceResult found = SequenceRunner.Run(factory, Profile.Default, steps);
+
+        // The heap's phase, not the one count after everything went back, which alone cannot say which phase lost them.
+        Assert.Equal("HEAP-07", found.Violation?.Clause);
+        Assert.StartsWith("after every block was kfree'd, only", found.Violation!.Message);
+        Assert.True(found.LeakAtTeardown);
+        Assert.Equal(3, found.Trace.Count(call => call.Call.Function == ApiFunction.kfree));
+    }
+
+    [Fact]
     public void A_violation_that_is_no_leak_is_left_as_it_is()
     {
         ZooMember member = ZooCatalogue.Find("umap-wrong-phys");
         PropertyResult result = PropertyCatalogue.Find(member.CaughtBy).Check(member.Factory, new RunSettings(Profile.Default));
 
         Assert.DoesNotContain("traced from the teardown", result.Failure!.Violation.Message);
+    }
+
+    /// <summary>kfree returns and frees nothing: every block's pages stay the heap's.</summary>
+    private sealed class KfreeDoesNothing(IMmImplementation inner) : PortDecorator(inner)
+    {
+        public override void kfree(ulong ptr)
+        {
+        }
     }
 
     /// <summary>mm_phys_alloc_contiguous(n) takes n + 1 pages and hands out the first n: one page lost per call.</summary>
