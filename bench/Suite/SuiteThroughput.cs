@@ -38,11 +38,26 @@ public static class SuiteThroughput
     /// </summary>
     public static ThroughputRun Measure(IImplementationFactory implementation, int maxTest, int warmUps, AuditMode audit = AuditMode.Incremental, int passes = 1)
     {
-        for (int warmUp = 0; warmUp < warmUps; warmUp++)
-            Pass(implementation, maxTest, audit);
+        // At least warmUps passes, then more while a pass still ran clearly faster than the one before it (tiering goes
+        // on for a pass or two more on a slow day), at most MaxWarmUps in all.
+        TimeSpan? previous = null;
+        for (int warmUp = 0; warmUp < MaxWarmUps; warmUp++)
+        {
+            TimeSpan took = Pass(implementation, maxTest, audit).Elapsed;
+            bool stillWarming = previous is not { } before || took.TotalSeconds < before.TotalSeconds * SteadyWithin;
+            previous = took;
+            if (warmUp + 1 >= warmUps && !stillWarming)
+                break;
+        }
         var timed = Enumerable.Range(0, Math.Max(passes, 1)).Select(_ => Pass(implementation, maxTest, audit)).OrderBy(run => run.StepsPerSecond).ToList();
         return timed[timed.Count / 2] with { Passes = timed.Count };
     }
+
+    /// <summary>The most warm-up passes a measurement makes.</summary>
+    public const int MaxWarmUps = 6;
+
+    /// <summary>A pass within this fraction of the one before it is taken for the steady state.</summary>
+    private const double SteadyWithin = 0.9;
 
     private static ThroughputRun Pass(IImplementationFactory implementation, int maxTest, AuditMode audit)
     {
