@@ -83,7 +83,7 @@ public static partial class Mmu
             while (depth >= 0)
             {
                 Cursor cursor = path[depth];
-                if (cursor.NextIndex == PagingLevels.EntriesPerTable)
+                if (cursor.NextIndex == Entries)
                 {
                     depth--;
                     continue;

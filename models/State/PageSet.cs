@@ -216,7 +216,7 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
 
     private static (ulong Chunk, int Word, int Bit) Locate(ulong page)
     {
-        if ((page & ((1UL << PageShift) - 1)) != 0)
+        if (!IsPage(page))
             throw new ArgumentException($"0x{page:X} is not a page address (4 KiB aligned)", nameof(page));
         ulong frame = page >> PageShift;
         return (frame / PagesPerChunk, (int)(frame % PagesPerChunk / 64), (int)(frame % 64));

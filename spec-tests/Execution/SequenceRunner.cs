@@ -247,34 +247,32 @@ public static class SequenceRunner
         // phase by a run that counts each (Run).
         string freed = countEachPhase ? "every page the client held was freed"
             : "everything was given back (every block kfree'd, region vmfree'd, mapping unmapped and page freed)";
-        Release(ctx, "PHYS-06", freed, true, count: true, release: () =>
+        Release(ctx, "PHYS-06", freed, true, countEachPhase, release: () =>
         {
             var held = ctx.Model.ClientPages.ToList();
             ctx.FreePagesBatched("PHYS-06", held);
             ctx.Model = ctx.Model.PagesFreed(held);
             foreach (ulong page in held)
                 ctx.Patterns.ForgetPage(page);
-        }, last: true, countedOnce: !countEachPhase);
+        }, last: true);
         if (ctx.Strict)
             ctx.Check(ctx.Owned.Count == ctx.BaselineTablePages, "MAP-D05",
                 $"after everything was freed, {ctx.Owned.Count - ctx.BaselineTablePages} page table(s) beyond the boot tables remain");
     }
 
-    /// <summary>One phase of the teardown: what it gives back, then the audit, then (when each phase counts) the count of free pages.</summary>
+    /// <summary>One phase of the teardown: what it gives back, then the audit, then (the last phase, or each when <paramref name="countEachPhase"/>) the count of free pages.</summary>
     /// <param name="last">The machine ends with this phase's count, so the pages it took need not go back (2,000 calls on 8 MiB).</param>
-    /// <param name="countedOnce">This phase's count is the teardown's only one.</param>
-    private static void Release(SequenceContext ctx, string clause, string what, bool anything, bool count, Action release,
-                                bool last = false, bool countedOnce = false)
+    private static void Release(SequenceContext ctx, string clause, string what, bool anything, bool countEachPhase, Action release, bool last = false)
     {
         if (!anything)
             return;
         release();
         Audit.AfterStep(ctx, clause);
-        if (!count)
+        if (!countEachPhase && !last)
             return;
         int expected = ctx.EstimatedFreePages;
         List<ulong> free = ctx.DrainFreePages(clause);
-        ctx.CountedOnceAtTeardown = countedOnce;
+        ctx.CountedOnceAtTeardown = !countEachPhase; // this count is the teardown's only one
         int allowance = LeakAllowance(ctx.Profile);
         ctx.LeakAtTeardown = free.Count < expected - allowance;
         // What a reproducer checks is counted only for a failure: counting the pages held reads the whole ownership map.

@@ -50,8 +50,8 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
                 return;
             }
             ctx.CheckResult(inRam, $"r != 0x{page:X}", "PHYS-02", $"mm_phys_alloc_page() returned 0x{page:X}, not a page of RAM (0x{ramSize:X} bytes)");
-            ctx.CheckResult(false, $"r != 0x{page:X}", Clause,
-                $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {owned.OwnerOf(page) ?? "a page it returned before"}");
+            ctx.Fail(Clause, $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {owned.OwnerOf(page) ?? "a page it returned before"}",
+                expected: $"r != 0x{page:X}");
         });
         List<ulong> ordered = [.. taken.Order()];
         HashSet<ulong> back = [.. GivenBack(ordered)];
