@@ -174,32 +174,43 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
     {
         List<Edited>? edited = null; // the chunks as they become, made on the first page
         int count = Count;
+        // The chunk the last page fell in, edited in these locals until a page falls in another (pages mostly come in
+        // order, thousands to a chunk), then stored back.
+        int at = -1;
+        Edited current = default;
         foreach (ulong page in pages)
         {
             (ulong chunkIndex, int word, int bit) = Locate(page);
-            if (edited is null)
+            if (at < 0 || current.Index != chunkIndex)
             {
-                edited = new List<Edited>(chunks.Length + 1);
-                foreach (Chunk kept in chunks)
-                    edited.Add(new Edited(kept.Index, kept.Words, kept.Count, Copied: false));
+                if (at >= 0)
+                    edited![at] = current;
+                if (edited is null)
+                {
+                    edited = new List<Edited>(chunks.Length + 1);
+                    foreach (Chunk kept in chunks)
+                        edited.Add(new Edited(kept.Index, kept.Words, kept.Count, Copied: false));
+                }
+                at = FindIn(edited, chunkIndex);
+                if (at < 0)
+                {
+                    if (!add)
+                        continue; // at stays negative: nothing to store back
+                    at = ~at;
+                    edited.Insert(at, new Edited(chunkIndex, new ulong[WordsPerChunk], 0, Copied: true));
+                }
+                current = edited[at];
             }
-            int at = FindIn(edited, chunkIndex);
-            if (at < 0)
-            {
-                if (!add)
-                    continue;
-                at = ~at;
-                edited.Insert(at, new Edited(chunkIndex, new ulong[WordsPerChunk], 0, Copied: true));
-            }
-            Edited chunk = edited[at];
-            if (((chunk.Words[word] >> bit & 1) != 0) == add)
+            if (((current.Words[word] >> bit & 1) != 0) == add)
                 continue;
-            if (!chunk.Copied)
-                chunk = chunk with { Words = (ulong[])chunk.Words.Clone(), Copied = true };
-            chunk.Words[word] ^= 1UL << bit;
-            edited[at] = chunk with { Count = chunk.Count + (add ? 1 : -1) };
+            if (!current.Copied)
+                current = current with { Words = (ulong[])current.Words.Clone(), Copied = true };
+            current.Words[word] ^= 1UL << bit;
+            current = current with { Count = current.Count + (add ? 1 : -1) };
             count += add ? 1 : -1;
         }
+        if (at >= 0)
+            edited![at] = current;
         if (count == Count)
             return this;
         var next = new List<Chunk>(edited!.Count);

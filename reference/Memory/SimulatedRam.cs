@@ -58,6 +58,13 @@ public sealed class SimulatedRam
     {
         if (writtenFrames.Count == 0)
             return [];
+        if (writtenFrames.Count == 1)
+        {
+            written[writtenFrames[0]] = false;
+            IReadOnlyList<ulong> one = OneFrame(writtenFrames[0]);
+            writtenFrames.Clear();
+            return one;
+        }
         writtenFrames.Sort();
         var taken = new ulong[writtenFrames.Count];
         for (int i = 0; i < taken.Length; i++)
@@ -67,6 +74,22 @@ public sealed class SimulatedRam
         }
         writtenFrames.Clear();
         return taken;
+    }
+
+    // A call that wrote one frame (most allocations write one word of the bitmap) is told so by a list made once per frame,
+    // shared by every machine and never changed: a drain's thousands of calls allocate no log of their own.
+    private static IReadOnlyList<ulong>[] oneFrameLists = [];
+
+    private static IReadOnlyList<ulong> OneFrame(int frame)
+    {
+        IReadOnlyList<ulong>[] lists = Volatile.Read(ref oneFrameLists);
+        if (frame >= lists.Length)
+        {
+            var grown = new IReadOnlyList<ulong>[Math.Max(frame + 1, lists.Length * 2)];
+            lists.CopyTo(grown, 0);
+            Volatile.Write(ref oneFrameLists, lists = grown); // a race loses a few lists, made again: never a wrong one
+        }
+        return lists[frame] ??= Array.AsReadOnly(new[] { (ulong)frame * Layout.PageSize });
     }
 
     private void MarkWritten(ulong address)

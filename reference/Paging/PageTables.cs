@@ -63,9 +63,12 @@ public partial class PageTables(SimulatedRam ram, PhysicalAllocator frames)
 
     /// <summary>
     /// Whether every entry of the table is zero, in one vectorised search: unmapping a region page by page empties a
-    /// table from its first entry on, and an entry-by-entry scan would read the emptied prefix again for every page.
+    /// table from its first entry on, and an entry-by-entry scan would read the emptied prefix again for every page. A
+    /// table with a present entry is not empty: its count says so without a read (a region unmapped page by page asks
+    /// after every page, of a table still holding the rest).
     /// </summary>
-    public bool IsEmpty(PhysAddr table) => Ram.IndexOfNonZeroWord(table.Value, 0, PageTableEntry.EntriesPerTable - 1) < 0;
+    public bool IsEmpty(PhysAddr table) =>
+        PresentEntries(table) == 0 && Ram.IndexOfNonZeroWord(table.Value, 0, PageTableEntry.EntriesPerTable - 1) < 0;
 
     /// <summary>The leaf that translates <paramref name="virt"/>, or null when no page maps it.</summary>
     public Leaf? FindLeaf(PhysAddr root, VirtAddr virt)

@@ -23,7 +23,6 @@ public static class ApiViewCheck
     /// <summary>Asks about what step <see cref="SequenceContext.Step"/> touched (<paramref name="touched"/>) and a sample of the rest.</summary>
     public static void AfterStep(SequenceContext ctx, IReadOnlyList<(int Space, ulong Virt)> touched)
     {
-        int first = ctx.Trace.Count;
         try
         {
             List<(int Space, ulong Virt)> asked = Addresses(ctx, touched);
@@ -51,7 +50,12 @@ public static class ApiViewCheck
                 ApiCall call = ApiCall.MapGet(space, virt, wantFlags: true);
                 if (index < answers.Count)
                 {
-                    ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Returned, new CallOutcome(answers[index].Result, answers[index].Flags)) { Written = written?[index], InBatch = written is null });
+                    ctx.Trace.Add(new CallRecord(ctx.Step, call, CallEnd.Returned, new CallOutcome(answers[index].Result, answers[index].Flags))
+                    {
+                        Written = written?[index],
+                        InBatch = written is null,
+                        CrossCheck = true, // the trace shows which calls the suite made on its own
+                    });
                     Compare(ctx, space, virt, answers[index].Result, answers[index].Flags);
                     continue;
                 }
@@ -63,12 +67,6 @@ public static class ApiViewCheck
         {
             // A wrong answer, a panic or a crash: the message says that the suite made the call, not the step.
             throw new ViolationException(broken.Violation with { Message = $"the suite's cross-check after step {ctx.Step}: {broken.Violation.Message}" });
-        }
-        finally
-        {
-            // Marked even when a check failed: the trace shows which calls the suite made on its own.
-            for (int index = first; index < ctx.Trace.Count; index++)
-                ctx.Trace[index] = ctx.Trace[index] with { CrossCheck = true };
         }
     }
 
@@ -183,8 +181,8 @@ public static class ApiViewCheck
     private static void Failed(SequenceContext ctx, ApiCall call, string clause, Exception failure)
     {
         ctx.Trace.Add(failure is ImplementationPanicException panic
-            ? new CallRecord(ctx.Step, call, CallEnd.Panicked, default, panic.Reason) { InBatch = true }
-            : new CallRecord(ctx.Step, call, CallEnd.Crashed, default, failure.GetType().Name) { InBatch = true });
+            ? new CallRecord(ctx.Step, call, CallEnd.Panicked, default, panic.Reason) { InBatch = true, CrossCheck = true }
+            : new CallRecord(ctx.Step, call, CallEnd.Crashed, default, failure.GetType().Name) { InBatch = true, CrossCheck = true });
         ctx.Fail(clause, EndedBadly(call, failure));
     }
 

@@ -29,16 +29,14 @@ public static class Audit
                 written?.UnionWith(unjudged);
             marksWritten = written;
             ctx.UnjudgedWrites = [];
-            var tables = new Dictionary<ulong, (PagingLevel Level, TableReach Reach)>();
-            foreach ((int space, List<TablePage> walked) in WalkSpaces(ctx, ram, clause, written))
-                foreach (TablePage table in walked)
-                {
-                    bool shared = table.Level != PagingLevel.Pml4 && ctx.Model.IsShared(table.VirtualBase);
-                    TableReach known = tables.GetValueOrDefault(table.PhysicalAddress).Reach;
-                    tables[table.PhysicalAddress] = (table.Level, new TableReach(known.Spaces | (space < 64 ? 1UL << space : 0), known.Shared || shared));
-                }
-            foreach (ulong page in tables.Keys)
-                ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
+            var walks = new TableWalks(WalkSpaces(ctx, ram, clause, written), ctx.Model.SharedSlots);
+            // The walks found what the last audit's did: the tables are those the ownership map holds already.
+            bool same = ctx.AuditMode != AuditMode.Full && walks.SameAs(ctx.LastTableWalks);
+            IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables =
+                same && ctx.AuditMode == AuditMode.Incremental ? ctx.Owned.Tables : TablesOf(ctx, walks.Parts);
+            if (same && ctx.AuditMode == AuditMode.Both && !SameTables(tables, ctx.Owned.Tables))
+                throw new AuditDisagreementException($"after step {ctx.Step}, the incremental audit would have kept the tables of the last audit, which differ from those walked now");
+            ctx.LastTableWalks = walks;
             ctx.Owned = Owners(ctx, tables);
         }
         catch (MalformedPageTableException malformed)
@@ -114,6 +112,26 @@ public static class Audit
         return walked;
     }
 
+    /// <summary>Every table the walks found, with the spaces that reach it; each must lie in RAM.</summary>
+    private static Dictionary<ulong, (PagingLevel Level, TableReach Reach)> TablesOf(SequenceContext ctx, List<(int Space, List<TablePage> Tables)> walks)
+    {
+        var tables = new Dictionary<ulong, (PagingLevel Level, TableReach Reach)>();
+        foreach ((int space, List<TablePage> walked) in walks)
+            foreach (TablePage table in walked)
+            {
+                bool shared = table.Level != PagingLevel.Pml4 && ctx.Model.IsShared(table.VirtualBase);
+                TableReach known = tables.GetValueOrDefault(table.PhysicalAddress).Reach;
+                tables[table.PhysicalAddress] = (table.Level, new TableReach(known.Spaces | (space < 64 ? 1UL << space : 0), known.Shared || shared));
+            }
+        foreach (ulong page in tables.Keys)
+            ctx.Check(page < ctx.Implementation.RamSize, "PHYS-01", $"page table at 0x{page:X} lies outside RAM");
+        return tables;
+    }
+
+    private static bool SameTables(IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> walked,
+                                   IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> kept) =>
+        walked.Count == kept.Count && walked.All(table => kept.TryGetValue(table.Key, out var was) && was == table.Value);
+
     private static string Name(WalkPart part) => $"{(part.Shared ? "the shared kernel slots of " : "")}space{part.Space}";
 
     /// <summary>
@@ -121,7 +139,7 @@ public static class Audit
     /// changed (<see cref="OwnershipMap.Follow"/>); built whole in a full audit, or when that cannot tell or finds a page
     /// with two owners, which the whole build then names as a map built from scratch would.
     /// </summary>
-    private static OwnershipMap Owners(SequenceContext ctx, Dictionary<ulong, (PagingLevel Level, TableReach Reach)> tables)
+    private static OwnershipMap Owners(SequenceContext ctx, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables)
     {
         OwnershipMap kept = ctx.Owned;
         bool followed = ctx.AuditMode != AuditMode.Full && kept.Follow(ctx.Model, tables);
@@ -219,5 +237,25 @@ public static class Audit
         };
         string made = mapping.Kind is MappingKind.DirectMap or MappingKind.Boot ? "it had at boot" : "the mapping was made with";
         FailAt(ctx, changed, $"space{space} 0x{expectedBase:X}: effective permissions through all levels are {leaf.Permissions}, but {made} {mapping.Rights}", space, expectedBase);
+    }
+}
+
+/// <summary>
+/// What one audit's walks found, part by part, under the model's shared kernel slots then: an audit whose walks are
+/// the same (each part the very list a memo kept, or one equal to it) finds the same tables with the same reach.
+/// </summary>
+internal sealed record TableWalks(List<(int Space, List<TablePage> Tables)> Parts, ImmutableSortedSet<int> SharedSlots)
+{
+    public bool SameAs(TableWalks? before)
+    {
+        if (before is null || !ReferenceEquals(before.SharedSlots, SharedSlots) || before.Parts.Count != Parts.Count)
+            return false;
+        for (int index = 0; index < Parts.Count; index++)
+        {
+            (int space, List<TablePage> tables) = Parts[index];
+            if (space != before.Parts[index].Space || !(ReferenceEquals(tables, before.Parts[index].Tables) || tables.SequenceEqual(before.Parts[index].Tables)))
+                return false;
+        }
+        return true;
     }
 }

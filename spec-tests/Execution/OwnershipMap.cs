@@ -14,7 +14,13 @@ public sealed class OwnershipMap
     // Every owner lies in RAM (a page beyond it is a conflict of its own, see Claim). The client's pages are not copied
     // here: they are the model's own page set (a bit per page), so that a hog's thousands of pages cost the map a test
     // each that nobody else holds them, and their release nothing.
-    private readonly Owner?[] frames;
+    // The slots come in chunks that copies share until one of them writes there (copy on write): every sequence restored
+    // from a set-up snapshot starts from the snapshot's map and changes a few chunks of it, not a copy of every frame.
+    private const int ChunkShift = 8;
+    private const int ChunkFrames = 1 << ChunkShift;
+    private readonly Owner?[]?[] chunks; // null: no owner in the chunk yet
+    private readonly bool[] own; // whether chunks[i] is this map's alone, to write in place
+    private readonly int frameCount;
     private int count;
     private static readonly Owner ClientOwner = new(OwnerKind.Client);
     // Heap blocks share pages: every block on a page, so that the page stays the heap's until its last block goes and
@@ -24,13 +30,16 @@ public sealed class OwnershipMap
     private IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables;
     private PageSet? counted;
     private int countedOwned;
-    // Follow's working lists, kept between steps: a hog's step changes thousands of keys.
-    private readonly List<StateChange> changes = [];
-    private readonly List<Owned> arrivals = [];
+    // Follow's working lists, kept between steps and maps (a sequence's map is a copy made for it): a hog's step changes
+    // thousands of keys. One pair per thread; Follow is never re-entered.
+    [ThreadStatic] private static List<StateChange>? changes;
+    [ThreadStatic] private static List<Owned>? arrivals;
 
     private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize)
     {
-        frames = new Owner?[ramSize / AddressSpaceLayout.PageSize];
+        frameCount = (int)(ramSize / AddressSpaceLayout.PageSize);
+        chunks = new Owner?[]?[(frameCount + ChunkFrames - 1) >> ChunkShift];
+        own = new bool[chunks.Length];
         Model = model;
         this.tables = tables;
         this.ramSize = ramSize;
@@ -43,8 +52,18 @@ public sealed class OwnershipMap
     public OwnershipMap Copy(ulong ram)
     {
         var copy = new OwnershipMap(Model, tables, ram);
-        frames.AsSpan(0, Math.Min(frames.Length, copy.frames.Length)).CopyTo(copy.frames);
-        copy.count = copy.frames.Length == frames.Length ? count : copy.frames.Count(frame => frame is not null);
+        int shared = Math.Min(chunks.Length, copy.chunks.Length);
+        Array.Copy(chunks, copy.chunks, shared);
+        Array.Clear(own); // both maps share them now: whichever writes to one first copies it
+        if (copy.frameCount > frameCount && frameCount % ChunkFrames != 0 && chunks[^1] is { } last)
+        {
+            // This map's last chunk runs past its RAM, where a map it was copied from may have had owners: not the copy's.
+            var mine = new Owner?[ChunkFrames];
+            Array.Copy(last, mine, frameCount % ChunkFrames);
+            copy.chunks[chunks.Length - 1] = mine;
+            copy.own[chunks.Length - 1] = true;
+        }
+        copy.count = copy.frameCount == frameCount ? count : Enumerable.Range(0, copy.frameCount).Count(frame => copy.Slot((ulong)frame).HasValue);
         foreach ((ulong page, SortedSet<ulong> blocks) in blocksOnPage)
             copy.blocksOnPage[page] = [.. blocks];
         return copy;
@@ -52,6 +71,9 @@ public sealed class OwnershipMap
 
     /// <summary>A map of nothing, before the first audit.</summary>
     public static OwnershipMap Empty() => new(ApiState.Boot(0, []), new Dictionary<ulong, (PagingLevel, TableReach)>(), 0);
+
+    /// <summary>The page tables this map describes, with the spaces that reach each.</summary>
+    public IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> Tables => tables;
 
     /// <summary>The model state this map describes.</summary>
     public ApiState Model { get; private set; }
@@ -61,7 +83,7 @@ public sealed class OwnershipMap
     public bool Contains(ulong page)
     {
         ulong frame = page / AddressSpaceLayout.PageSize;
-        return frame < (ulong)frames.Length && frames[frame].HasValue || Model.ClientPages.Contains(page);
+        return Slot(frame).HasValue || Model.ClientPages.Contains(page);
     }
 
     /// <summary>Who uses the page; false when nobody does (or it lies beyond RAM, where nobody can).</summary>
@@ -77,9 +99,25 @@ public sealed class OwnershipMap
     /// <summary>Every page in use with its owner, in address order.</summary>
     public IEnumerable<(ulong Page, Owner Owner)> Entries()
     {
-        for (int frame = 0; frame < frames.Length; frame++)
+        for (int frame = 0; frame < frameCount; frame++)
             if (TryGetOwner((ulong)frame * AddressSpaceLayout.PageSize, out Owner owner))
                 yield return ((ulong)frame * AddressSpaceLayout.PageSize, owner);
+    }
+
+    /// <summary>Every page some <paramref name="kind"/> other than the client holds, with its owner, in address order: the chunks held, not every frame.</summary>
+    public List<(ulong Page, Owner Owner)> PagesOf(OwnerKind kind)
+    {
+        var found = new List<(ulong Page, Owner Owner)>();
+        for (int index = 0; index < chunks.Length; index++)
+        {
+            if (chunks[index] is not { } chunk)
+                continue;
+            int frames = Math.Min(ChunkFrames, frameCount - index * ChunkFrames);
+            for (int slot = 0; slot < frames; slot++)
+                if (chunk[slot] is { } owner && owner.Kind == kind)
+                    found.Add(((ulong)(index * ChunkFrames + slot) * AddressSpaceLayout.PageSize, owner));
+        }
+        return found;
     }
 
     /// <summary>Who uses the page, as messages name it; null when nobody does.</summary>
@@ -92,8 +130,8 @@ public sealed class OwnershipMap
         {
             counted = pages;
             countedOwned = 0;
-            for (int frame = 0; frame < frames.Length; frame++)
-                if (frames[frame].HasValue && pages.Contains((ulong)frame * AddressSpaceLayout.PageSize))
+            for (int frame = 0; frame < frameCount; frame++)
+                if (Slot((ulong)frame).HasValue && pages.Contains((ulong)frame * AddressSpaceLayout.PageSize))
                     countedOwned++;
         }
         return countedOwned + Model.ClientPages.CountCommon(pages);
@@ -130,24 +168,39 @@ public sealed class OwnershipMap
     /// </summary>
     public bool Follow(ApiState now, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> nowTables)
     {
-        List<StateChange> changes = this.changes;
+        List<StateChange> changes = OwnershipMap.changes ??= [];
+        List<Owned> arrivals = OwnershipMap.arrivals ??= [];
+        try
+        {
+            return Follow(now, nowTables, changes, arrivals);
+        }
+        finally
+        {
+            changes.Clear(); // nothing of this state's history kept alive by a list of the thread's
+            arrivals.Clear();
+        }
+    }
+
+    private bool Follow(ApiState now, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> nowTables, List<StateChange> changes, List<Owned> arrivals)
+    {
         if (!now.ChangesSince(Model, changes))
             return false;
         // What left goes at once and what came is claimed after, so that a page may change hands within the changes.
         // A key may change many times (a hog or a teardown changes thousands of pages at once): each departure and
         // arrival compares the map with the state it goes to, so the second time a key comes up it is already there.
-        List<Owned> arrivals = this.arrivals;
-        arrivals.Clear();
         foreach (StateChange change in changes)
             foreach (ulong key in change.Keys)
                 Move(now, change.Kind, change.Space, key, arrivals);
-        foreach ((ulong page, var table) in tables)
-            if (!nowTables.TryGetValue(page, out var still) || still != table)
-                Unclaim(page, OwnerKind.Table);
-        foreach ((ulong page, (PagingLevel level, TableReach reach)) in nowTables)
-            if (!tables.TryGetValue(page, out var was) || was != (level, reach))
-                if (Claim(page, Owner.Table(level, reach), "PHYS-01", now.ClientPages) is not null)
-                    return false;
+        if (!ReferenceEquals(tables, nowTables)) // the audit hands the very same tables when no walk changed
+        {
+            foreach ((ulong page, var table) in tables)
+                if (!nowTables.TryGetValue(page, out var still) || still != table)
+                    Unclaim(page, OwnerKind.Table);
+            foreach ((ulong page, (PagingLevel level, TableReach reach)) in nowTables)
+                if (!tables.TryGetValue(page, out var was) || was != (level, reach))
+                    if (Claim(page, Owner.Table(level, reach), "PHYS-01", now.ClientPages) is not null)
+                        return false;
+        }
         foreach (Owned arrived in arrivals)
             if (!Holds(arrived) && Claim(arrived, now.ClientPages) is not null)
                 return false;
@@ -226,7 +279,7 @@ public sealed class OwnershipMap
     private bool TryGetOwnerOtherThanClient(ulong page, out Owner owner)
     {
         ulong frame = page / AddressSpaceLayout.PageSize;
-        Owner? found = frame < (ulong)frames.Length ? frames[frame] : null;
+        Owner? found = Slot(frame);
         owner = found.GetValueOrDefault();
         return found.HasValue;
     }
@@ -309,7 +362,7 @@ public sealed class OwnershipMap
     {
         if (!TryGetOwnerOtherThanClient(page, out Owner owner) || owner.Kind != kind)
             return;
-        frames[page / AddressSpaceLayout.PageSize] = null;
+        Writable(page / AddressSpaceLayout.PageSize) = null;
         count--;
         if (counted?.Contains(page) == true)
             countedOwned--;
@@ -318,7 +371,7 @@ public sealed class OwnershipMap
     /// <summary>Names the owner of a page of RAM (the callers check it lies in RAM).</summary>
     private void Set(ulong page, Owner owner)
     {
-        ref Owner? slot = ref frames[page / AddressSpaceLayout.PageSize];
+        ref Owner? slot = ref Writable(page / AddressSpaceLayout.PageSize);
         if (slot is null)
         {
             count++;
@@ -326,6 +379,22 @@ public sealed class OwnershipMap
                 countedOwned++;
         }
         slot = owner;
+    }
+
+    /// <summary>Who holds the frame; null beyond RAM.</summary>
+    private Owner? Slot(ulong frame) =>
+        frame < (ulong)frameCount && chunks[frame >> ChunkShift] is { } chunk ? chunk[frame & (ChunkFrames - 1)] : null;
+
+    /// <summary>The frame's slot to write, in a chunk of this map's own (copied first if a copy shares it).</summary>
+    private ref Owner? Writable(ulong frame)
+    {
+        int index = (int)(frame >> ChunkShift);
+        if (!own[index])
+        {
+            chunks[index] = chunks[index] is { } shared ? (Owner?[])shared.Clone() : new Owner?[ChunkFrames];
+            own[index] = true;
+        }
+        return ref chunks[index]![frame & (ChunkFrames - 1)];
     }
 }
 

@@ -112,6 +112,12 @@ public sealed partial class SequenceContext
     /// <summary>What the last audit found of each part of the walk, for the next to skip what no call since changed (<see cref="PartMemo"/>).</summary>
     public Dictionary<WalkPart, PartMemo> LastWalks { get; } = [];
 
+    /// <summary>The frames the calls of the step being audited wrote (<see cref="WriteCheck.AfterStep"/>), one set for every step.</summary>
+    internal HashSet<ulong> StepWrites { get; } = [];
+
+    /// <summary>The walks the last audit's tables came from, part by part; null before the first (<see cref="Audit"/>).</summary>
+    internal TableWalks? LastTableWalks { get; set; }
+
     /// <summary>
     /// What the calls since the last audit that no record can answer for wrote: batches, and the suite's own calls
     /// (counting free pages, reading a root). The audit still learns from them which frames may have changed; null

@@ -233,10 +233,10 @@ public static class SequenceRunner
             while (!ctx.Model.Regions.IsEmpty)
                 new VmFree(0, FreeExtent.Whole).Apply(ctx);
         });
-        var clientMappings = ctx.Model.DistinctMappings().Where(entry => entry.Mapping.Kind == MappingKind.Client).ToList();
+        List<(int Owner, ulong Virt)> clientMappings = ClientMappingsOf(ctx.Model);
         Release(ctx, "MAP-10", "every mm_map_single mapping was unmapped", clientMappings.Count > 0, countEachPhase, () =>
         {
-            foreach ((int owner, ulong virt, Mapping _) in clientMappings)
+            foreach ((int owner, ulong virt) in clientMappings)
             {
                 int space = Math.Max(owner, 0); // the shared kernel half (-1) is reached through any space
                 ctx.Call("MAP-11", ApiCall.Unmap(space, virt, 1));
@@ -258,6 +258,23 @@ public static class SequenceRunner
         if (ctx.Strict)
             ctx.Check(ctx.Owned.Count == ctx.BaselineTablePages, "MAP-D05",
                 $"after everything was freed, {ctx.Owned.Count - ctx.BaselineTablePages} page table(s) beyond the boot tables remain");
+    }
+
+    /// <summary>
+    /// Every mm_map_single mapping, as <see cref="ApiState.DistinctMappings"/> orders them (each space's, then the shared
+    /// kernel half's as space -1), from the client's mappings of each map (<see cref="ClientMappings"/>): not the direct map again.
+    /// </summary>
+    private static List<(int Owner, ulong Virt)> ClientMappingsOf(ApiState model)
+    {
+        var found = new List<(int Owner, ulong Virt)>();
+        for (int space = 0; space <= model.SpaceCount; space++)
+        {
+            bool shared = space == model.SpaceCount;
+            foreach ((ulong virt, Mapping mapping) in ClientMappings.In(shared ? model.SharedMappings : model.SpaceMappings[space]))
+                if (mapping.Kind == MappingKind.Client)
+                    found.Add((shared ? -1 : space, virt));
+        }
+        return found;
     }
 
     /// <summary>One phase of the teardown: what it gives back, then the audit, then (the last phase, or each when <paramref name="countEachPhase"/>) the count of free pages.</summary>

@@ -14,15 +14,19 @@ public static class WriteCheck
 {
     /// <summary>
     /// Checks the calls recorded since the last check, against the ownership after the previous step, and returns
-    /// every frame they wrote; null when a call could not tell (an implementation without write tracking). The calls of a
+    /// every frame they wrote (the context's own set, good until the next step's check); null when a call could not tell (an implementation without write tracking). The calls of a
     /// batch are judged one by one where the port told what each wrote; otherwise their writes are known only as a
     /// whole (<see cref="SequenceContext.UnjudgedWrites"/>), and they are not judged.
     /// </summary>
     public static HashSet<ulong>? AfterStep(SequenceContext ctx)
     {
-        var released = new HashSet<ulong>();  // frames an earlier call of this step gave back: free for the calls after it
-        var changedSpaces = new HashSet<int>(); // spaces whose tables an earlier call of this step may have freed
-        HashSet<ulong>? all = [];
+        // The sets are the thread's, emptied for each step: a hog's or a teardown's step writes and frees thousands of frames.
+        HashSet<ulong> released = WriteCheck.released ??= [];  // frames an earlier call of this step gave back: free for the calls after it
+        HashSet<int> changedSpaces = WriteCheck.changedSpaces ??= []; // spaces whose tables an earlier call of this step may have freed
+        released.Clear();
+        changedSpaces.Clear();
+        HashSet<ulong>? all = ctx.StepWrites;
+        all.Clear();
         List<(ulong Page, Owner Owner)>? regionPages = null; // found once a step, for however many vmfrees it makes
         for (int index = ctx.WritesCheckedUpTo; index < ctx.Trace.Count; index++)
         {
@@ -45,6 +49,9 @@ public static class WriteCheck
         ctx.WritesCheckedUpTo = ctx.Trace.Count;
         return all;
     }
+
+    [ThreadStatic] private static HashSet<ulong>? released;
+    [ThreadStatic] private static HashSet<int>? changedSpaces;
 
     /// <summary>Who held the frame, when this call had no business writing it; null when the write is explained.</summary>
     private static string? Unexplained(SequenceContext ctx, ApiCall call, ulong frame, HashSet<int> changedSpaces)
@@ -87,7 +94,7 @@ public static class WriteCheck
             changedSpaces.Add(SpaceOf(call));
         if (call.Function != ApiFunction.vmfree)
             return;
-        regionPages ??= [.. ctx.Owned.Entries().Where(entry => entry.Owner.Kind == OwnerKind.Region)];
+        regionPages ??= ctx.Owned.PagesOf(OwnerKind.Region);
         foreach ((ulong page, Owner owner) in regionPages)
             if (Covers(ctx, call, owner))
                 released.Add(page);

@@ -31,15 +31,19 @@ public sealed record AllocPages(ulong Count, bool Contiguous) : Operation
         ulong bytes = count * AddressSpaceLayout.PageSize;
         ctx.CheckResult(result < ctx.Implementation.RamSize && (ctx.Implementation.RamSize - result) / AddressSpaceLayout.PageSize >= count,
             $"r + 0x{bytes:X} <= 0x{ctx.Implementation.RamSize:X}", "PHYS-02", $"0x{result:X} (+{count} pages) is not inside RAM");
+        var pages = new List<ulong>((int)count);
         for (ulong page = result; page < result + bytes; page += AddressSpaceLayout.PageSize)
         {
             ctx.CheckResult(ctx.Owned.OwnerOf(page) is null, $"r > 0x{page:X} || r + 0x{bytes:X} <= 0x{page:X}", Contiguous ? "PHYS-03" : "PHYS-01",
                 $"returned page 0x{page:X}, which is still in use as {ctx.Owned.OwnerOf(page)}");
-            ctx.Model = ctx.Model.PageAllocated(page);
+            pages.Add(page);
             ctx.Live.Allocated(LiveKind.Page, page);
-            ctx.Hogged = ctx.Hogged.Remove(page); // freed since a hog took it: this is a page of its own now
             ctx.Patterns.MarkPage(page);
         }
+        // The model changes once for the run: a state per page would copy the client's page set page by page.
+        ctx.Model = ctx.Model.PagesAllocated(pages);
+        if (!ctx.Hogged.IsEmpty)
+            ctx.Hogged = ctx.Hogged.Except(pages); // freed since a hog took them: pages of their own now
         if (lowest is { } expected)
             ctx.CheckResult(result == expected, $"r == 0x{expected:X}", "PHYS-D02", $"returned 0x{result:X}; first fit is 0x{expected:X}");
         return true;
