@@ -50,18 +50,17 @@ public sealed partial class SequenceContext
         // Every page, then the call that said MM_NADDR (a drain that reached the limit fails here first).
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, pages.Count + 1);
         CheckWithinRam(pages);
-        Trace.EnsureCapacity(Trace.Count + pages.Count + 1); // thousands of records: one resize
         for (int index = 0; index < pages.Count; index++)
         {
-            Trace.Add(Allocated(pages[index], written?[index]));
+            Allocated(pages[index], written?[index]);
             judge(pages[index]);
         }
-        Trace.Add(Allocated(AddressSpaceLayout.Naddr, written?[pages.Count]));
+        Allocated(AddressSpaceLayout.Naddr, written?[pages.Count]);
         return pages;
     }
 
-    private CallRecord Allocated(ulong page, IReadOnlyList<ulong>? written) =>
-        new(Step, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(page)) { Written = written, InBatch = written is null };
+    private void Allocated(ulong page, IReadOnlyList<ulong>? written) =>
+        Trace.AddReturned(Step, ApiFunction.mm_phys_alloc_page, 0, page, written);
 
     public void GiveBack(string clause, List<ulong> pages) =>
         Guarded(clause, "freeing the pages allocated to count them", () =>

@@ -62,7 +62,7 @@ public sealed partial class SequenceContext
     /// <summary>Allocation order and the item freed last, per kind: what steps that pick a live item need beyond the model.</summary>
     public LiveItems Live { get; } = new();
 
-    public List<CallRecord> Trace { get; } = [];
+    public CallTrace Trace { get; } = new();
 
     /// <summary>What the suite did to the machine besides the calls of <see cref="Trace"/> (marks, counts of free pages), placed in it.</summary>
     public List<SuiteAction> Actions { get; } = [];

@@ -28,23 +28,25 @@ public static class WriteCheck
         HashSet<ulong>? all = ctx.StepWrites;
         all.Clear();
         List<(ulong Page, Owner Owner)>? regionPages = null; // found once a step, for however many vmfrees it makes
-        for (int index = ctx.WritesCheckedUpTo; index < ctx.Trace.Count; index++)
+        CallTrace trace = ctx.Trace;
+        for (int index = ctx.WritesCheckedUpTo; index < trace.Count; index++)
         {
-            CallRecord record = ctx.Trace[index];
-            if (record.Written is not { } written)
+            // The summary, not the record: a batch's thousands of calls are records only once something reads them whole.
+            CallSummary call = trace.Summary(index);
+            if (call.Written is not { } written)
             {
-                if (!record.InBatch)
+                if (!call.InBatch)
                     all = null; // a call that could not tell
             }
             else
                 foreach (ulong frame in written)
                 {
                     all?.Add(frame);
-                    if (!released.Contains(frame) && Unexplained(ctx, record.Call, frame, changedSpaces) is { } holder)
-                        ctx.Fail("PHYS-09", $"{record.Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",
+                    if (!released.Contains(frame) && Unexplained(ctx, call, index, frame, changedSpaces) is { } holder)
+                        ctx.Fail("PHYS-09", $"{trace[index].Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",
                             state: [new FrameUnchangedCheck(frame, holder, index)]);
                 }
-            Release(ctx, record, released, changedSpaces, ref regionPages);
+            Release(ctx, call, index, released, changedSpaces, ref regionPages);
         }
         ctx.WritesCheckedUpTo = ctx.Trace.Count;
         return all;
@@ -54,17 +56,18 @@ public static class WriteCheck
     [ThreadStatic] private static HashSet<int>? changedSpaces;
 
     /// <summary>Who held the frame, when this call had no business writing it; null when the write is explained.</summary>
-    private static string? Unexplained(SequenceContext ctx, ApiCall call, ulong frame, HashSet<int> changedSpaces)
+    /// <param name="index">The call's place in the trace: a vmfree's or a mapping call's other arguments are read from its record there.</param>
+    private static string? Unexplained(SequenceContext ctx, CallSummary summary, int index, ulong frame, HashSet<int> changedSpaces)
     {
         if (!ctx.Owned.TryGetOwner(frame, out Owner owner))
             return null; // free, or private to the implementation
-        ApiFunction function = call.Function;
+        ApiFunction function = summary.Function;
         switch (owner.Kind)
         {
             case OwnerKind.Client:
-                return function == ApiFunction.mm_phys_free_page && call.Args[0].Value == frame ? null : owner.ToString();
+                return function == ApiFunction.mm_phys_free_page && summary.FirstArgument == frame ? null : owner.ToString();
             case OwnerKind.Region:
-                return function == ApiFunction.vmfree && Covers(ctx, call, owner) ? null : owner.ToString();
+                return function == ApiFunction.vmfree && Covers(ctx, ctx.Trace[index].Call, owner) ? null : owner.ToString();
             case OwnerKind.Heap:
                 // Heap metadata lives beside the blocks; any call that may allocate internally may write it. The
                 // physical allocator sits below the heap, and lookups change nothing.
@@ -73,25 +76,26 @@ public static class WriteCheck
                 TableReach reach = owner.Reach;
                 if (reach.Shared)
                     return IsPhysical(function) || IsLookup(function) ? $"{owner} of the shared kernel half" : null;
-                int space = SpaceOf(call);
                 // The kernel half is every space's, even where each space keeps its own copy of it: a change there
                 // may be written into every space's tables.
-                bool mine = IsMapping(function) && (reach.Reaches(space) || changedSpaces.Any(reach.Reaches) || InKernelHalf(call));
+                bool mine = IsMapping(function) && (reach.Reaches(SpaceOf(ctx.Trace[index].Call)) || changedSpaces.Any(reach.Reaches)
+                                                    || InKernelHalf(ctx.Trace[index].Call));
                 return mine ? null : $"{owner} of {Spaces(reach)}";
         }
     }
 
     /// <summary>What an earlier call of the step gave back, so that a later call may take and write it.</summary>
-    private static void Release(SequenceContext ctx, CallRecord record, HashSet<ulong> released, HashSet<int> changedSpaces,
+    private static void Release(SequenceContext ctx, CallSummary summary, int index, HashSet<ulong> released, HashSet<int> changedSpaces,
                                 ref List<(ulong Page, Owner Owner)>? regionPages)
     {
-        ApiCall call = record.Call;
-        if (record.End != CallEnd.Returned)
+        if (summary.End != CallEnd.Returned)
             return;
-        if (call.Function == ApiFunction.mm_phys_free_page)
-            released.Add(call.Args[0].Value);
-        if (IsMapping(call.Function))
-            changedSpaces.Add(SpaceOf(call));
+        if (summary.Function == ApiFunction.mm_phys_free_page)
+            released.Add(summary.FirstArgument);
+        if (!IsMapping(summary.Function))
+            return;
+        ApiCall call = ctx.Trace[index].Call; // a mapping call is a record of its own (CallTrace)
+        changedSpaces.Add(SpaceOf(call));
         if (call.Function != ApiFunction.vmfree)
             return;
         regionPages ??= ctx.Owned.PagesOf(OwnerKind.Region);
