@@ -89,7 +89,16 @@ public static partial class Mmu
                     continue;
                 }
 
+                // An absent entry is almost always zero: a run of them is skipped at once (vectorised), not entry by entry.
                 int index = cursor.NextIndex;
+                int nonZero = tables.AsSpan((depth * Entries) + index, Entries - index).IndexOfAnyExcept(0UL);
+                if (nonZero < 0)
+                {
+                    depth--;
+                    continue;
+                }
+
+                index += nonZero;
                 path[depth].NextIndex = index + 1;
                 if (depth == 0 && pml4Slots is not null && !pml4Slots(index))
                 {

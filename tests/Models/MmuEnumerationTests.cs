@@ -253,4 +253,23 @@ public class MmuEnumerationTests
         Assert.Equal(14, count);
         Assert.Equal(14L * 512, b.Ram.Reads - before);
     }
+
+    [Fact]
+    public void Leaves_AfterRunsOfZeroAndOfNonZeroAbsentEntries_AreAllFound()
+    {
+        // The walk skips runs of zero entries at once; an absent entry with other bits set (a swap entry, say) is
+        // still absent, and neither may hide the entries after it, at the start, middle or end of a table.
+        var b = new PageTableBuilder();
+        b.Map4K(0x0000_0000_0000_0000, 0x2000, P | RW | US);
+        b.Map4K(0x0000_0000_0010_0000, 0x3000, P | RW | US); // PT index 256
+        b.Map4K(0x0000_0000_001F_F000, 0x4000, P | RW | US); // PT index 511, the table's last entry
+        ulong pt = b.TableAt(0, 1);
+        b.SetEntry(pt, 1, 0xDEAD_0000);   // present bit clear, address bits set
+        b.SetEntry(pt, 300, 0x8000_0000_0000_0002); // NX and RW, not present
+
+        var leaves = Mmu.EnumerateLeaves(b.Ram, b.Root).ToList();
+
+        Assert.Equal([0UL, 0x10_0000UL, 0x1F_F000UL], leaves.Select(leaf => leaf.VirtualBase));
+        Assert.Equal([0x2000UL, 0x3000UL, 0x4000UL], leaves.Select(leaf => leaf.PhysicalBase));
+    }
 }
