@@ -56,11 +56,12 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
         List<ulong> ordered = [.. taken.Order()];
         HashSet<ulong> back = [.. GivenBack(ordered)];
         var kept = new List<ulong>(ordered.Count);
+        var given = new List<ulong>(back.Count);
         foreach (ulong page in ordered)
-            if (back.Contains(page))
-                ctx.Call("PHYS-06", ApiCall.FreePage(page));
-            else
-                kept.Add(page);
+            (back.Contains(page) ? given : kept).Add(page);
+        // In address order, in one batch: a native port paid a round trip for each of up to hundreds of pages.
+        if (given.Count > 0)
+            ctx.FreePagesBatched("PHYS-06", given);
         ctx.Model = ctx.Model.PagesAllocated(kept);
         ctx.Hogged = ctx.Hogged.Union(kept);
         return true;
