@@ -40,8 +40,7 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
     /// </summary>
     public void AddReturned(int step, ApiFunction function, ulong argument, ulong result, IReadOnlyList<ulong>? written)
     {
-        if (function is not (ApiFunction.mm_phys_alloc_page or ApiFunction.mm_phys_free_page or ApiFunction.kfree or ApiFunction.kmalloc))
-            throw new ArgumentException($"{function} is not a batch's call of one argument", nameof(function));
+        CheckOfOneArgument(function);
         Next() = new Entry
         {
             Written = written, Argument = argument, Result = result, Step = step, Function = (byte)function, InBatch = written is null,
@@ -97,15 +96,29 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
         return ref At(Count++);
     }
 
+    /// <summary>The call a compact entry stands for: one of <see cref="AddReturned"/>'s four functions with its argument.</summary>
+    public static ApiCall CallOf(ApiFunction function, ulong argument)
+    {
+        CheckOfOneArgument(function);
+        return function switch
+        {
+            ApiFunction.mm_phys_alloc_page => ApiCall.AllocPage(),
+            ApiFunction.mm_phys_free_page => ApiCall.FreePage(argument),
+            ApiFunction.kfree => ApiCall.Kfree(argument),
+            _ => ApiCall.Kmalloc(argument),
+        };
+    }
+
+    private static void CheckOfOneArgument(ApiFunction function)
+    {
+        if (function is not (ApiFunction.mm_phys_alloc_page or ApiFunction.mm_phys_free_page or ApiFunction.kfree or ApiFunction.kmalloc))
+            throw new ArgumentException($"{function} is not a batch's call of one argument", nameof(function));
+    }
+
     private static CallRecord RecordOf(in Entry entry)
     {
-        (ApiCall call, CallOutcome outcome) = (ApiFunction)entry.Function switch
-        {
-            ApiFunction.mm_phys_alloc_page => (ApiCall.AllocPage(), new CallOutcome(entry.Result)),
-            ApiFunction.mm_phys_free_page => (ApiCall.FreePage(entry.Argument), default(CallOutcome)),
-            ApiFunction.kfree => (ApiCall.Kfree(entry.Argument), default(CallOutcome)),
-            _ => (ApiCall.Kmalloc(entry.Argument), new CallOutcome(entry.Result)),
-        };
+        ApiCall call = CallOf((ApiFunction)entry.Function, entry.Argument);
+        CallOutcome outcome = call.Returns == ReturnKind.Void ? default : new CallOutcome(entry.Result);
         return new CallRecord(entry.Step, call, CallEnd.Returned, outcome) { Written = entry.Written, InBatch = entry.InBatch };
     }
 }

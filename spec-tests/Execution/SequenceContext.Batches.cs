@@ -11,11 +11,11 @@ public sealed partial class SequenceContext
     /// batch, since which of its calls failed is not known.
     /// </summary>
     public void FreePagesBatched(string clause, IReadOnlyList<ulong> pages) =>
-        Batched(clause, pages, ApiFunction.mm_phys_free_page, ApiCall.FreePage, "pages the client held", () => Implementation.FreePages(pages));
+        Batched(clause, pages, ApiFunction.mm_phys_free_page, "pages the client held", () => Implementation.FreePages(pages));
 
     /// <summary>kfree on each block, in one batch (teardown gives back every block at once), as <see cref="FreePagesBatched"/>.</summary>
     public void KfreeBatched(string clause, IReadOnlyList<ulong> pointers) =>
-        Batched(clause, pointers, ApiFunction.kfree, ApiCall.Kfree, "blocks the client held", () => Implementation.KfreeAll(pointers));
+        Batched(clause, pointers, ApiFunction.kfree, "blocks the client held", () => Implementation.KfreeAll(pointers));
 
     /// <summary>
     /// kmalloc(<paramref name="size"/>) until NULL or <paramref name="count"/> blocks, in one batch (a burst), then each
@@ -47,7 +47,7 @@ public sealed partial class SequenceContext
         }
     }
 
-    private void Batched(string clause, IReadOnlyList<ulong> values, ApiFunction function, Func<ulong, ApiCall> callOf, string what, Action calls)
+    private void Batched(string clause, IReadOnlyList<ulong> values, ApiFunction function, string what, Action calls)
     {
         IReadOnlyList<IReadOnlyList<ulong>>? perCall = null;
         try
@@ -65,7 +65,7 @@ public sealed partial class SequenceContext
             for (int index = 0; index < values.Count - 1; index++)
                 Trace.AddReturned(Step, function, values[index], 0, written: null);
             if (values.Count > 0)
-                Trace.Add(new CallRecord(Step, callOf(values[^1]), end, default, $"one of the batch's {values.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}") { InBatch = true });
+                Trace.Add(new CallRecord(Step, CallTrace.CallOf(function, values[^1]), end, default, $"one of the batch's {values.Count} calls: {(failure is ImplementationPanicException p ? p.Reason : failure.GetType().Name)}") { InBatch = true });
             Fail(clause, $"{function} on each of the {values.Count} {what} ({string.Join(", ", values.Take(8).Select(Hex))}{(values.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, values.Count);

@@ -76,10 +76,12 @@ public static class WriteCheck
                 TableReach reach = owner.Reach;
                 if (reach.Shared)
                     return IsPhysical(function) || IsLookup(function) ? $"{owner} of the shared kernel half" : null;
+                if (!IsMapping(function))
+                    return $"{owner} of {Spaces(reach)}";
+                ApiCall call = ctx.Trace[index].Call; // a mapping call is a record of its own (CallTrace)
                 // The kernel half is every space's, even where each space keeps its own copy of it: a change there
                 // may be written into every space's tables.
-                bool mine = IsMapping(function) && (reach.Reaches(SpaceOf(ctx.Trace[index].Call)) || changedSpaces.Any(reach.Reaches)
-                                                    || InKernelHalf(ctx.Trace[index].Call));
+                bool mine = reach.Reaches(SpaceOf(call)) || changedSpaces.Any(reach.Reaches) || InKernelHalf(call);
                 return mine ? null : $"{owner} of {Spaces(reach)}";
         }
     }
