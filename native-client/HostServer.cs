@@ -82,6 +82,16 @@ public sealed class HostServer : IDisposable
     /// <exception cref="UnusableHostException">The host file could not be started at all.</exception>
     public void Start() => EnsureRunning();
 
+    /// <summary>The server's pid while it runs, else 0.</summary>
+    public int ProcessId
+    {
+        get
+        {
+            lock (gate)
+                return process is { HasExited: false } running ? running.Id : 0;
+        }
+    }
+
     private bool HasDied()
     {
         lock (gate)

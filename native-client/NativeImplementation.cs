@@ -70,11 +70,15 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             log = new MachineLog(System.IO.Path.ChangeExtension(ram.Path, $"{Guid.NewGuid():N}.log"));
+            core = new SameCore();
+            server.Start();
+            core.Pin(server.ProcessId);
             connection = server.Connect(from?.Worker ?? 0);
         }
         catch
         {
             log?.Dispose();
+            core?.Dispose();
             rams.Return(ram); // no machine has seen it
             throw;
         }
@@ -83,6 +87,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         {
             HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
             server.CameTo(HostProcessId);
+            core.Pin(HostProcessId);
             workerRam = Call(NativeOp.Hello, [ramSize, (ulong)writeTracking, from?.Id ?? 0], WriteHelloBody()).Flags; // where the worker maps the RAM
             if (from is not null)
             {
@@ -103,6 +108,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     private readonly HostServer server;
     private readonly WriteTracking writeTracking;
+    private SameCore? core;
 
     /// <summary>
     /// The machine as it stands: the worker keeps the library's data (<see cref="NativeOp.Snapshot"/>), this side the RAM's
@@ -343,6 +349,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             waiting = true;
         long started = Stopwatch.GetTimestamp();
         watchdog.Change(allowed, Timeout.InfiniteTimeSpan);
+        core?.Follow();
         bool complete;
         try
         {
@@ -488,6 +495,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             return;
         disposed = true;
         watchdog.Dispose();
+        core?.Dispose();
         log.Dispose();
         bool over = endedStatusSeen || death is null && EndMachine();
         connection.Dispose();

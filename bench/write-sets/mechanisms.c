@@ -12,7 +12,8 @@
  *   shadow    a copy of every frame; after the call compare each frame with its copy (memcmp), re-copy written
  *
  * Every mechanism's answer is checked against the frames the call really wrote.
- * Build and run: bench/write-sets/run.sh (results in native/README.md, "Write sets").
+ * Build and run: gcc -O2 bench/write-sets/mechanisms.c -o /tmp/mechanisms && /tmp/mechanisms (results in
+ * native/README.md, "Write sets").
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "mmspec.h"
 
@@ -121,6 +122,8 @@ int read_full(int fd, void *buffer, size_t length);
 
 /* Writes all of buffer; returns 0, or -1 once the peer is gone (never raises SIGPIPE). */
 int write_full(int fd, const void *buffer, size_t length);
+/* Writes count buffers (at most 8) as one message where the socket takes them at once; 0 or -1 as write_full. */
+int write_parts(int fd, const struct iovec *parts, int count);
 
 /* Sends one control byte and, with it, a copy of fd; returns 0, or -1 once the peer is gone. */
 int send_fd(int control, char byte, int fd);

@@ -65,8 +65,12 @@ static void respond(uint32_t status, uint64_t result, uint64_t flags, const void
     put_u32(header + 28, (uint32_t)writes_mode());
     for (int i = 0; i < count; i++)
         put_u64(listed + 8 * i, written[i]);
-    if (write_full(channel, header, RESPONSE_BYTES) < 0 || (length && write_full(channel, payload, length) < 0)
-        || (count > 0 && write_full(channel, listed, (size_t)count * 8) < 0))
+    struct iovec parts[3] = {
+        { .iov_base = header, .iov_len = RESPONSE_BYTES },
+        { .iov_base = (void *)payload, .iov_len = length },
+        { .iov_base = listed, .iov_len = count > 0 ? (size_t)count * 8 : 0 },
+    };
+    if (write_parts(channel, parts, 3) < 0)
         _exit(4); /* the suite went away */
 }
 
