@@ -26,7 +26,7 @@ public enum WriteTracking
 internal sealed class HostWrites : IWriteTracking
 {
     /// <summary>Frames one answer lists at most (the host's WRITES_MAX); beyond, it says it cannot tell.</summary>
-    public const int MaxListed = 1024;
+    public const int MaxListed = 16384;
 
     private readonly List<ulong> pending = [];
     private bool unknown;

@@ -32,7 +32,9 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     private readonly TimeSpan timeout;
     private readonly TimeSpan sequenceTimeout;
     private readonly byte[] request = new byte[NativeProtocol.RequestBytes + NativeProtocol.MaxBody];
-    private readonly byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxBody + HostWrites.MaxListed * sizeof(ulong)];
+    // Room for the longest body and a typical list of written frames; grown for an answer listing more (a vmalloc of
+    // thousands of zeroed pages), so that a machine does not start with the 128 KiB the longest list needs.
+    private byte[] response = new byte[NativeProtocol.ResponseBytes + NativeProtocol.MaxBody + 1024 * sizeof(ulong)];
     private readonly HostWrites writes = new();
     private readonly object gate = new();
     private bool waiting;
@@ -365,8 +367,11 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             complete = ReadFully(0, NativeProtocol.ResponseBytes);
             int length = complete ? (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)) : 0;
             int written = complete ? BinaryPrimitives.ReadInt32LittleEndian(response.AsSpan(24)) : 0;
-            complete = complete && length <= NativeProtocol.MaxBody && written <= HostWrites.MaxListed
-                && ReadFully(NativeProtocol.ResponseBytes, length + Math.Max(written, 0) * sizeof(ulong));
+            complete = complete && length <= NativeProtocol.MaxBody && written <= HostWrites.MaxListed;
+            int rest = length + Math.Max(written, 0) * sizeof(ulong);
+            if (complete && NativeProtocol.ResponseBytes + rest > response.Length)
+                Array.Resize(ref response, NativeProtocol.ResponseBytes + rest);
+            complete = complete && ReadFully(NativeProtocol.ResponseBytes, rest);
             if (complete)
             {
                 uint mode = BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(28));

@@ -95,7 +95,7 @@ extern struct implementation impl;
 
 /* writes.c: which frames of RAM a request wrote. HELLO's arg1 asks for a mechanism; every answer says which runs. */
 enum write_tracking { WRITES_OFF = 0, WRITES_UFFD = 1, WRITES_MPROTECT = 2, WRITES_AUTO = 3 };
-#define WRITES_MAX 1024 /* frames one answer lists; beyond, the answer says it cannot tell */
+#define WRITES_MAX 16384 /* frames one answer lists; beyond, the answer says it cannot tell */
 int writes_attach(void *ram, size_t bytes, int wanted);
 int writes_mode(void);
 int writes_collect(uint64_t *out);

@@ -56,6 +56,31 @@ public sealed class NativeWriteSetTests
         Assert.Equal("SIGSEGV", crash.Signal);
     }
 
+    [Theory, MemberData(nameof(Mechanisms))]
+    public void A_call_writing_more_than_a_thousand_frames_lists_every_one(WriteTracking mechanism)
+    {
+        // The sample zeroes every page vmalloc hands out: 1,200 pages are 1,200 frames written by one call, which an
+        // answer listing at most 1,024 could only report as unknown (and the audit would fall back to the whole state).
+        const ulong pages = 1200;
+        using var factory = new NativeFactory(NativeBuild.Sample, writeTracking: mechanism);
+        using IMmImplementation machine = factory.Create(8 << 20);
+        IWriteTracking writes = Assert.IsAssignableFrom<IWriteTracking>(machine.Writes);
+        ulong space = machine.CreateSpace();
+        writes.TakeWrittenFrames();
+
+        ulong region = machine.vmalloc(space, 0x400000, 0x80000000, pages, 0x3);
+        Assert.NotEqual(ulong.MaxValue, region); // MM_NADDR
+        IReadOnlyList<ulong>? written = writes.TakeWrittenFrames();
+
+        Assert.NotNull(written);
+        var frames = written.ToHashSet();
+        for (ulong page = 0; page < pages; page++)
+        {
+            ulong frame = machine.mm_map_get(space, region + page * 4096, out _);
+            Assert.Contains(frame, frames);
+        }
+    }
+
     [Fact]
     public void Without_write_tracking_calls_carry_no_write_sets()
     {
