@@ -54,6 +54,7 @@ internal sealed class NativeSnapshot : IMachineSnapshot
         }
         catch (SnapshotDeclinedException)
         {
+            rams.Release(RamPath, this); // the suite forgets a snapshot that declined and takes another
             return null;
         }
     }

@@ -62,6 +62,17 @@ public sealed class RamPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Lets go of the file <paramref name="snapshot"/> kept (a restore it declined: the suite takes another), at once
+    /// rather than when the snapshot is collected, so that the next machines reuse it instead of making new files.
+    /// </summary>
+    public void Release(string path, object snapshot)
+    {
+        lock (gate)
+            if (held.TryGetValue(path, out WeakReference<object>? kept) && kept.TryGetTarget(out object? holder) && ReferenceEquals(holder, snapshot))
+                held.Remove(path);
+    }
+
     private bool IsHeld(SharedRam ram) => held.TryGetValue(ram.Path, out WeakReference<object>? snapshot) && snapshot.TryGetTarget(out _);
 
     /// <summary>The RAM file at <paramref name="path"/>, zeroed, if it is idle; null when it is in use or gone.</summary>

@@ -40,6 +40,37 @@ public sealed class RamReuseTests
     }
 
     [Fact]
+    public void A_snapshot_that_declined_a_restore_lets_go_of_its_ram_file()
+    {
+        // The suite forgets a snapshot whose restore declined and takes another; until then the snapshot kept its RAM
+        // file from other machines, and until a collection it still did, so every decline cost a new file.
+        using var pool = new RamPool();
+        using var server = new HostServer(NativeBuild.Sample, NativeFactory.FindHost(NativeBuild.Sample));
+        server.Start();
+        IMachineSnapshot? snapshot;
+        using (IMmImplementation machine = Machine(server, pool, Ram))
+        {
+            machine.CreateSpace();
+            snapshot = machine.Snapshot();
+        }
+        Assert.NotNull(snapshot);
+        int files = RamFiles(pool);
+        using (Machine(server, pool, Ram / 2)) // keeps the snapshot's worker busy: the restore reaches another one
+            Assert.Null(snapshot.Restore());
+        Assert.Equal(files + 1, RamFiles(pool)); // the busy machine's
+
+        using SharedRam next = pool.Rent(Ram);
+        Assert.Equal(files + 1, RamFiles(pool)); // the snapshot's file again, not a new one
+        GC.KeepAlive(snapshot);
+    }
+
+    private static NativeImplementation Machine(HostServer server, RamPool pool, ulong ram) =>
+        new(server, pool, ram, NativeFactory.DefaultCallTimeout, NativeFactory.DefaultSequenceTimeout, WriteTracking.Auto);
+
+    private static int RamFiles(RamPool pool) =>
+        Directory.GetFiles(Path.GetDirectoryName(pool.Prefix)!, Path.GetFileName(pool.Prefix) + "*.ram").Length;
+
+    [Fact]
     public void Without_a_list_of_what_was_written_the_whole_ram_is_zeroed()
     {
         using var pool = new RamPool();
