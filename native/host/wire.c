@@ -34,16 +34,8 @@ int read_full(int fd, void *buffer, size_t length)
 
 int write_full(int fd, const void *buffer, size_t length)
 {
-    size_t done = 0;
-    while (done < length) {
-        ssize_t n = send(fd, (const char *)buffer + done, length - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
+    struct iovec whole = { .iov_base = (void *)buffer, .iov_len = length };
+    return write_parts(fd, &whole, 1);
 }
 
 int write_parts(int fd, const struct iovec *parts, int count)
@@ -55,24 +47,27 @@ int write_parts(int fd, const struct iovec *parts, int count)
         return -1;
     memcpy(rest, parts, (size_t)count * sizeof *parts);
     struct iovec *at = rest;
-    while (count > 0) {
-        struct msghdr message = { .msg_iov = at, .msg_iovlen = (size_t)count };
-        ssize_t n = sendmsg(fd, &message, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        while (count > 0 && (size_t)n >= at->iov_len) {
-            n -= (ssize_t)at->iov_len;
+    size_t sent = 0; /* of the first part not yet whole */
+    for (;;) {
+        while (count > 0 && sent >= at->iov_len) { /* parts sent whole, empty ones included */
+            sent -= at->iov_len;
             at++;
             count--;
         }
-        if (count > 0) {
-            at->iov_base = (char *)at->iov_base + n;
-            at->iov_len -= (size_t)n;
+        if (count == 0)
+            return 0;
+        at->iov_base = (char *)at->iov_base + sent;
+        at->iov_len -= sent;
+        struct msghdr message = { .msg_iov = at, .msg_iovlen = (size_t)count };
+        ssize_t n = sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            sent = 0;
+            continue;
         }
+        if (n <= 0)
+            return -1;
+        sent = (size_t)n;
     }
-    return 0;
 }
 
 int send_fd(int control, char byte, int fd)
