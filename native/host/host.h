@@ -99,6 +99,8 @@ enum write_tracking { WRITES_OFF = 0, WRITES_UFFD = 1, WRITES_MPROTECT = 2, WRIT
 int writes_attach(void *ram, size_t bytes, int wanted);
 int writes_mode(void);
 int writes_collect(uint64_t *out);
+/* Before the worker unmaps a RAM mapping: a mapping at the same address later is a new one, to protect whole. */
+void writes_unmapped(void *ram);
 
 /* One machine on connection fd; returns 0 when the suite closed it, else the exit code for a protocol failure. */
 int run_machine(int fd, int control);

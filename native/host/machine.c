@@ -230,8 +230,10 @@ static void *map_ram(const char *path, size_t size)
     for (int i = 1; i < MAPPINGS_KEPT; i++)
         if (mappings[i].used < mappings[slot].used)
             slot = i; /* an empty slot, else the mapping used longest ago */
-    if (mappings[slot].base != NULL)
+    if (mappings[slot].base != NULL) {
+        writes_unmapped(mappings[slot].base);
         munmap(mappings[slot].base, mappings[slot].size);
+    }
     snprintf(mappings[slot].path, sizeof mappings[slot].path, "%s", path);
     mappings[slot].size = size;
     mappings[slot].base = ram;

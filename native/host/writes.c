@@ -58,13 +58,76 @@ static int uffd_start(void)
     return 0;
 }
 
+/*
+ * The mappings this worker has registered and write-protected whole, which stay so from machine to machine: a
+ * mapping protected before needs only its written pages protected again (protect_written), about 8 us and 65 ns a
+ * page written, where UFFDIO_WRITEPROTECT of the whole RAM costs 85 ns a page whether written or not (170 us for
+ * 8 MiB, at every machine's HELLO). A first protection marks unpopulated pages too (FEATURE_WP_UNPOPULATED), so
+ * later a page with no entry is still watched.
+ */
+#define ARMED_KEPT 16
+static struct { unsigned char *base; size_t size; } armed[ARMED_KEPT];
+
+static int is_armed(void)
+{
+    for (int i = 0; i < ARMED_KEPT; i++)
+        if (armed[i].base == base && armed[i].size == size)
+            return 1;
+    return 0;
+}
+
+static void arm(void)
+{
+    for (int i = 0; i < ARMED_KEPT; i++)
+        if (armed[i].base == NULL) {
+            armed[i].base = base;
+            armed[i].size = size;
+            return;
+        }
+}
+
+void writes_unmapped(void *ram)
+{
+    for (int i = 0; i < ARMED_KEPT; i++)
+        if (armed[i].base == ram)
+            armed[i].base = NULL;
+}
+
+static long scan(uint64_t start, uint64_t end, struct scan_region *regions, uint64_t room, uint64_t *walk_end)
+{
+    struct scan_arg arg = {
+        .size = sizeof arg, .flags = SCAN_WP_MATCHING | SCAN_CHECK_WPASYNC,
+        .start = start, .end = end, .vec = (uintptr_t)regions, .vec_len = room, .max_pages = room,
+        .category_mask = PAGE_WRITTEN, .return_mask = PAGE_WRITTEN,
+    };
+    long n = ioctl(pagemap, SCAN_IOCTL, &arg);
+    *walk_end = arg.walk_end;
+    return n;
+}
+
+/* Protects again every page of an armed mapping written since it was last protected, whatever it says. */
+static int protect_written(void)
+{
+    static struct scan_region regions[64];
+    uint64_t at = (uintptr_t)base, end = (uintptr_t)base + size;
+    while (at < end)
+        if (scan(at, end, regions, 64, &at) < 0)
+            return -1;
+    return 0;
+}
+
 static int uffd_protect(void)
 {
+    if (is_armed())
+        return protect_written();
     struct uffdio_register reg = { .range = { (uintptr_t)base, size }, .mode = UFFDIO_REGISTER_MODE_WP };
     if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 && errno != EBUSY)
         return -1;
     struct uffdio_writeprotect wp = { .range = { (uintptr_t)base, size }, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
-    return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
+    if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) < 0)
+        return -1;
+    arm();
+    return 0;
 }
 
 static void on_write_fault(int signal, siginfo_t *info, void *context)
@@ -133,16 +196,11 @@ int writes_collect(uint64_t *out)
 {
     if (mode == WRITES_UFFD) {
         static struct scan_region regions[WRITES_MAX];
-        struct scan_arg arg = {
-            .size = sizeof arg, .flags = SCAN_WP_MATCHING | SCAN_CHECK_WPASYNC,
-            .start = (uintptr_t)base, .end = (uintptr_t)base + size,
-            .vec = (uintptr_t)regions, .vec_len = WRITES_MAX, .max_pages = WRITES_MAX,
-            .category_mask = PAGE_WRITTEN, .return_mask = PAGE_WRITTEN,
-        };
-        long n = ioctl(pagemap, SCAN_IOCTL, &arg);
+        uint64_t walk_end;
+        long n = scan((uintptr_t)base, (uintptr_t)base + size, regions, WRITES_MAX, &walk_end);
         if (n < 0)
             return -1;
-        int count = 0, full = arg.walk_end < arg.end;
+        int count = 0, full = walk_end < (uintptr_t)base + size;
         for (long i = 0; i < n; i++)
             for (uint64_t at = regions[i].start; at < regions[i].end; at += MM_PAGE_SIZE) {
                 if (count == WRITES_MAX)

@@ -81,6 +81,31 @@ public sealed class NativeWriteSetTests
         }
     }
 
+    [Theory, MemberData(nameof(Mechanisms))]
+    public void Machines_on_one_worker_and_one_RAM_file_each_see_every_write(WriteTracking mechanism)
+    {
+        // A worker keeps its mapping of a RAM file from machine to machine and protects again only what the last
+        // machine wrote (host/writes.c, protect_written): the frames one machine's vmalloc wrote must count again when
+        // the next machine's vmalloc writes them.
+        using var factory = new NativeFactory(NativeBuild.Sample, writeTracking: mechanism);
+        int? worker = null;
+        for (int machineIndex = 0; machineIndex < 3; machineIndex++)
+        {
+            using IMmImplementation machine = factory.Create(8 << 20);
+            var native = Assert.IsType<NativeImplementation>(machine);
+            Assert.Equal(worker ?? native.HostProcessId, native.HostProcessId); // one thread keeps to one worker
+            worker = native.HostProcessId;
+            IWriteTracking writes = Assert.IsAssignableFrom<IWriteTracking>(machine.Writes);
+            ulong space = machine.CreateSpace();
+            writes.TakeWrittenFrames();
+
+            ulong region = machine.vmalloc(space, 0x400000, 0x80000000, 64, 0x3);
+            var frames = writes.TakeWrittenFrames()!.ToHashSet();
+            for (ulong page = 0; page < 64; page++)
+                Assert.Contains(machine.mm_map_get(space, region + page * 4096, out _), frames);
+        }
+    }
+
     [Fact]
     public void Without_write_tracking_calls_carry_no_write_sets()
     {
