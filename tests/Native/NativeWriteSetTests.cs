@@ -106,6 +106,33 @@ public sealed class NativeWriteSetTests
         }
     }
 
+    [Theory, MemberData(nameof(Mechanisms))]
+    public void A_write_after_calls_that_wrote_nothing_is_still_seen(WriteTracking mechanism)
+    {
+        // The host skips the scan after a call that faulted nowhere (host/writes.c, faults_seen): lookups write nothing,
+        // and the first call after them that writes must still list what it wrote, and the one after it nothing.
+        using var factory = new NativeFactory(NativeBuild.Sample, writeTracking: mechanism);
+        using IMmImplementation machine = factory.Create(8 << 20);
+        IWriteTracking writes = Assert.IsAssignableFrom<IWriteTracking>(machine.Writes);
+        ulong space = machine.CreateSpace();
+        ulong root = machine.SpaceRoot(space);
+        writes.TakeWrittenFrames();
+        for (int lookup = 0; lookup < 3; lookup++)
+        {
+            Assert.Equal(ulong.MaxValue, machine.mm_map_get(space, 0x400000, out _));
+            Assert.Empty(writes.TakeWrittenFrames()!);
+        }
+
+        ulong page = machine.mm_phys_alloc_page();
+        Assert.Equal(0, machine.mm_map_single(space, 0x400000, page, 0x3));
+        Assert.Contains(root, writes.TakeWrittenFrames()!);
+        Assert.Equal(0, machine.mm_map_single(space, 0x401000, page, 0x3)); // the same page table, one entry more
+        IReadOnlyList<ulong> again = writes.TakeWrittenFrames()!;
+        Assert.Single(again);
+        Assert.Equal(page, machine.mm_map_get(space, 0x401000, out _));
+        Assert.Empty(writes.TakeWrittenFrames()!);
+    }
+
     [Fact]
     public void Without_write_tracking_calls_carry_no_write_sets()
     {
