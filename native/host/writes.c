@@ -123,8 +123,8 @@ static int protect_written(void)
  * page is a fault even when the kernel resolves it (UFFD_FEATURE_WP_ASYNC) or makes it on the process's behalf (a
  * read() into RAM), so a call that faulted nowhere wrote nothing, and its answer needs no scan (about 1 us against 5-9
  * us for a scan of 8 MiB; most calls, lookups and the sample's allocator among them, write no RAM). Read before a scan,
- * not after: a write racing the scan faults after it, or the scan lists it. Not counted, and so missed: a write the
- * kernel makes through get_user_pages (an O_DIRECT read or a vmsplice into RAM), which no mm code under test does.
+ * not after: a write racing the scan faults after it, or the scan lists it. Writes the kernel makes through
+ * get_user_pages count too (an O_DIRECT read into RAM does: native/checks/write_faults.c).
  */
 static long faults_seen = -1;
 

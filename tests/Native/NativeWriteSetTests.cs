@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Mmspec.Models.Mmu;
 using Mmspec.NativeClient;
 using Mmspec.SpecTests.Execution;
@@ -131,6 +132,26 @@ public sealed class NativeWriteSetTests
         Assert.Single(again);
         Assert.Equal(page, machine.mm_map_get(space, 0x401000, out _));
         Assert.Empty(writes.TakeWrittenFrames()!);
+    }
+
+    [Fact]
+    public void Every_kind_of_write_into_protected_RAM_moves_the_fault_count_the_host_skips_scans_by()
+    {
+        // host/writes.c skips the scan after a call whose page-fault count did not move: native/checks/write_faults.c
+        // writes into protected pages every way it can (a store, a read(), an O_DIRECT read, process_vm_readv) on this
+        // machine's kernel, and fails where one of them did not count.
+        var start = new ProcessStartInfo(Path.Combine(NativeBuild.BuildFolder, "write-faults"), [NativeBuild.BuildFolder])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process check = Process.Start(start)!;
+        string output = check.StandardOutput.ReadToEnd() + check.StandardError.ReadToEnd();
+        Assert.True(check.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.True(check.ExitCode == 0, output);
+        Assert.Contains("a store into a protected page", output);
+        Assert.DoesNotContain("NOT COUNTED", output);
     }
 
     [Fact]
