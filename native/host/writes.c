@@ -112,9 +112,11 @@ static int protect_written(void)
 {
     static struct scan_region regions[64];
     uint64_t at = (uintptr_t)base, end = (uintptr_t)base + size;
-    while (at < end)
-        if (scan(at, end, regions, 64, &at) < 0)
-            return -1;
+    while (at < end) {
+        uint64_t from = at;
+        if (scan(from, end, regions, 64, &at) < 0 || at <= from)
+            return -1; /* failed, or no progress: the caller falls back to "cannot tell" */
+    }
     return 0;
 }
 
