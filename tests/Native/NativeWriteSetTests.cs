@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mmspec.Models.Mmu;
 using Mmspec.NativeClient;
 using Mmspec.SpecTests.Execution;
@@ -140,16 +139,8 @@ public sealed class NativeWriteSetTests
         // host/writes.c skips the scan after a call whose page-fault count did not move: native/checks/write_faults.c
         // writes into protected pages every way it can (a store, a read(), an O_DIRECT read, process_vm_readv) on this
         // machine's kernel, and fails where one of them did not count.
-        var start = new ProcessStartInfo(Path.Combine(NativeBuild.BuildFolder, "write-faults"), [NativeBuild.BuildFolder])
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process check = Process.Start(start)!;
-        string output = check.StandardOutput.ReadToEnd() + check.StandardError.ReadToEnd();
-        Assert.True(check.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.True(check.ExitCode == 0, output);
+        (int exit, string output) = ProgramRun.Execute(Path.Combine(NativeBuild.BuildFolder, "write-faults"), [NativeBuild.BuildFolder], TimeSpan.FromSeconds(30));
+        Assert.True(exit == 0, output);
         Assert.Contains("a store into a protected page", output);
         Assert.DoesNotContain("NOT COUNTED", output);
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Mmspec.NativeClient;
 using Mmspec.SpecTests.Catalogue;
@@ -93,30 +92,14 @@ public sealed partial class CReproducerRunTests(ITestOutputHelper output)
         string executable = Path.Combine(folder, name);
         string native = Path.Combine(NativeBuild.RepositoryRoot, "native");
         string function = $"mmspec_reproduce_{Identifier().Replace(result.PropertyId, "_")}";
-        (int exit, string log) = Execute("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", Path.Combine(native, "include"), $"-DMMSPEC_REPRODUCE={function}",
+        (int exit, string log) = ProgramRun.Execute("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-I", Path.Combine(native, "include"), $"-DMMSPEC_REPRODUCE={function}",
             "-o", executable, Path.Combine(native, "repro", "main.c"), file, library], TimeSpan.FromMinutes(2));
         Assert.True(exit == 0, $"gcc failed on {file} ({exit}):\n{log}\n---\n{source}");
         return executable;
     }
 
     private static (int Exit, string Log) Run(string executable, ulong ramSize) =>
-        Execute(executable, [$"0x{ramSize:X}"], RunTimeout);
-
-    /// <summary>Runs a process to its end or kills it at the timeout (exit -1, a hang); stdout and stderr together.</summary>
-    private static (int Exit, string Log) Execute(string program, string[] arguments, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(program, arguments) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            return (-1, $"killed after {timeout.TotalSeconds} s (a hang)\n{stdout.Result}{stderr.Result}");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
+        ProgramRun.Execute(executable, [$"0x{ramSize:X}"], RunTimeout);
 
     [GeneratedRegex("[^A-Za-z0-9]")]
     private static partial Regex Identifier();
