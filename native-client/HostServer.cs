@@ -35,6 +35,9 @@ public sealed class HostServer : IDisposable
 
     public string LibraryPath { get; }
 
+    /// <summary>When this server's machines wait by spinning on the fast channel (<see cref="SameCore"/>); auto by default.</summary>
+    public SpinPolicy Spin { get; init; } = SpinPolicy.Auto;
+
     public string HostPath { get; }
 
     // The worker each thread's last machine ran on, asked for again by its next one: a thread keeps to one worker, where

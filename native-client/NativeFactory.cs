@@ -27,8 +27,9 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
     /// implementation that slows down step after step without any single call reaching the call timeout.
     /// </param>
     /// <param name="writeTracking">How the host learns what each call wrote; by default <c>$MMSPEC_WRITE_TRACKING</c>, else auto.</param>
+    /// <param name="spin">When a machine alone waits by spinning on the fast channel; by default <c>$MMSPEC_SPIN</c> (auto, alone or off), else auto.</param>
     public NativeFactory(string libraryPath, string? hostPath = null, TimeSpan? callTimeout = null, TimeSpan? sequenceTimeout = null,
-        WriteTracking? writeTracking = null)
+        WriteTracking? writeTracking = null, SpinPolicy? spin = null)
     {
         Name = "native:" + libraryPath;
         LibraryPath = Path.GetFullPath(libraryPath);
@@ -41,7 +42,7 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
         CallTimeout = callTimeout ?? DefaultCallTimeout;
         SequenceTimeout = sequenceTimeout ?? DefaultSequenceTimeout;
         rams = new RamPool();
-        server = new HostServer(LibraryPath, HostPath, origin);
+        server = new HostServer(LibraryPath, HostPath, origin) { Spin = spin ?? SpinWanted };
     }
 
     public string Name { get; }
@@ -84,6 +85,15 @@ public sealed class NativeFactory : IImplementationFactory, IDisposable
         server.Dispose();
         rams.Dispose();
     }
+
+    /// <summary><c>$MMSPEC_SPIN</c>: auto when unset; a wrong value is a configuration error, found before any machine.</summary>
+    private static SpinPolicy SpinWanted => Environment.GetEnvironmentVariable("MMSPEC_SPIN") switch
+    {
+        null or "" or "auto" => SpinPolicy.Auto,
+        "alone" => SpinPolicy.Alone,
+        "off" => SpinPolicy.Off,
+        string other => throw new InvalidOperationException($"MMSPEC_SPIN={other}: expected auto, alone or off"),
+    };
 
     private static string? HostFromEnvironment => Environment.GetEnvironmentVariable("MMSPEC_HOST") is { Length: > 0 } named ? named : null;
 

@@ -69,10 +69,12 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         this.writeTracking = writeTracking;
         ram = from is null ? rams.Rent(ramSize) : rams.RentExact(from.RamPath, ramSize) ?? throw new SnapshotDeclinedException("its RAM file is in use");
         from?.PutBack(ram);
+        channel = new FastChannel(ram.ChannelStart);
+        channel.Reset();
         try
         {
             log = new MachineLog(System.IO.Path.ChangeExtension(ram.Path, $"{Guid.NewGuid():N}.log"));
-            core = new SameCore();
+            core = new SameCore(server.Spin);
             server.Start();
             core.Pin(server.ProcessId);
             connection = server.Connect(from?.Worker ?? 0);
@@ -89,7 +91,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         {
             HostProcessId = Greet(server.HostPath); // checks the protocol version; the worker is the same program
             server.CameTo(HostProcessId);
-            core.Pin(HostProcessId);
+            core.Pin(HostProcessId, worker: true);
             workerRam = Call(NativeOp.Hello, [ramSize, (ulong)writeTracking, from?.Id ?? 0], WriteHelloBody()).Flags; // where the worker maps the RAM
             if (from is not null)
             {
@@ -110,6 +112,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
 
     private readonly HostServer server;
     private readonly WriteTracking writeTracking;
+    private readonly FastChannel channel;
     private SameCore? core;
 
     /// <summary>
@@ -169,6 +172,15 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     public int HostProcessId { get; }
 
     public ulong RamSize => ram.Size;
+
+    /// <summary>Whether the machine's worker has a core of its own beside the caller's (<see cref="SameCore"/>; for diagnostics and tests).</summary>
+    public bool WorkerHasOwnCore => core?.WorkerHasOwnCore == true;
+
+    /// <summary>Whether a call now waits for its answer by spinning on the fast channel (<see cref="FastChannel"/>).</summary>
+    public bool Spins => core?.Spins == true;
+
+    /// <summary>The answers that came through the fast channel rather than the socket (for diagnostics and tests).</summary>
+    public int ChannelledAnswers { get; private set; }
 
     /// <summary>The size of the machine's log (its stdout and stderr) now, in bytes (for diagnostics and tests).</summary>
     public long LogBytes => log.Length;
@@ -352,26 +364,33 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         long started = Stopwatch.GetTimestamp();
         watchdog.Change(allowed, Timeout.InfiniteTimeSpan);
         core?.Follow();
+        bool spinning = core?.Spins == true;
         bool complete;
         try
         {
+            if (spinning)
+                channel.WillSpin();
             try
             {
-                SendFully(NativeProtocol.RequestBytes + bodyBytes);
+                if (!channel.TrySend(request.AsSpan(0, NativeProtocol.RequestBytes + bodyBytes)))
+                    SendFully(NativeProtocol.RequestBytes + bodyBytes);
             }
             catch (SocketException)
             {
                 // The machine ended between two calls (its worker was killed, say) and the server has closed the
                 // connection: the last answer it left there says how, so it is read rather than lost.
             }
-            complete = ReadFully(0, NativeProtocol.ResponseBytes);
+            bool channelled = spinning && channel.TryReceive(ref response, NativeProtocol.ResponseBytes);
+            if (channelled)
+                ChannelledAnswers++;
+            complete = channelled || ReadFully(0, NativeProtocol.ResponseBytes);
             int length = complete ? (int)BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(4)) : 0;
             int written = complete ? BinaryPrimitives.ReadInt32LittleEndian(response.AsSpan(24)) : 0;
             complete = complete && length <= NativeProtocol.MaxBody && written <= HostWrites.MaxListed;
             int rest = length + Math.Max(written, 0) * sizeof(ulong);
             if (complete && NativeProtocol.ResponseBytes + rest > response.Length)
                 Array.Resize(ref response, NativeProtocol.ResponseBytes + rest);
-            complete = complete && ReadFully(NativeProtocol.ResponseBytes, rest);
+            complete = complete && (channelled || ReadFully(NativeProtocol.ResponseBytes, rest));
             if (complete)
             {
                 uint mode = BinaryPrimitives.ReadUInt32LittleEndian(response.AsSpan(28));
@@ -515,6 +534,10 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
     {
         try
         {
+            // A worker spinning for the next request would see the end of the socket only once it stops spinning.
+            request.AsSpan(0, NativeProtocol.RequestBytes).Clear();
+            BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)NativeOp.Exit);
+            channel.TrySend(request.AsSpan(0, NativeProtocol.RequestBytes));
             connection.Shutdown(SocketShutdown.Send);
             connection.ReceiveTimeout = (int)EndTimeout.TotalMilliseconds;
             while (ReadFully(0, NativeProtocol.ResponseBytes))

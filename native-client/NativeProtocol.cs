@@ -24,9 +24,10 @@ public static class NativeProtocol
     /// <summary>
     /// Version 2 added the batch opcodes and request bodies; 3 the server with worker processes, one connection per
     /// machine; 4 the write sets in every answer; 5 batches of kfree and of mm_map_get; 6 kmalloc batches; 7 set-up
-    /// snapshots; 8 the suite naming, on connecting, the worker it wants (its snapshot's).
+    /// snapshots; 8 the suite naming, on connecting, the worker it wants (its snapshot's); 9 the fast channel past the
+    /// RAM in the RAM file (<see cref="FastChannel"/>).
     /// </summary>
-    public const uint Version = 8;
+    public const uint Version = 9;
 
     public const uint StatusOk = 0;
     public const uint StatusPanic = 1;

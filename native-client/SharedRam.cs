@@ -30,10 +30,11 @@ public sealed class SharedRam : IRamAccess, IDisposable
             throw new ArgumentOutOfRangeException(nameof(size), $"RAM size {size} must be a non-zero multiple of 4 KiB below 2 GiB");
         Path = path;
         Size = size;
+        long fileBytes = (long)size + FastChannel.Bytes; // the machine's fast channel lies past its RAM
         using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite))
-            stream.SetLength((long)size);
-        file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, (long)size, MemoryMappedFileAccess.ReadWrite);
-        view = file.CreateViewAccessor(0, (long)size, MemoryMappedFileAccess.ReadWrite);
+            stream.SetLength(fileBytes);
+        file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, fileBytes, MemoryMappedFileAccess.ReadWrite);
+        view = file.CreateViewAccessor(0, fileBytes, MemoryMappedFileAccess.ReadWrite);
         bool added = false;
         view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
         start = view.SafeMemoryMappedViewHandle.DangerousGetHandle() + (nint)view.PointerOffset;
@@ -54,6 +55,16 @@ public sealed class SharedRam : IRamAccess, IDisposable
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             return MemoryMarshal.CreateSpan(ref Unsafe.AddByteOffset(ref Unsafe.NullRef<byte>(), (nuint)start), length);
+        }
+    }
+
+    /// <summary>Where the file's fast channel (<see cref="FastChannel.Bytes"/> past the RAM) is mapped here.</summary>
+    internal nint ChannelStart
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return start + length;
         }
     }
 

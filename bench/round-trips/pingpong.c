@@ -8,6 +8,8 @@
  *   free       the scheduler places both (each wake-up may cross to the other core)
  *   one core   both pinned to the first allowed core (a wake-up is a switch on the same core)
  *   two cores  each pinned to a core of its own (every wake-up crosses)
+ *   spinning   each on a core of its own, the messages in shared memory and each side spinning on a state word
+ *              for the other's (the fast channel, native/host/channel.c, without its fall-back to the socket)
  *
  * Build and run: gcc -O2 bench/round-trips/pingpong.c -o /tmp/pingpong && /tmp/pingpong [round trips]
  */
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -95,6 +98,56 @@ static double measure(long trips, int parent_cpu, int child_cpu)
     return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (double)trips;
 }
 
+/* The spinning placement: a shared page holds a sequence word (odd: a request is there, even: its answer) and the messages. */
+struct shared_page { volatile long sequence; char request[REQUEST]; char answer[ANSWER]; };
+
+static void await(struct shared_page *page, long value)
+{
+    while (__atomic_load_n(&page->sequence, __ATOMIC_ACQUIRE) != value)
+        __builtin_ia32_pause();
+}
+
+static double measure_spinning(long trips, int parent_cpu, int child_cpu)
+{
+    struct shared_page *page = mmap(NULL, sizeof *page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) {
+        perror("mmap");
+        exit(1);
+    }
+    page->sequence = 0;
+    cpu_set_t before;
+    sched_getaffinity(0, sizeof before, &before);
+    pid_t child = fork();
+    if (child == 0) {
+        pin(child_cpu);
+        for (long i = 0; i < trips; i++) {
+            await(page, 2 * i + 1);
+            memcpy(page->answer, page->request, sizeof page->answer);
+            __atomic_store_n(&page->sequence, 2 * i + 2, __ATOMIC_RELEASE);
+        }
+        _exit(0);
+    }
+    pin(parent_cpu);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < trips; i++) {
+        memcpy(page->request, &i, sizeof i);
+        __atomic_store_n(&page->sequence, 2 * i + 1, __ATOMIC_RELEASE);
+        await(page, 2 * i + 2);
+        long echoed;
+        memcpy(&echoed, page->answer, sizeof echoed);
+        if (echoed != i) {
+            fprintf(stderr, "round trip %ld answered %ld\n", i, echoed);
+            exit(1);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    waitpid(child, NULL, 0);
+    munmap(page, sizeof *page);
+    sched_setaffinity(0, sizeof before, &before);
+    return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (double)trips;
+}
+
 int main(int argc, char **argv)
 {
     long trips = argc > 1 ? atol(argv[1]) : 100000;
@@ -111,7 +164,9 @@ int main(int argc, char **argv)
     printf("%-10s %12s\n", "placement", "ns/trip");
     printf("%-10s %12.0f\n", "free", measure(trips, -1, -1));
     printf("%-10s %12.0f\n", "one core", measure(trips, first, first));
-    if (second >= 0)
+    if (second >= 0) {
         printf("%-10s %12.0f\n", "two cores", measure(trips, first, second));
+        printf("%-10s %12.0f\n", "spinning", measure_spinning(trips, first, second));
+    }
     return 0;
 }

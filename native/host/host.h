@@ -16,7 +16,7 @@
 
 #include "mmspec.h"
 
-#define HOST_PROTOCOL_VERSION 8u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches; 6: kmalloc batches; 7: set-up snapshots; 8: the suite names the worker it wants */
+#define HOST_PROTOCOL_VERSION 9u /* 3: a server with worker processes, one connection per machine; 4: write sets; 5: kfree and mm_map_get batches; 6: kmalloc batches; 7: set-up snapshots; 8: the suite names the worker it wants; 9: the fast channel */
 
 enum opcode {
     OP_HELLO = 0,
@@ -101,6 +101,24 @@ int writes_mode(void);
 int writes_collect(uint64_t *out);
 /* Before the worker unmaps a RAM mapping: a mapping at the same address later is a new one, to protect whole. */
 void writes_unmapped(void *ram);
+
+/*
+ * channel.c: the fast channel, the last CHANNEL_BYTES of the RAM file (past the RAM): two state words, a request
+ * and an answer laid out as on the socket. Either side may send on the socket instead; see channel.c.
+ */
+#define CHANNEL_BYTES (256u * 1024)
+#define CHANNEL_REQUEST_STATE 0 /* u32, enum channel_state: how the next request comes */
+#define CHANNEL_ANSWER_STATE 64 /* u32: how the next answer goes (a cache line apart: each side spins on one) */
+#define CHANNEL_REQUEST 4096    /* the request's 48 bytes, then its body */
+#define CHANNEL_ANSWER 65536    /* the answer's 32 bytes, its body, the frames written */
+#define CHANNEL_SPIN_US 200     /* how long the worker spins for a request before it reads the socket */
+enum channel_state { CH_BLOCK = 0, CH_SPIN = 1, CH_READY = 2 };
+/* The machine's channel (NULL: the socket only); requests and answers go through it when the suite spins. */
+void channel_attach(void *base);
+/* The next request into request (REQUEST_BYTES) and its body; 1, 0 if the suite closed the connection, -1 on an I/O failure, -2 for a body longer than body_room. */
+int channel_receive(int fd, unsigned char *request, unsigned char *body, size_t body_room);
+/* One answer of count parts; 0, or -1 once the suite is gone. */
+int channel_send(int fd, const struct iovec *parts, int count);
 
 /* One machine on connection fd; returns 0 when the suite closed it, else the exit code for a protocol failure. */
 int run_machine(int fd, int control);

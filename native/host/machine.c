@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -70,7 +71,7 @@ static void respond(uint32_t status, uint64_t result, uint64_t flags, const void
         { .iov_base = (void *)payload, .iov_len = length },
         { .iov_base = listed, .iov_len = count > 0 ? (size_t)count * 8 : 0 },
     };
-    if (write_parts(channel, parts, 3) < 0)
+    if (channel_send(channel, parts, 3) < 0)
         _exit(4); /* the suite went away */
 }
 
@@ -204,13 +205,15 @@ static uint32_t dispatch(uint32_t op, const uint64_t *args, int init_panicked, u
  * kept, and the one used longest ago makes room.
  */
 #define MAPPINGS_KEPT SNAPSHOTS_KEPT
-static struct { char path[256]; size_t size; void *base; uint64_t used; } mappings[MAPPINGS_KEPT];
+static struct { char path[256]; size_t size; void *base; void *channel; uint64_t used; } mappings[MAPPINGS_KEPT];
 
-static void *map_ram(const char *path, size_t size)
+/* The RAM file at path mapped as RAM (size bytes) and, past it, its channel into *channel (NULL where it cannot be). */
+static void *map_ram(const char *path, size_t size, void **channel_out)
 {
     for (int i = 0; i < MAPPINGS_KEPT; i++)
         if (mappings[i].base != NULL && mappings[i].size == size && strcmp(mappings[i].path, path) == 0) {
             mappings[i].used = ++use_clock;
+            *channel_out = mappings[i].channel;
             return mappings[i].base;
         }
     if (strlen(path) >= sizeof mappings[0].path)
@@ -221,11 +224,17 @@ static void *map_ram(const char *path, size_t size)
         return NULL;
     }
     void *ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0);
+    /* A mapping of its own, so that a write past the end of RAM faults rather than lands in the channel. */
+    struct stat file;
+    int room = fstat(shm, &file) == 0 && (uint64_t)file.st_size >= (uint64_t)size + CHANNEL_BYTES;
+    void *channel = ram == MAP_FAILED || !room ? MAP_FAILED : mmap(NULL, CHANNEL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, shm, (off_t)size);
     close(shm);
     if (ram == MAP_FAILED) {
         fprintf(stderr, "mmspec-host: cannot map %s: %s\n", path, strerror(errno));
         return NULL;
     }
+    if (channel == MAP_FAILED)
+        channel = NULL; /* a file without the room: the socket alone */
     int slot = 0;
     for (int i = 1; i < MAPPINGS_KEPT; i++)
         if (mappings[i].used < mappings[slot].used)
@@ -233,11 +242,15 @@ static void *map_ram(const char *path, size_t size)
     if (mappings[slot].base != NULL) {
         writes_unmapped(mappings[slot].base);
         munmap(mappings[slot].base, mappings[slot].size);
+        if (mappings[slot].channel != NULL)
+            munmap(mappings[slot].channel, CHANNEL_BYTES);
     }
     snprintf(mappings[slot].path, sizeof mappings[slot].path, "%s", path);
     mappings[slot].size = size;
     mappings[slot].base = ram;
+    mappings[slot].channel = channel;
     mappings[slot].used = ++use_clock;
+    *channel_out = channel;
     return ram;
 }
 
@@ -272,9 +285,11 @@ static int attach(const uint64_t *args, uint32_t body_length, int control)
         return -1;
 
     snprintf(ram_path, sizeof ram_path, "%s", requested);
-    void *ram = map_ram(requested, (size_t)args[0]);
+    void *shared = NULL;
+    void *ram = map_ram(requested, (size_t)args[0], &shared);
     if (ram == NULL)
         return -1;
+    channel_attach(shared);
     ram_base = (uintptr_t)ram;
     ram_size = (size_t)args[0];
     /* From here on, what the implementation writes into RAM is known request by request; HELLO's answer lists
@@ -323,21 +338,21 @@ static void take_snapshot(int init_panicked)
 int run_machine(int fd, int control)
 {
     channel = fd;
+    /* Until HELLO names this machine's RAM, the channel of the worker's last machine is another machine's now. */
+    channel_attach(NULL);
     int attached = 0, init_panicked = 0, declined = 0;
     unsigned char request[REQUEST_BYTES];
     for (;;) {
-        int got = read_full(channel, request, REQUEST_BYTES);
+        int got = channel_receive(channel, request, body, sizeof body);
         if (got <= 0)
-            return got == 0 ? 0 : 5;
+            return got == 0 ? 0 : got == -2 ? 6 : 5;
         uint32_t op = get_u32(request);
         uint32_t body_length = get_u32(request + 4);
         uint64_t args[5];
         for (int i = 0; i < 5; i++)
             args[i] = get_u64(request + 8 + 8 * i);
-        if (body_length > sizeof body || body_length % 8)
+        if (body_length % 8)
             return 6; /* the suite and host disagree on the protocol: nothing sensible to answer */
-        if (body_length && read_full(channel, body, body_length) <= 0)
-            return 5;
         if (op == OP_EXIT)
             return 0;
         if (!attached) {

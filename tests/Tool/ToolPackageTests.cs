@@ -15,7 +15,7 @@ public sealed class ToolPackageTests(InstalledTool tool) : IClassFixture<Install
         using var package = System.IO.Compression.ZipFile.OpenRead(tool.Package);
         string[] entries = package.Entries.Select(entry => entry.FullName).ToArray();
         Assert.Contains(entries, name => name.EndsWith("/native/include/mmspec.h", StringComparison.Ordinal));
-        foreach (string source in new[] { "server.c", "machine.c", "snapshot.c", "wire.c", "host.h" })
+        foreach (string source in new[] { "server.c", "machine.c", "snapshot.c", "wire.c", "channel.c", "host.h" })
             Assert.Contains(entries, name => name.EndsWith("/native/host/" + source, StringComparison.Ordinal));
         Assert.Contains(entries, name => name.EndsWith("/DotnetToolSettings.xml", StringComparison.Ordinal));
     }
