@@ -56,6 +56,7 @@ internal sealed class SameCore : IDisposable
 
     private static readonly int[] RecentRunnable = [.. Enumerable.Repeat(int.MaxValue, 8)];
     private static int looks;
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle? loadavg;
 
     /// <summary>
     /// Whether a core is idle, as far as the kernel's count of runnable tasks tells (/proc/loadavg's fourth field,
@@ -68,15 +69,22 @@ internal sealed class SameCore : IDisposable
     {
         try
         {
-            string[] fields = File.ReadAllText("/proc/loadavg").Split(' ');
-            if (fields.Length > 3 && int.TryParse(fields[3].Split('/')[0], out int runnable))
+            // One pread of a file opened once (the kernel writes the line anew at every read): a look costs a syscall.
+            loadavg ??= File.OpenHandle("/proc/loadavg");
+            Span<byte> line = stackalloc byte[128];
+            line = line[..RandomAccess.Read(loadavg, line, 0)];
+            int slash = line.IndexOf((byte)'/'), space = slash < 0 ? -1 : line[..slash].LastIndexOf((byte)' ');
+            if (space >= 0 && int.TryParse(line[(space + 1)..slash], out int runnable))
                 RecentRunnable[looks++ % RecentRunnable.Length] = runnable;
         }
         catch (Exception unreadable) when (unreadable is IOException or UnauthorizedAccessException)
         {
             return false;
         }
-        return RecentRunnable.Min() < Allowed.Length;
+        int fewest = int.MaxValue;
+        foreach (int runnable in RecentRunnable)
+            fewest = Math.Min(fewest, runnable);
+        return fewest < Allowed.Length;
     }
 
     /// <summary>

@@ -238,11 +238,13 @@ __attribute__((noreturn)) static void become_worker(int listener, int control, i
             close(workers[i].log);
     }
     for (int served = 0; served < MACHINES_PER_WORKER; served++) {
+        /* The library's data back as loaded while no machine waits for it: before the first machine, then after each. */
+        if (served == 0)
+            snapshot_restore();
         char byte = 0;
         int connection = receive_fd(control, &byte);
         if (connection < 0)
             on_server_death(SIGTERM); /* the server is gone */
-        snapshot_restore();
         int code = run_machine(connection, control);
         if (code != 0)
             _exit(code); /* the server reports the code as the machine's end */
@@ -253,6 +255,7 @@ __attribute__((noreturn)) static void become_worker(int listener, int control, i
             on_server_death(SIGTERM);
         if (leaving)
             break; /* the server kills what the machine left, with this worker */
+        snapshot_restore();
     }
     _exit(0);
 }

@@ -1,7 +1,7 @@
 /*
  * The library's writable data as loaded (.data, .bss, and whatever else its writable segments hold,
  * less the part made read-only after relocation), saved once by the server right after dlopen and
- * written back by a worker before each machine: every machine starts from the globals a freshly
+ * written back by a worker before its first machine and after each: every machine starts from the globals a freshly
  * loaded library has, without the cost of a new process (on a virtual machine, a new process pays
  * a page fault of several microseconds for every page it touches).
  *
