@@ -348,11 +348,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         if (death is not null)
             throw new ImplementationCrashedException($"host is gone ({(death.Hung ? "it hung" : death.Signal ?? "it died")}); {Describe(op, a)} not run",
                 death.Hung, death.Signal);
-        Span<byte> r = request;
-        BinaryPrimitives.WriteUInt32LittleEndian(r, (uint)op);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], (uint)bodyBytes);
-        for (int i = 0; i < a.Length; i++)
-            BinaryPrimitives.WriteUInt64LittleEndian(r[(8 + 8 * i)..], a[i]);
+        PutRequest(op, a, bodyBytes);
         TimeSpan allowed = timeout < budgetLeft ? timeout : budgetLeft;
         if (allowed <= TimeSpan.Zero)
         {
@@ -434,6 +430,16 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
             default:
                 throw new InvalidOperationException($"mmspec-host rejected {Describe(op, a)} (status {status}): a protocol mismatch");
         }
+    }
+
+    /// <summary>A request's 48 bytes into <see cref="request"/>, ahead of the <paramref name="bodyBytes"/> of body already there.</summary>
+    private void PutRequest(NativeOp op, ReadOnlySpan<ulong> args, int bodyBytes = 0)
+    {
+        Span<byte> r = request;
+        BinaryPrimitives.WriteUInt32LittleEndian(r, (uint)op);
+        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], (uint)bodyBytes);
+        for (int i = 0; i < 5; i++)
+            BinaryPrimitives.WriteUInt64LittleEndian(r[(8 + 8 * i)..], i < args.Length ? args[i] : 0);
     }
 
     private void SendFully(int count)
@@ -535,8 +541,7 @@ public sealed class NativeImplementation : IMmImplementation, IRamAccess
         try
         {
             // A worker spinning for the next request would see the end of the socket only once it stops spinning.
-            request.AsSpan(0, NativeProtocol.RequestBytes).Clear();
-            BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)NativeOp.Exit);
+            PutRequest(NativeOp.Exit, []);
             channel.TrySend(request.AsSpan(0, NativeProtocol.RequestBytes));
             connection.Shutdown(SocketShutdown.Send);
             connection.ReceiveTimeout = (int)EndTimeout.TotalMilliseconds;

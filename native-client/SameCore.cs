@@ -44,10 +44,11 @@ internal sealed class SameCore : IDisposable
             for (int i = 1; i < Allowed.Length; i++)
                 if (LiveOn[i] < LiveOn[slot])
                     slot = i;
-            bool spins = spin == SpinPolicy.Alone || spin == SpinPolicy.Auto && IdleCore();
-            workerSlot = live == 0 && spins ? (slot + 1) % Allowed.Length : slot;
+            // /proc/loadavg is read only when the answer can matter: with another machine live, nothing spins anyway.
+            bool spins = live == 0 && (spin == SpinPolicy.Alone || spin == SpinPolicy.Auto && IdleCore());
+            workerSlot = spins ? (slot + 1) % Allowed.Length : slot;
             LiveOn[slot]++;
-            if (workerSlot != slot)
+            if (WorkerHasOwnCore)
                 LiveOn[workerSlot]++;
             live++;
         }
@@ -81,10 +82,7 @@ internal sealed class SameCore : IDisposable
         {
             return false;
         }
-        int fewest = int.MaxValue;
-        foreach (int runnable in RecentRunnable)
-            fewest = Math.Min(fewest, runnable);
-        return fewest < Allowed.Length;
+        return RecentRunnable.Min() < Allowed.Length;
     }
 
     /// <summary>
@@ -152,7 +150,7 @@ internal sealed class SameCore : IDisposable
         lock (Gate)
         {
             LiveOn[slot]--;
-            if (workerSlot != slot)
+            if (WorkerHasOwnCore)
                 LiveOn[workerSlot]--;
             live--;
             if (follower != 0 && Holder.TryGetValue(follower, out var holder) && holder == this)

@@ -237,10 +237,9 @@ __attribute__((noreturn)) static void become_worker(int listener, int control, i
         if (workers[i].log >= 0)
             close(workers[i].log);
     }
+    /* The library's data back as loaded while no machine waits for it: before the first machine, then after each. */
+    snapshot_restore();
     for (int served = 0; served < MACHINES_PER_WORKER; served++) {
-        /* The library's data back as loaded while no machine waits for it: before the first machine, then after each. */
-        if (served == 0)
-            snapshot_restore();
         char byte = 0;
         int connection = receive_fd(control, &byte);
         if (connection < 0)
