@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Mmspec.NativeClient;
@@ -10,8 +11,9 @@ namespace Mmspec.NativeClient;
 /// spread over the cores; the server (while it hands the machine over) and the worker are pinned there, and so is
 /// the thread that calls, before each request unless it already is, until the machine ends.
 /// The exception is a machine that has the box to itself: a machine created while no other of this process is live
-/// and a core is idle gets its worker a core of its own, beside the caller's, and while no other machine is live both sides wait
-/// by spinning on the fast channel (<see cref="Spins"/>, <see cref="FastChannel"/>) instead of switching.
+/// gets its worker a core of its own, beside the caller's, unless the last such machines lost time to other tasks
+/// (<see cref="SpinContention"/>), and while no other machine is live both sides wait by spinning on the fast channel
+/// (<see cref="Spins"/>, <see cref="FastChannel"/>) instead of switching.
 /// <c>$MMSPEC_SAME_CORE=off</c> leaves placement to the scheduler (and never spins); <see cref="SpinPolicy"/> says
 /// when to spin. A refused pin only costs speed.
 /// </summary>
@@ -32,6 +34,12 @@ internal sealed class SameCore : IDisposable
     private readonly int slot = -1;
     private readonly int workerSlot = -1; // the worker's core when it has one of its own, else the machine's
     private int follower; // the thread this machine last pinned
+    private static long starts; // machines created so far: one created while this one spun stopped its spinning
+    private readonly long startNumber;
+    private readonly bool watched; // spinning under SpinPolicy.Auto: what it lost to other tasks decides the next machines'
+    private int watchedThread, watchedWorker;
+    private TimeSpan lostBefore;
+    private long watchedSince;
 
     /// <summary>Takes the core the fewest live machines hold, and pins the calling thread there.</summary>
     public SameCore(SpinPolicy spin = SpinPolicy.Auto)
@@ -44,45 +52,17 @@ internal sealed class SameCore : IDisposable
             for (int i = 1; i < Allowed.Length; i++)
                 if (LiveOn[i] < LiveOn[slot])
                     slot = i;
-            // /proc/loadavg is read only when the answer can matter: with another machine live, nothing spins anyway.
-            bool spins = live == 0 && (spin == SpinPolicy.Alone || spin == SpinPolicy.Auto && IdleCore());
+            // The back-off counts only machines that could have spun: with another machine live, nothing spins anyway.
+            bool spins = live == 0 && (spin == SpinPolicy.Alone || spin == SpinPolicy.Auto && SpinContention.Shared.MaySpin());
             workerSlot = spins ? (slot + 1) % Allowed.Length : slot;
+            watched = spins && spin == SpinPolicy.Auto;
+            startNumber = ++starts;
             LiveOn[slot]++;
             if (WorkerHasOwnCore)
                 LiveOn[workerSlot]++;
             live++;
         }
         Follow();
-    }
-
-    private static readonly int[] RecentRunnable = [.. Enumerable.Repeat(int.MaxValue, 8)];
-    private static int looks;
-    private static Microsoft.Win32.SafeHandles.SafeFileHandle? loadavg;
-
-    /// <summary>
-    /// Whether a core is idle, as far as the kernel's count of runnable tasks tells (/proc/loadavg's fourth field,
-    /// this thread included): the fewest seen in the last eight looks, one a machine, lie below the cores allowed.
-    /// A single look often finds the host's server finishing the last machine; a busy core is busy at every look.
-    /// Spinning beside a busy core loses: with one CPU hog on the 2-core VM, a pass of the default properties took
-    /// 2.0–2.2 s spinning against 1.5–2.05 s on one core.
-    /// </summary>
-    private static bool IdleCore()
-    {
-        try
-        {
-            // One pread of a file opened once (the kernel writes the line anew at every read): a look costs a syscall.
-            loadavg ??= File.OpenHandle("/proc/loadavg");
-            Span<byte> line = stackalloc byte[128];
-            line = line[..RandomAccess.Read(loadavg, line, 0)];
-            int slash = line.IndexOf((byte)'/'), space = slash < 0 ? -1 : line[..slash].LastIndexOf((byte)' ');
-            if (space >= 0 && int.TryParse(line[(space + 1)..slash], out int runnable))
-                RecentRunnable[looks++ % RecentRunnable.Length] = runnable;
-        }
-        catch (Exception unreadable) when (unreadable is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-        return RecentRunnable.Min() < Allowed.Length;
     }
 
     /// <summary>
@@ -100,6 +80,8 @@ internal sealed class SameCore : IDisposable
         if (slot < 0 || pid <= 0)
             return;
         int core = Allowed[worker ? workerSlot : slot];
+        if (worker && watched && watchedWorker == 0)
+            Watch(pid);
         lock (Gate)
         {
             // Moving a process costs more than the check: a worker that served the last machine here stays here.
@@ -110,6 +92,30 @@ internal sealed class SameCore : IDisposable
             PinnedTo[pid] = core;
         }
         _ = Posix.SetAffinity(pid, OnlyCore(core));
+    }
+
+    /// <summary>Starts watching a spinning machine's two tasks once its worker is known (<see cref="SpinContention"/>).</summary>
+    private void Watch(int worker)
+    {
+        if (SpinContention.OfThread(follower) is not { } caller || SpinContention.OfProcess(worker) is not { } served)
+        {
+            SpinContention.Shared.CannotWatch();
+            return;
+        }
+        (watchedThread, watchedWorker, lostBefore, watchedSince) = (follower, worker, caller + served, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>The watched machine ends: tells <see cref="SpinContention"/> what it lost, if it spun alone all its life.</summary>
+    private void EndWatch()
+    {
+        if (watchedWorker == 0 || Volatile.Read(ref starts) != startNumber || follower != watchedThread)
+            return;
+        if (SpinContention.OfThread(watchedThread) is not { } caller || SpinContention.OfProcess(watchedWorker) is not { } served)
+        {
+            SpinContention.Shared.CannotWatch();
+            return;
+        }
+        SpinContention.Shared.Spun(Stopwatch.GetElapsedTime(watchedSince), caller + served - lostBefore);
     }
 
     /// <summary>Before a request: pins the calling thread to the machine's core unless it already is.</summary>
@@ -146,6 +152,7 @@ internal sealed class SameCore : IDisposable
     {
         if (slot < 0)
             return;
+        EndWatch();
         int freed = 0;
         lock (Gate)
         {
@@ -210,7 +217,7 @@ internal sealed class SameCore : IDisposable
 /// <summary>When a machine's worker gets a core of its own and both sides wait by spinning (<see cref="SameCore"/>).</summary>
 public enum SpinPolicy
 {
-    /// <summary>While no other machine of the process is live and a core looks idle: the default.</summary>
+    /// <summary>While no other machine of the process is live, unless spinning lately lost time to other tasks (<see cref="SpinContention"/>): the default.</summary>
     Auto,
 
     /// <summary>While no other machine of the process is live, however busy the cores are (tests).</summary>

@@ -27,23 +27,25 @@ public sealed class FastChannelTests
         if (Environment.ProcessorCount < 2)
             return; // nothing to place apart: every call goes over the socket, as the other native tests check
         using var factory = new NativeFactory(NativeBuild.Sample, spin: SpinPolicy.Alone);
-        using var machine = Assert.IsType<NativeImplementation>(factory.Create(Ram));
-        Assert.True(machine.WorkerHasOwnCore);
-        Assert.True(machine.Spins);
-        Assert.NotEqual(CoresOf($"/proc/{machine.HostProcessId}/status"), CoresOfThisThread());
+        OnSomeAttempt(() =>
+        {
+            using var machine = Assert.IsType<NativeImplementation>(factory.Create(Ram));
+            Assert.True(machine.WorkerHasOwnCore);
+            Assert.True(machine.Spins);
+            Assert.NotEqual(CoresOf($"/proc/{machine.HostProcessId}/status"), CoresOfThisThread());
 
-        ulong page = machine.mm_phys_alloc_page();
-        Assert.NotEqual(ulong.MaxValue, page);
-        int before = machine.ChannelledAnswers;
-        Assert.True(before > 0, "a call's answer came over the socket although both sides spin");
-        // A long answer (one address per free page) and a long request (all of them back) through the channel.
-        IReadOnlyList<ulong> pages = machine.AllocatePagesUntilExhausted(1 << 20);
-        Assert.True(pages.Count > 1000);
-        Assert.Equal(pages.Count, pages.Distinct().Count());
-        Assert.DoesNotContain(page, pages);
-        machine.FreePages(pages);
-        Assert.Equal(pages.Count, machine.AllocatePagesUntilExhausted(1 << 20).Count);
-        Assert.True(machine.ChannelledAnswers >= before + 3);
+            ulong page = machine.mm_phys_alloc_page();
+            Assert.NotEqual(ulong.MaxValue, page);
+            int first = machine.ChannelledAnswers;
+            // A long answer (one address per free page) and a long request (all of them back) through the channel.
+            IReadOnlyList<ulong> pages = machine.AllocatePagesUntilExhausted(1 << 20);
+            Assert.True(pages.Count > 1000);
+            Assert.Equal(pages.Count, pages.Distinct().Count());
+            Assert.DoesNotContain(page, pages);
+            machine.FreePages(pages);
+            Assert.Equal(pages.Count, machine.AllocatePagesUntilExhausted(1 << 20).Count);
+            return first == 1 && machine.ChannelledAnswers == first + 3;
+        }, "every answer came through the channel");
     }
 
     [Fact]
@@ -52,16 +54,19 @@ public sealed class FastChannelTests
         if (Environment.ProcessorCount < 2)
             return;
         using var factory = new NativeFactory(NativeBuild.Sample, spin: SpinPolicy.Alone);
-        using var machine = Assert.IsType<NativeImplementation>(factory.Create(4 * Ram));
-        ulong space = machine.CreateSpace();
-        int channelled = machine.ChannelledAnswers;
-        // A vmalloc of most of RAM zeroes about 7,000 pages behind write protection: about 2 µs a page here, far past
-        // the 200 µs the caller spins, so its answer comes on the socket; the region is there all the same.
-        ulong region = machine.vmalloc(space, 0x400000, 0x7FFF_FFFF_F000, 7000, 0x2);
-        Assert.NotEqual(ulong.MaxValue, region);
-        Assert.Equal(channelled, machine.ChannelledAnswers);
-        Assert.NotEqual(ulong.MaxValue, machine.mm_map_get(space, region + 6999 * 4096));
-        Assert.Equal(channelled + 1, machine.ChannelledAnswers); // and the next call spins again
+        OnSomeAttempt(() =>
+        {
+            using var machine = Assert.IsType<NativeImplementation>(factory.Create(4 * Ram));
+            ulong space = machine.CreateSpace();
+            int channelled = machine.ChannelledAnswers;
+            // A vmalloc of most of RAM zeroes about 7,000 pages behind write protection: about 2 µs a page here, far
+            // past the 200 µs the caller spins, so its answer comes on the socket; the region is there all the same.
+            ulong region = machine.vmalloc(space, 0x400000, 0x7FFF_FFFF_F000, 7000, 0x2);
+            Assert.NotEqual(ulong.MaxValue, region);
+            Assert.Equal(channelled, machine.ChannelledAnswers);
+            Assert.NotEqual(ulong.MaxValue, machine.mm_map_get(space, region + 6999 * 4096));
+            return machine.ChannelledAnswers == channelled + 1; // and the next call spins again
+        }, "the call after the long one came through the channel");
     }
 
     [Fact]
@@ -71,12 +76,17 @@ public sealed class FastChannelTests
             return;
         const ulong Lookup = NativeImplementation.KernelBase + (5 << 20); // hostile.c: lookups from 4 MiB up
         using (var panics = new NativeFactory(NativeBuild.Hostile("map-get-panics"), spin: SpinPolicy.Alone))
-        using (var machine = Assert.IsType<NativeImplementation>(panics.Create(Ram)))
         {
-            Assert.True(machine.Spins);
-            var panic = Assert.Throws<ImplementationPanicException>(() => machine.mm_map_get(machine.CreateSpace(), Lookup));
-            Assert.Contains("panic", panic.Message);
-            Assert.True(machine.ChannelledAnswers >= 2);
+            OnSomeAttempt(() =>
+            {
+                using var machine = Assert.IsType<NativeImplementation>(panics.Create(Ram));
+                Assert.True(machine.Spins);
+                ulong space = machine.CreateSpace();
+                int before = machine.ChannelledAnswers;
+                var panic = Assert.Throws<ImplementationPanicException>(() => machine.mm_map_get(space, Lookup));
+                Assert.Contains("panic", panic.Message);
+                return machine.ChannelledAnswers == before + 1;
+            }, "the panic came through the channel");
         }
         using var segfaults = new NativeFactory(NativeBuild.Hostile("map-get-segfaults"), spin: SpinPolicy.Alone);
         using var crashing = Assert.IsType<NativeImplementation>(segfaults.Create(Ram));
@@ -113,6 +123,25 @@ public sealed class FastChannelTests
         Assert.False(machine.WorkerHasOwnCore);
         Assert.False(machine.Spins);
         Assert.Equal(0, machine.ChannelledAnswers);
+    }
+
+    private const int Attempts = 10;
+
+    /// <summary>
+    /// Which way an answer comes is timing: the caller spins 200 µs for it, and a core taken for a moment by another
+    /// task (the runtime's compiler thread, another process) sends it to the socket instead, where it arrives all
+    /// the same. So a test of the way makes up to ten attempts, each on a fresh machine, and asks that one of them went
+    /// the way it tests; what every attempt's answers say is asserted in each.
+    /// </summary>
+    private static void OnSomeAttempt(Func<bool> attempt, string what)
+    {
+        for (int i = 0; i < Attempts; i++)
+        {
+            if (attempt())
+                return;
+            Thread.Sleep(20); // a burst on the other core passes
+        }
+        Assert.Fail($"in none of {Attempts} attempts: {what}");
     }
 
     private static string CoresOfThisThread() => CoresOf("/proc/thread-self/status");
