@@ -6,13 +6,15 @@ namespace Mmspec.NativeClient;
 /// Whether spinning pays: a machine whose caller and worker spin on two cores of their own is fast only while nothing
 /// else wants those cores. So <see cref="SpinPolicy.Auto"/> spins, and watches what spinning machines lose: the time
 /// their two tasks waited runnable for a core (the scheduler's run delay, the second field of
-/// <c>/proc/self/task/TID/schedstat</c> and <c>/proc/PID/schedstat</c>), beyond an <see cref="Allowance"/> a machine,
-/// summed over a <see cref="Window"/> of spinning machines' lives. A window that lost more than a quarter was sharing
-/// cores with someone: the next 16 machines share one core with their worker instead, twice as many after each such
-/// window that follows, up to 256; a window that did not lose resets the count. Measured on the 2-core VM
-/// (bench/README.md's machine): quiet passes lost 0–10 % a window (a few windows 20–50 % while the runtime's compiler
-/// thread was still busy, in a process's first passes), and with one CPU hog beside the pass 32–71 %. Where
-/// schedstat cannot be read, nothing spins.
+/// <c>/proc/self/task/TID/schedstat</c> and <c>/proc/PID/schedstat</c>), beyond an <see cref="SpinBackoff.Allowance"/> a
+/// machine, summed over a <see cref="SpinBackoff.Window"/> of spinning machines' lives. A window that lost more than a
+/// third was sharing cores with someone: the next 32 machines share one core with their worker instead, twice as many
+/// after each such window in a row, up to 1,024; a window that did not lose starts the count again. Measured on the
+/// 2-core VM (bench/README.md's machine), `check --impl native:… --jobs 1` with 5 ms windows: quiet, windows lost 0 %
+/// but for a few of 21–30 %, and 731 of 763 machines spun; beside one CPU hog, windows lost 31–78 %, and 45 of 621
+/// machines spun. Passes of the default properties, interleaved, quiet: 0.75–0.93 s with 10 ms windows, 0.80–0.95 s
+/// with 20 ms ones and a quarter; beside a hog 1.07–1.25 s, 1.13–1.39 s, and 1.05–1.47 s not spinning at all.
+/// Where schedstat cannot be read, nothing spins.
 /// </summary>
 /// <remarks>
 /// This replaced a look at <c>/proc/loadavg</c>'s count of runnable tasks at each machine start, which saw a moment,
@@ -85,7 +87,7 @@ internal static class SpinContention
 internal sealed class SpinBackoff
 {
     /// <summary>Spinning machines' lives summed before a verdict.</summary>
-    public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// What a machine may lose without it counting: the host's server, which hands the machine over on the caller's
@@ -94,9 +96,9 @@ internal sealed class SpinBackoff
     public static readonly TimeSpan Allowance = TimeSpan.FromMicroseconds(50);
 
     /// <summary>Contended: the two tasks together waited more than this share (one over it) of the window.</summary>
-    private const int LostShareOver = 4;
+    private const int LostShareOver = 3;
 
-    public const int FirstBackoff = 16, MaxBackoff = 256;
+    public const int FirstBackoff = 32, MaxBackoff = 1024;
     private readonly object gate = new();
     private int backoff, nextBackoff = FirstBackoff;
     private bool unwatchable;
