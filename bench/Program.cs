@@ -18,11 +18,11 @@ IReadOnlyList<Summary> summaries = options.SkipBenchmarks
     ? []
     : BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(options.BenchmarkArgs, new BenchConfig()).ToList();
 
-// Untimed passes before the timed ones: two reach the steady state (SuiteThroughput.Measure).
-const int WarmUps = 2;
-// The native sample's passes vary up to 2x from one to the next on a 2-core machine (two processes ping-ponging over a
-// socket): the median of three, as for the reference, rather than whichever one pass came.
-const int NativePasses = 3;
+// Untimed passes before the timed ones: at least three, more until the steady state (SuiteThroughput.Measure).
+const int WarmUps = 3;
+// Timed passes, the median of which counts: on the shared 2-core machine one pass of the reference varied 0.39-0.57 s
+// from one to the next in the steady state, and the native sample's up to 2x (two processes ping-ponging).
+const int TimedPasses = 5;
 ThroughputRun? reference = null, referenceFull = null, native = null, nativeFull = null;
 IReadOnlyList<StepCostRow> stepCosts = [];
 string nativeStatus = "not run";
@@ -31,18 +31,18 @@ IReadOnlyList<ZooDetection> zoo = [];
 if (!options.SkipSuite)
 {
     Console.Error.WriteLine("suite throughput: reference, in-process");
-    reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUps: WarmUps, passes: 3);
+    reference = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUps: WarmUps, passes: TimedPasses, progress: Progress);
     Console.Error.WriteLine("suite throughput: reference, in-process, --audit full (the baseline)");
-    referenceFull = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUps: WarmUps, AuditMode.Full, passes: 3);
+    referenceFull = SuiteThroughput.Measure(new ReferenceFactory(), maxTest: 100, warmUps: WarmUps, AuditMode.Full, passes: TimedPasses, progress: Progress);
     Console.Error.WriteLine("step cost against live mappings");
     stepCosts = StepCost.Measure([10, 100, 1000]);
     try
     {
         using var sample = new NativeFactory(options.NativeLibrary);
         Console.Error.WriteLine($"suite throughput: {sample.Name}");
-        native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUps: WarmUps, passes: NativePasses);
+        native = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUps: WarmUps, passes: TimedPasses, progress: Progress);
         Console.Error.WriteLine($"suite throughput: {sample.Name}, --audit full");
-        nativeFull = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUps: WarmUps, AuditMode.Full, passes: NativePasses);
+        nativeFull = SuiteThroughput.Measure(sample, options.NativeMaxTest, warmUps: WarmUps, AuditMode.Full, passes: TimedPasses, progress: Progress);
     }
     catch (FileNotFoundException missing)
     {
@@ -77,3 +77,5 @@ else
 foreach (TargetOutcome target in results.Targets)
     Console.Error.WriteLine($"target {(target.Met ? "met" : "MISSED")}: {target.Target.Name}: {target.Speedup:F1}x (>= {target.Target.Minimum}x)");
 return 0;
+
+static void Progress(string line) => Console.Error.WriteLine($"  {line}");

@@ -16,9 +16,9 @@ public static class ThroughputSection
     public static void Write(StringBuilder md, RunResults run)
     {
         md.AppendLine("## Suite throughput").AppendLine();
-        md.AppendLine("Every default-profile property with the default seed, as `mmspec check` runs them, after at least two untimed warm-up");
-        md.AppendLine($"passes of the same size, more while a pass still ran 10 % faster than the one before, at most {SuiteThroughput.MaxWarmUps} (the steady state, as");
-        md.AppendLine("BenchmarkDotNet measures; passes: the median of that many timed passes);");
+        md.AppendLine("Every default-profile property with the default seed, as `mmspec check` runs them, after at least three untimed warm-up");
+        md.AppendLine($"passes of the same size, more until {SuiteThroughput.SteadyPasses} passes in a row did not beat the fastest before them by 5 %, at most {SuiteThroughput.MaxWarmUps}");
+        md.AppendLine("(the steady state, as BenchmarkDotNet measures; passes: the median of that many timed passes);");
         md.AppendLine("a checked step is one API call applied and checked against the model, the MMU walk of every space and the");
         md.AppendLine("ownership audit; the time is the whole property's, so generating the sequences, each machine's set-up and the");
         md.AppendLine("teardown's leak count are paid for but not counted as steps (a hog's thousands of calls are one step). The reference");

@@ -29,35 +29,43 @@ public static class SuiteThroughput
 
     /// <summary>
     /// Runs every default-profile property with the default seed and the audit <paramref name="audit"/>, and returns the
-    /// median of <paramref name="passes"/> timed passes by checked steps per second, after <paramref name="warmUps"/>
-    /// untimed passes of the same size, so that what is timed is the suite's steady state (code jitted and tiered up, as
-    /// BenchmarkDotNet's own warm-up does), not the first seconds of a process: with tiered compilation and dynamic PGO a
-    /// pass of the reference still got faster from the first pass to the second and the second to the third (about
-    /// 3.2, 1.8 and 1.1-1.2 s), and then stayed there. `mmspec check` itself compiles optimised from the start instead
-    /// (cli's TieredCompilation), and its time is measured apart.
+    /// median of <paramref name="passes"/> timed passes by checked steps per second, after untimed passes of the same
+    /// size until the steady state (code jitted and tiered up, as BenchmarkDotNet's own warm-up does), not the first
+    /// seconds of a process: with tiered compilation and dynamic PGO a pass of the reference ran 2.3, 1.2, 0.88, 0.43 and
+    /// then 0.40 s, and a rule that stopped at the first pass within 10 % of the one before it could stop at the third
+    /// and time passes still tiering up (one bench run read the reference at 25,152 checked steps/s, half of the runs
+    /// before and after it). So warm-up goes on until two passes in a row did not beat the fastest before them by 5 %,
+    /// at least <paramref name="warmUps"/>, at most <see cref="MaxWarmUps"/>; <paramref name="progress"/> hears each
+    /// pass's time. `mmspec check` itself compiles optimised from the start instead (cli's TieredCompilation), and its
+    /// time is measured apart.
     /// </summary>
-    public static ThroughputRun Measure(IImplementationFactory implementation, int maxTest, int warmUps, AuditMode audit = AuditMode.Incremental, int passes = 1)
+    public static ThroughputRun Measure(IImplementationFactory implementation, int maxTest, int warmUps, AuditMode audit = AuditMode.Incremental, int passes = 1,
+                                        Action<string>? progress = null)
     {
-        // At least warmUps passes, then more while a pass still ran clearly faster than the one before it (tiering goes
-        // on for a pass or two more on a slow day), at most MaxWarmUps in all.
-        TimeSpan? previous = null;
+        TimeSpan fastest = TimeSpan.MaxValue;
+        int notFaster = 0;
         for (int warmUp = 0; warmUp < MaxWarmUps; warmUp++)
         {
             TimeSpan took = Pass(implementation, maxTest, audit).Elapsed;
-            bool stillWarming = previous is not { } before || took.TotalSeconds < before.TotalSeconds * SteadyWithin;
-            previous = took;
-            if (warmUp + 1 >= warmUps && !stillWarming)
+            notFaster = took.TotalSeconds < fastest.TotalSeconds * SteadyWithin ? 0 : notFaster + 1;
+            fastest = took < fastest ? took : fastest;
+            progress?.Invoke($"warm-up pass {warmUp + 1}: {took.TotalSeconds:F3} s");
+            if (warmUp + 1 >= warmUps && notFaster >= SteadyPasses)
                 break;
         }
         var timed = Enumerable.Range(0, Math.Max(passes, 1)).Select(_ => Pass(implementation, maxTest, audit)).OrderBy(run => run.StepsPerSecond).ToList();
+        progress?.Invoke($"timed passes: {string.Join(", ", timed.Select(run => $"{run.Elapsed.TotalSeconds:F3} s"))}");
         return timed[timed.Count / 2] with { Passes = timed.Count };
     }
 
     /// <summary>The most warm-up passes a measurement makes.</summary>
-    public const int MaxWarmUps = 6;
+    public const int MaxWarmUps = 12;
 
-    /// <summary>A pass within this fraction of the one before it is taken for the steady state.</summary>
-    private const double SteadyWithin = 0.9;
+    /// <summary>A pass that does not beat the fastest before it by this factor is not faster.</summary>
+    private const double SteadyWithin = 0.95;
+
+    /// <summary>Passes in a row not faster that make the steady state.</summary>
+    public const int SteadyPasses = 2;
 
     private static ThroughputRun Pass(IImplementationFactory implementation, int maxTest, AuditMode audit)
     {
