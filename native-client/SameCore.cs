@@ -97,12 +97,8 @@ internal sealed class SameCore : IDisposable
     /// <summary>Starts watching a spinning machine's two tasks once its worker is known (<see cref="SpinContention"/>).</summary>
     private void Watch(int worker)
     {
-        if (SpinContention.OfThread(follower) is not { } caller || SpinContention.OfProcess(worker) is not { } served)
-        {
-            SpinContention.Shared.CannotWatch();
-            return;
-        }
-        (watchedThread, watchedWorker, lostBefore, watchedSince) = (follower, worker, caller + served, Stopwatch.GetTimestamp());
+        if (LostSoFar(follower, worker) is { } lost)
+            (watchedThread, watchedWorker, lostBefore, watchedSince) = (follower, worker, lost, Stopwatch.GetTimestamp());
     }
 
     /// <summary>The watched machine ends: tells <see cref="SpinContention"/> what it lost, if it spun alone all its life.</summary>
@@ -110,12 +106,17 @@ internal sealed class SameCore : IDisposable
     {
         if (watchedWorker == 0 || Volatile.Read(ref starts) != startNumber || follower != watchedThread)
             return;
-        if (SpinContention.OfThread(watchedThread) is not { } caller || SpinContention.OfProcess(watchedWorker) is not { } served)
-        {
-            SpinContention.Shared.CannotWatch();
-            return;
-        }
-        SpinContention.Shared.Spun(Stopwatch.GetElapsedTime(watchedSince), caller + served - lostBefore);
+        if (LostSoFar(watchedThread, watchedWorker) is { } lost)
+            SpinContention.Shared.Spun(Stopwatch.GetElapsedTime(watchedSince), lost - lostBefore);
+    }
+
+    /// <summary>The run delay of the caller's thread and the worker together; null, and no more spinning, where either cannot be read.</summary>
+    private static TimeSpan? LostSoFar(int thread, int worker)
+    {
+        if (SpinContention.OfThread(thread) is { } caller && SpinContention.OfProcess(worker) is { } served)
+            return caller + served;
+        SpinContention.Shared.CannotWatch();
+        return null;
     }
 
     /// <summary>Before a request: pins the calling thread to the machine's core unless it already is.</summary>

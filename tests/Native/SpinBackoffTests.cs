@@ -3,7 +3,7 @@ using Mmspec.NativeClient;
 namespace Mmspec.Tests.Native;
 
 /// <summary>
-/// SpinPolicy.Auto's decision (native-client/SpinContention.cs): spinning machines that lost more than a quarter of a
+/// SpinPolicy.Auto's decision (native-client/SpinContention.cs): spinning machines that lost more than a third of a
 /// window of their lives to other tasks make the next machines share a core with their worker, for a back-off that
 /// doubles while windows stay contended and starts again from the first length after a quiet one.
 /// </summary>
