@@ -246,6 +246,15 @@ public sealed record ApiState
     public ApiState BlockAllocated(ulong pointer, ulong size) =>
         this with { HeapBlocks = HeapBlocks.Add(pointer, size), LastChange = Changed(StateKeyKind.HeapBlock, -1, pointer) };
 
+    /// <summary>Many blocks allocated at once (a kmalloc burst): as <see cref="BlockAllocated"/> on each, in order, as one transition.</summary>
+    public ApiState BlocksAllocated(IReadOnlyList<(ulong Pointer, ulong Size)> blocks)
+    {
+        ImmutableSortedDictionary<ulong, ulong>.Builder added = HeapBlocks.ToBuilder(); // nodes it made are changed in place, not copied per block
+        foreach ((ulong pointer, ulong size) in blocks)
+            added.Add(pointer, size);
+        return this with { HeapBlocks = added.ToImmutable(), LastChange = ChangedEach(StateKeyKind.HeapBlock, blocks.Select(block => block.Pointer)) };
+    }
+
     public ApiState BlockFreed(ulong pointer) =>
         this with { HeapBlocks = HeapBlocks.Remove(pointer), LastChange = Changed(StateKeyKind.HeapBlock, -1, pointer) };
 

@@ -170,7 +170,15 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
     }
 
     /// <summary>Pages in or out: each chunk they touch copied once, the chunk array made once.</summary>
-    private PageSet Changed(IEnumerable<ulong> pages, bool add)
+    private PageSet Changed(IEnumerable<ulong> pages, bool add) => pages switch
+    {
+        List<ulong> list => Changed(CollectionsMarshal.AsSpan(list), add),
+        ulong[] array => Changed(array.AsSpan(), add),
+        _ => Changed([.. pages], add),
+    };
+
+    // A span, not an enumerator: a hog or a teardown hands over thousands of pages, an interface call each.
+    private PageSet Changed(ReadOnlySpan<ulong> pages, bool add)
     {
         List<Edited>? edited = null; // the chunks as they become, made on the first page
         int count = Count;
@@ -178,13 +186,15 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
         // order, thousands to a chunk), then stored back.
         int at = -1;
         Edited current = default;
+        ulong[] words = [];
+        int inChunk = 0;
         foreach (ulong page in pages)
         {
             (ulong chunkIndex, int word, int bit) = Locate(page);
             if (at < 0 || current.Index != chunkIndex)
             {
                 if (at >= 0)
-                    edited![at] = current;
+                    edited![at] = current with { Words = words, Count = inChunk };
                 if (edited is null)
                 {
                     edited = new List<Edited>(chunks.Length + 1);
@@ -200,17 +210,21 @@ public sealed class PageSet : IList<ulong>, IReadOnlyList<ulong>
                     edited.Insert(at, new Edited(chunkIndex, new ulong[WordsPerChunk], 0, Copied: true));
                 }
                 current = edited[at];
+                (words, inChunk) = (current.Words, current.Count);
             }
-            if (((current.Words[word] >> bit & 1) != 0) == add)
+            if (((words[word] >> bit & 1) != 0) == add)
                 continue;
             if (!current.Copied)
-                current = current with { Words = (ulong[])current.Words.Clone(), Copied = true };
-            current.Words[word] ^= 1UL << bit;
-            current = current with { Count = current.Count + (add ? 1 : -1) };
+            {
+                words = (ulong[])words.Clone();
+                current = current with { Copied = true };
+            }
+            words[word] ^= 1UL << bit;
+            inChunk += add ? 1 : -1;
             count += add ? 1 : -1;
         }
         if (at >= 0)
-            edited![at] = current;
+            edited![at] = current with { Words = words, Count = inChunk };
         if (count == Count)
             return this;
         var next = new List<Chunk>(edited!.Count);

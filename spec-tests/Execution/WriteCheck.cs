@@ -39,8 +39,9 @@ public static class WriteCheck
                     all = null; // a call that could not tell
             }
             else
-                foreach (ulong frame in written)
+                for (int at = 0; at < written.Count; at++) // by index: an enumerator per call of a batch's thousands
                 {
+                    ulong frame = written[at];
                     all?.Add(frame);
                     if (!released.Contains(frame) && Unexplained(ctx, call, index, frame, changedSpaces) is { } holder)
                         ctx.Fail("PHYS-09", $"{trace[index].Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",

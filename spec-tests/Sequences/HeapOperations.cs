@@ -29,13 +29,15 @@ public sealed record Kmalloc(ulong Size) : Operation
     }
 
     /// <summary>
-    /// Judges what this kmalloc returned and takes the block into the model; true when the block is to be marked (a
+    /// Judges what this kmalloc returned and takes the block into the model, or into <paramref name="burst"/> (the
+    /// blocks of a burst so far, which the burst takes into the model at once); true when the block is to be marked (a
     /// block in the direct map), which the caller does once it has made its calls.
     /// </summary>
-    internal bool Judge(SequenceContext ctx, ulong pointer)
+    internal bool Judge(SequenceContext ctx, ulong pointer, BurstBlocks? burst = null)
     {
         if (pointer == 0)
         {
+            burst?.TakeInto(ctx); // what exhaustion is plausible counts every live block
             ctx.CheckResult(Size > 0 || !ctx.Strict || ctx.ExhaustionPlausible(1), "r != 0", "HEAP-D02", "kmalloc(0) returned NULL with memory to spare");
             if (Size > 0 && !ctx.ExhaustionPlausible(Size / AddressSpaceLayout.PageSize + 1))
                 CheckNoRoom(ctx);
@@ -47,20 +49,24 @@ public sealed record Kmalloc(ulong Size) : Operation
         if (ctx.Strict)
             ctx.CheckResult(inDirectMap, $"r >= 0x{AddressSpaceLayout.KernelBase:X} && r - 0x{AddressSpaceLayout.KernelBase:X} + {length} <= 0x{ctx.Implementation.RamSize:X}",
                 "HEAP-D01", $"kmalloc({Size}) returned 0x{pointer:X}, not a direct-map pointer into RAM");
-        ctx.CheckResult(!ctx.Model.HeapBlocks.ContainsKey(pointer), $"r != 0x{pointer:X}", Size == 0 ? "HEAP-08" : "HEAP-03", $"kmalloc returned 0x{pointer:X}, which is already live");
+        bool live = ctx.Model.HeapBlocks.ContainsKey(pointer) || burst?.Holds(pointer) == true;
+        ctx.CheckResult(!live, $"r != 0x{pointer:X}", Size == 0 ? "HEAP-08" : "HEAP-03", $"kmalloc returned 0x{pointer:X}, which is already live");
         // Live blocks never overlap one another, so only the last one starting below this block's end can overlap it.
-        if (ctx.LiveBlockStarts.GetViewBetween(0, pointer + (length - 1)).Max is var other and > 0 && ctx.Model.HeapBlocks.TryGetValue(other, out ulong size))
+        if (ctx.LiveBlockStarts.GetViewBetween(0, pointer + (length - 1)).Max is var other and > 0 && LiveSize(ctx, burst, other) is { } size)
             ctx.CheckResult(other + Math.Max(size, 1) <= pointer, $"r + {length} <= 0x{other:X} || r >= 0x{other + Math.Max(size, 1):X}", "HEAP-03",
                 $"block 0x{pointer:X} ({Size} bytes) overlaps live block 0x{other:X} ({size} bytes)");
         foreach (ulong page in inDirectMap ? OwnershipMap.PagesOf(pointer, Size) : [])
         {
-            string? owner = ctx.Owned.OwnerOf(page);
+            bool owned = ctx.Owned.TryGetOwner(page, out Owner owner);
             ulong pageStart = AddressSpaceLayout.KernelBase + page;
-            ctx.CheckResult(owner is null || owner.StartsWith("heap", StringComparison.Ordinal),
+            ctx.CheckResult(!owned || owner.Kind == OwnerKind.Heap,
                 $"r + {length} <= 0x{pageStart:X} || r >= 0x{pageStart + AddressSpaceLayout.PageSize:X}", "HEAP-03",
                 $"block 0x{pointer:X} ({Size} bytes) lies on page 0x{page:X}, which is {owner}");
         }
-        ctx.Model = ctx.Model.BlockAllocated(pointer, Size);
+        if (burst is null)
+            ctx.Model = ctx.Model.BlockAllocated(pointer, Size);
+        else
+            burst.Add(pointer, Size);
         ctx.LiveBlockStarts.Add(pointer);
         ctx.Live.Allocated(LiveKind.Block, pointer);
         ctx.FreedPointers.Remove(pointer);
@@ -68,6 +74,9 @@ public sealed record Kmalloc(ulong Size) : Operation
     }
 
     public override IEnumerable<Operation> Simpler() => Size > 1 ? [new Kmalloc(Size / 2)] : [];
+
+    private static ulong? LiveSize(SequenceContext ctx, BurstBlocks? burst, ulong block) =>
+        ctx.Model.HeapBlocks.TryGetValue(block, out ulong size) ? size : burst?.SizeOf(block);
 
     /// <summary>
     /// NULL with memory to spare is wrong only where the suite can show room for the block: a heap in the
@@ -102,11 +111,19 @@ public sealed record KmallocBurst(ulong Size, int Count) : Operation
         if (Size > Misuse.LargestPossibleBlock)
             return kmalloc.Apply(ctx); // NULL, as a single kmalloc of that size must give (HEAP-10): the burst ends there
         var marked = new List<ulong>(Count);
-        ctx.KmallocEach(kmalloc.Clause, Size, Count, block =>
+        var burst = new BurstBlocks();
+        try
         {
-            if (kmalloc.Judge(ctx, block))
-                marked.Add(block);
-        });
+            ctx.KmallocEach(kmalloc.Clause, Size, Count, block =>
+            {
+                if (kmalloc.Judge(ctx, block, burst))
+                    marked.Add(block);
+            });
+        }
+        finally
+        {
+            burst.TakeInto(ctx); // a failure's picture of the state shows the blocks judged before it
+        }
         foreach (ulong block in marked)
             ctx.Patterns.MarkBlock(block, Size);
         return true;
@@ -114,6 +131,37 @@ public sealed record KmallocBurst(ulong Size, int Count) : Operation
 
     public override IEnumerable<Operation> Simpler() =>
         Count > 1 ? [this with { Count = Count / 2 }, this with { Count = Count - 1 }] : [new Kmalloc(Size)];
+}
+
+/// <summary>
+/// The blocks a burst handed out and judged so far, taken into the model in one transition (<see
+/// cref="ApiState.BlocksAllocated"/>): a transition per block rebuilt the model's tree of live blocks, and its
+/// history, hundreds of times per burst.
+/// </summary>
+internal sealed class BurstBlocks
+{
+    private readonly Dictionary<ulong, ulong> sizes = [];
+    private readonly List<(ulong Pointer, ulong Size)> inOrder = [];
+
+    public bool Holds(ulong pointer) => sizes.ContainsKey(pointer);
+
+    public ulong? SizeOf(ulong pointer) => sizes.TryGetValue(pointer, out ulong size) ? size : null;
+
+    public void Add(ulong pointer, ulong size)
+    {
+        sizes.Add(pointer, size);
+        inOrder.Add((pointer, size));
+    }
+
+    /// <summary>The blocks so far into the model, in the order they came; the burst holds none after it.</summary>
+    public void TakeInto(SequenceContext ctx)
+    {
+        if (inOrder.Count == 0)
+            return;
+        ctx.Model = ctx.Model.BlocksAllocated(inOrder);
+        sizes.Clear();
+        inOrder.Clear();
+    }
 }
 
 /// <summary>

@@ -53,7 +53,7 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
             ctx.Fail(Clause, $"mm_phys_alloc_page() returned page 0x{page:X}, which is still in use as {owned.OwnerOf(page) ?? "a page it returned before"}",
                 expected: $"r != 0x{page:X}");
         });
-        List<ulong> ordered = [.. taken.Order()];
+        List<ulong> ordered = InAddressOrder(taken) ? taken : [.. taken.Order()]; // most allocators hand pages out in order: no sort of thousands
         HashSet<ulong> back = [.. GivenBack(ordered)];
         var kept = new List<ulong>(ordered.Count);
         var given = new List<ulong>(back.Count);
@@ -69,6 +69,14 @@ public sealed record Hog(int Leave, LeaveFree Where = LeaveFree.Lowest) : Operat
 
     public override IEnumerable<Operation> Simpler() =>
         Leave > 0 || Where != LeaveFree.Lowest ? [new Hog(0)] : [];
+
+    private static bool InAddressOrder(List<ulong> pages)
+    {
+        for (int index = 1; index < pages.Count; index++)
+            if (pages[index] < pages[index - 1])
+                return false;
+        return true;
+    }
 
     /// <summary>Which of the pages taken (<paramref name="pages"/>, in address order) to give back.</summary>
     private IEnumerable<ulong> GivenBack(List<ulong> pages)

@@ -68,6 +68,23 @@ public class ApiStateHistoryTests
     }
 
     [Fact]
+    public void Blocks_allocated_at_once_are_the_blocks_allocated_one_by_one_in_one_change()
+    {
+        ApiState start = ApiState.Initial(1, sharedKernelHalf: true, directMapLargePages: false).BlockAllocated(Kernel + 0x20_0000, 64);
+        (ulong, ulong)[] burst = [(Kernel + 0x20_0080, 16), (Kernel + 0x20_0040, 16), (Kernel + 0x30_0000, 0)];
+
+        ApiState now = start.BlocksAllocated(burst);
+
+        ApiState oneByOne = burst.Aggregate(start, (state, block) => state.BlockAllocated(block.Item1, block.Item2));
+        Assert.Equal(oneByOne.HeapBlocks, now.HeapBlocks);
+        Assert.Equal(64UL, now.HeapBlocks[Kernel + 0x20_0000]); // what was live stays
+        StateChange bulk = Assert.Single(now.ChangesSince(start)!);
+        Assert.Equal(burst.Select(block => block.Item1), bulk.Keys); // in the order they came
+        Assert.Empty(start.BlocksAllocated([]).ChangesSince(start)!);
+        Assert.Throws<ArgumentException>(() => start.BlocksAllocated([(Kernel + 0x20_0000, 8)])); // a live block is not allocated again
+    }
+
+    [Fact]
     public void A_state_of_another_boot_or_an_earlier_one_has_no_history_from_here()
     {
         ApiState first = ApiState.Initial(2, sharedKernelHalf: true, directMapLargePages: false);
