@@ -260,7 +260,15 @@ public sealed record ApiState
 
     /// <summary>Many blocks freed at once (the teardown giving every block back): as <see cref="BlockFreed"/> on each, as one transition.</summary>
     public ApiState BlocksFreed(IReadOnlyCollection<ulong> pointers) =>
-        this with { HeapBlocks = HeapBlocks.RemoveRange(pointers), LastChange = ChangedEach(StateKeyKind.HeapBlock, pointers) };
+        this with { HeapBlocks = Without(HeapBlocks, pointers), LastChange = ChangedEach(StateKeyKind.HeapBlock, pointers) };
+
+    // Through a builder, which changes in place the nodes it made: RemoveRange copies a path of the tree per block.
+    private static ImmutableSortedDictionary<ulong, ulong> Without(ImmutableSortedDictionary<ulong, ulong> blocks, IEnumerable<ulong> pointers)
+    {
+        ImmutableSortedDictionary<ulong, ulong>.Builder left = blocks.ToBuilder();
+        left.RemoveRange(pointers);
+        return left.ToImmutable();
+    }
 
     public ApiState Mapped(int space, ulong virt, ulong phys, Rights rights, MappingKind kind = MappingKind.Client) =>
         With(space, virt, new Mapping(phys, PageSize, rights, kind));

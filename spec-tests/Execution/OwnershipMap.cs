@@ -34,6 +34,7 @@ public sealed class OwnershipMap
     // thousands of keys. One pair per thread; Follow is never re-entered.
     [ThreadStatic] private static List<StateChange>? changes;
     [ThreadStatic] private static List<Owned>? arrivals;
+    [ThreadStatic] private static List<ulong>? clientArrivals;
 
     private OwnershipMap(ApiState model, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> tables, ulong ramSize)
     {
@@ -170,18 +171,21 @@ public sealed class OwnershipMap
     {
         List<StateChange> changes = OwnershipMap.changes ??= [];
         List<Owned> arrivals = OwnershipMap.arrivals ??= [];
+        List<ulong> clients = clientArrivals ??= [];
         try
         {
-            return Follow(now, nowTables, changes, arrivals);
+            return Follow(now, nowTables, changes, arrivals, clients);
         }
         finally
         {
             changes.Clear(); // nothing of this state's history kept alive by a list of the thread's
             arrivals.Clear();
+            clients.Clear();
         }
     }
 
-    private bool Follow(ApiState now, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> nowTables, List<StateChange> changes, List<Owned> arrivals)
+    private bool Follow(ApiState now, IReadOnlyDictionary<ulong, (PagingLevel Level, TableReach Reach)> nowTables, List<StateChange> changes,
+                        List<Owned> arrivals, List<ulong> clients)
     {
         if (!now.ChangesSince(Model, changes))
             return false;
@@ -189,8 +193,15 @@ public sealed class OwnershipMap
         // A key may change many times (a hog or a teardown changes thousands of pages at once): each departure and
         // arrival compares the map with the state it goes to, so the second time a key comes up it is already there.
         foreach (StateChange change in changes)
-            foreach (ulong key in change.Keys)
-                Move(now, change.Kind, change.Space, key, arrivals);
+        {
+            if (change.Kind == StateKeyKind.ClientPage)
+                ClientPagesChanged(now.ClientPages, change, clients);
+            else if (change.Bulk is { } keys)
+                foreach (ulong key in keys)
+                    Move(now, change.Kind, change.Space, key, arrivals);
+            else
+                Move(now, change.Kind, change.Space, change.Key, arrivals);
+        }
         if (!ReferenceEquals(tables, nowTables)) // the audit hands the very same tables when no walk changed
         {
             foreach ((ulong page, var table) in tables)
@@ -204,12 +215,16 @@ public sealed class OwnershipMap
         foreach (Owned arrived in arrivals)
             if (!Holds(arrived) && Claim(arrived, now.ClientPages) is not null)
                 return false;
+        // Last, as the client's pages claim no slot of the map: each must be held by no one else once all else moved.
+        foreach (ulong page in clients)
+            if (ClientArrived(page) is not null)
+                return false;
         Model = now;
         tables = nowTables;
         return true;
     }
 
-    /// <summary>What a key of the model claimed: a client page, a heap block (its pages) or a vmalloc page.</summary>
+    /// <summary>What a key of the model claimed: a heap block (its pages) or a vmalloc page (the client's pages claim no slot, see <see cref="ClientPagesChanged"/>).</summary>
     private readonly record struct Owned(OwnerKind Kind, ulong Key, ulong Size = 0, int Space = 0, ulong Page = 0);
 
     /// <summary>
@@ -220,11 +235,6 @@ public sealed class OwnershipMap
     {
         switch (kind)
         {
-            case StateKeyKind.ClientPage:
-                // The client's pages are the state's own: one the client holds now must be held by nobody else.
-                if (now.ClientPages.Contains(key))
-                    arrivals.Add(new Owned(OwnerKind.Client, key));
-                break;
             case StateKeyKind.HeapBlock:
                 bool had = Model.HeapBlocks.TryGetValue(key, out ulong oldSize), has = now.HeapBlocks.TryGetValue(key, out ulong newSize);
                 if (had == has && oldSize == newSize)
@@ -248,10 +258,29 @@ public sealed class OwnershipMap
         }
     }
 
+    /// <summary>
+    /// The client's pages are the state's own and claim no slot: one the client holds now must be held by nobody else,
+    /// which <paramref name="clients"/> keeps to check once everything else moved. A change that left the client no
+    /// pages (the teardown's last phase frees thousands) has none to check.
+    /// </summary>
+    private static void ClientPagesChanged(PageSet now, StateChange change, List<ulong> clients)
+    {
+        if (now.IsEmpty)
+            return;
+        if (change.Bulk is not { } keys)
+        {
+            if (now.Contains(change.Key))
+                clients.Add(change.Key);
+            return;
+        }
+        foreach (ulong key in keys)
+            if (now.Contains(key))
+                clients.Add(key);
+    }
+
     /// <summary>Whether the map already holds what <paramref name="owned"/> claims: a key that arrived twice among the changes.</summary>
     private bool Holds(Owned owned) => owned.Kind switch
     {
-        OwnerKind.Client => false, // its test is the same the second time
         OwnerKind.Heap => false, // claiming a block's pages again adds nothing
         _ => TryGetOwnerOtherThanClient(owned.Page, out Owner owner) && owner == new Owner(OwnerKind.Region, owned.Key, owned.Space),
     };
@@ -262,7 +291,6 @@ public sealed class OwnershipMap
     /// </summary>
     private Conflict? Claim(Owned owned, PageSet clients) => owned.Kind switch
     {
-        OwnerKind.Client => ClientArrived(owned.Key),
         OwnerKind.Heap => ClaimBlock(owned.Key, owned.Size, clients),
         _ => Claim(owned.Page, new Owner(OwnerKind.Region, owned.Key, owned.Space), "VM-06", clients),
     };

@@ -156,7 +156,7 @@ public sealed partial class SequenceContext
             if (each is not null && judged && ended)
                 perCall = each;
             else
-                foreach (IReadOnlyList<ulong> frames in each ?? [])
+                foreach (IReadOnlyList<ulong> frames in each is CallWriteLog log ? log.Writes : each ?? [])
                     if (frames.Count > 0)
                         UnjudgedWrites?.UnionWith(frames);
         }

@@ -33,6 +33,8 @@ public static class WriteCheck
         {
             // The summary, not the record: a batch's thousands of calls are records only once something reads them whole.
             CallSummary call = trace.Summary(index);
+            if (call.Written is { Count: 0 } && call.Function != ApiFunction.mm_phys_free_page && !IsMapping(call.Function))
+                continue; // wrote nothing and gave nothing back: most of a drain's thousands of allocations
             if (call.Written is not { } written)
             {
                 if (!call.InBatch)

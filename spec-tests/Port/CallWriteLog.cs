@@ -19,6 +19,9 @@ public sealed class CallWriteLog : IReadOnlyList<IReadOnlyList<ulong>>
         Count++;
     }
 
+    /// <summary>What the calls that wrote something wrote, in call order: a drain learned as a whole skips its thousands of calls that wrote nothing.</summary>
+    public IEnumerable<IReadOnlyList<ulong>> Writes => writers.Select(writer => writer.Frames);
+
     public IReadOnlyList<ulong> this[int call]
     {
         get

@@ -125,9 +125,15 @@ public sealed record Release(int Every) : Operation
     public override bool Apply(SequenceContext ctx)
     {
         var mapped = FreePage.ClientMapped(ctx.Model).ToHashSet();
-        // The client's pages come in address order: no sort of the thousands a hog took.
-        List<ulong> held = ctx.Model.ClientPages.Where(page => ctx.Hogged.Contains(page) && !mapped.Contains(page)).ToList();
-        List<ulong> freed = held.Where((_, index) => index % Math.Max(Every, 1) == 0).ToList();
+        // The client's pages come in address order: no sort of the thousands a hog took, and loops, not queries, over them.
+        var held = new List<ulong>(ctx.Model.ClientPages.Count);
+        foreach (ulong page in ctx.Model.ClientPages)
+            if (ctx.Hogged.Contains(page) && !mapped.Contains(page))
+                held.Add(page);
+        int every = Math.Max(Every, 1);
+        var freed = new List<ulong>(held.Count / every + 1);
+        for (int index = 0; index < held.Count; index += every)
+            freed.Add(held[index]);
         if (freed.Count == 0)
             return false;
         ctx.FreePagesBatched(Clause, freed);
