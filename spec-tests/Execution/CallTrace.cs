@@ -1,21 +1,25 @@
 using System.Collections;
+using System.Runtime.InteropServices;
 
 namespace Mmspec.SpecTests.Execution;
 
 /// <summary>
-/// The calls of one sequence, in order, read as <see cref="CallRecord"/>s. The thousands of calls a batch makes (a
-/// hog's allocations, a kmalloc burst, a teardown's frees) are kept as compact entries, a struct each, and become
-/// records only when read: a passing sequence's trace is dropped unread, and those records (each with its call and
-/// its argument list) were a third of everything a conformance run allocated, and most of what its collections copied.
-/// A record made from an entry is kept, so that reading it twice gives the same record.
+/// The calls of one sequence, in order, read as <see cref="CallRecord"/>s. Calls are kept as pieces: a stretch of
+/// single entries (a record, or a compact entry of <see cref="AddReturned"/>), or a batch's run of calls of one
+/// function (<see cref="StartRun"/>), which reads each call's value from the batch's own list. A hog's, a drain's or a
+/// teardown's thousands of calls are then one piece, not an entry each (those entries were the biggest thing a
+/// conformance run allocated), and become records only when read: a passing sequence's trace is dropped unread.
+/// A record made from an entry or a run is kept, so that reading it twice gives the same record.
 /// </summary>
 public sealed class CallTrace : IReadOnlyList<CallRecord>
 {
-    // Fixed chunks, never copied: a hog's thousands of entries in one growing array cost more in copies and slack
-    // than the records they replace.
+    // Fixed chunks of single entries, never copied: one growing array cost more in copies and slack than the records.
     private const int ChunkBits = 8;
     private const int ChunkSize = 1 << ChunkBits;
     private Entry[][] chunks = [];
+    private int singles;
+    private readonly List<Piece> pieces = [];
+    private int lastRead; // the piece last read: the write check reads call by call, in order
 
     public int Count { get; private set; }
 
@@ -31,7 +35,16 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
         public bool InBatch;
     }
 
-    public void Add(CallRecord record) => Next() = new Entry { Record = record };
+    /// <summary>Calls [Start, Start + Count) of the trace: single entries from <see cref="FirstSingle"/>, or a run.</summary>
+    private struct Piece
+    {
+        public int Start;
+        public int Count;
+        public int FirstSingle;
+        public CallRun? Run;
+    }
+
+    public void Add(CallRecord record) => NextSingle() = new Entry { Record = record };
 
     /// <summary>
     /// A batch's call that returned: <c>mm_phys_alloc_page()</c> (no argument), <c>mm_phys_free_page(addr)</c>,
@@ -41,10 +54,37 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
     public void AddReturned(int step, ApiFunction function, ulong argument, ulong result, IReadOnlyList<ulong>? written)
     {
         CheckOfOneArgument(function);
-        Next() = new Entry
+        NextSingle() = new Entry
         {
             Written = written, Argument = argument, Result = result, Step = step, Function = (byte)function, InBatch = written is null,
         };
+    }
+
+    /// <summary>
+    /// Starts a run of a batch's calls of <paramref name="function"/> (one of <see cref="AddReturned"/>'s), all returned,
+    /// each added by <see cref="Extend"/> as it is judged. Call i's value is <paramref name="values"/>[i], or
+    /// <paramref name="past"/> for a call beyond them (the MM_NADDR or NULL that ended the batch): what it returned when
+    /// <paramref name="valuesReturned"/>, else its argument; the other is <paramref name="argument"/> (kmalloc's size),
+    /// or 0. <paramref name="written"/> holds what each call wrote (null: known only as the batch's, each call
+    /// <see cref="CallRecord.InBatch"/>). The run reads both lists when asked: neither may change after.
+    /// </summary>
+    public CallRun StartRun(int step, ApiFunction function, ulong argument, IReadOnlyList<ulong> values, bool valuesReturned, ulong past,
+                            IReadOnlyList<IReadOnlyList<ulong>>? written)
+    {
+        CheckOfOneArgument(function);
+        var run = new CallRun(step, function, argument, values, valuesReturned, past, written);
+        pieces.Add(new Piece { Start = Count, Run = run });
+        return run;
+    }
+
+    /// <summary>The next <paramref name="calls"/> calls of <paramref name="run"/>, which must be the last piece started.</summary>
+    public void Extend(CallRun run, int calls = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(calls);
+        if (pieces.Count == 0 || !ReferenceEquals(LastPiece().Run, run))
+            throw new InvalidOperationException("only the trace's last run can be extended");
+        LastPiece().Count += calls;
+        Count += calls;
     }
 
     public CallRecord this[int index]
@@ -53,7 +93,10 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            ref Entry entry = ref At(index);
+            ref Piece piece = ref PieceOf(index);
+            if (piece.Run is { } run)
+                return run.Record(index - piece.Start);
+            ref Entry entry = ref At(piece.FirstSingle + index - piece.Start);
             return entry.Record ??= RecordOf(entry);
         }
     }
@@ -63,7 +106,10 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        ref Entry entry = ref At(index);
+        ref Piece piece = ref PieceOf(index);
+        if (piece.Run is { } run)
+            return run.Summary(index - piece.Start);
+        ref Entry entry = ref At(piece.FirstSingle + index - piece.Start);
         if (entry.Record is not { } record)
             return new CallSummary((ApiFunction)entry.Function, entry.Argument, CallEnd.Returned, entry.Written, entry.InBatch);
         IReadOnlyList<ApiArg> args = record.Call.Args;
@@ -73,6 +119,9 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
     public void Clear()
     {
         chunks = [];
+        singles = 0;
+        pieces.Clear();
+        lastRead = 0;
         Count = 0;
     }
 
@@ -84,17 +133,44 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private ref Entry At(int index) => ref chunks[index >> ChunkBits][index & (ChunkSize - 1)];
+    private ref Entry At(int single) => ref chunks[single >> ChunkBits][single & (ChunkSize - 1)];
 
-    /// <summary>The slot after the last entry, taken.</summary>
-    private ref Entry Next()
+    private ref Piece LastPiece() => ref CollectionsMarshal.AsSpan(pieces)[^1];
+
+    /// <summary>The slot after the last entry, taken: in the last piece when that is one of single entries, else in a new one.</summary>
+    private ref Entry NextSingle()
     {
-        int chunk = Count >> ChunkBits;
+        if (pieces.Count == 0 || LastPiece().Run is not null)
+            pieces.Add(new Piece { Start = Count, FirstSingle = singles });
+        LastPiece().Count++;
+        Count++;
+        int chunk = singles >> ChunkBits;
         if (chunk == chunks.Length)
             Array.Resize(ref chunks, Math.Max(4, 2 * chunks.Length));
         chunks[chunk] ??= new Entry[ChunkSize];
-        return ref At(Count++);
+        return ref At(singles++);
     }
+
+    /// <summary>The piece holding call <paramref name="index"/>: the one read last or the next (reads go in order), else found by halves.</summary>
+    private ref Piece PieceOf(int index)
+    {
+        Span<Piece> all = CollectionsMarshal.AsSpan(pieces);
+        for (int near = lastRead; near < Math.Min(lastRead + 2, all.Length); near++)
+            if (Holds(all[near], index))
+                return ref all[lastRead = near];
+        int low = 0, high = all.Length - 1;
+        while (low < high)
+        {
+            int middle = (low + high + 1) / 2;
+            if (all[middle].Start <= index)
+                low = middle;
+            else
+                high = middle - 1;
+        }
+        return ref all[lastRead = low];
+    }
+
+    private static bool Holds(in Piece piece, int index) => index >= piece.Start && index - piece.Start < piece.Count;
 
     /// <summary>The call a compact entry stands for: one of <see cref="AddReturned"/>'s four functions with its argument.</summary>
     public static ApiCall CallOf(ApiFunction function, ulong argument)
@@ -115,12 +191,46 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
             throw new ArgumentException($"{function} is not a batch's call of one argument", nameof(function));
     }
 
-    private static CallRecord RecordOf(in Entry entry)
+    internal static CallRecord RecordOf(int step, ApiFunction function, ulong argument, ulong result, IReadOnlyList<ulong>? written)
     {
-        ApiCall call = CallOf((ApiFunction)entry.Function, entry.Argument);
-        CallOutcome outcome = call.Returns == ReturnKind.Void ? default : new CallOutcome(entry.Result);
-        return new CallRecord(entry.Step, call, CallEnd.Returned, outcome) { Written = entry.Written, InBatch = entry.InBatch };
+        ApiCall call = CallOf(function, argument);
+        CallOutcome outcome = call.Returns == ReturnKind.Void ? default : new CallOutcome(result);
+        return new CallRecord(step, call, CallEnd.Returned, outcome) { Written = written, InBatch = written is null };
     }
+
+    private static CallRecord RecordOf(in Entry entry) => RecordOf(entry.Step, (ApiFunction)entry.Function, entry.Argument, entry.Result, entry.Written);
+}
+
+/// <summary>A batch's calls of one function in a <see cref="CallTrace"/> (<see cref="CallTrace.StartRun"/>), read from the batch's lists.</summary>
+public sealed class CallRun
+{
+    private readonly int step;
+    private readonly ApiFunction function;
+    private readonly ulong argument, past;
+    private readonly IReadOnlyList<ulong> values;
+    private readonly bool valuesReturned;
+    private readonly IReadOnlyList<IReadOnlyList<ulong>>? written;
+    private CallRecord?[] records = [];
+
+    internal CallRun(int step, ApiFunction function, ulong argument, IReadOnlyList<ulong> values, bool valuesReturned, ulong past,
+                     IReadOnlyList<IReadOnlyList<ulong>>? written) =>
+        (this.step, this.function, this.argument, this.values, this.valuesReturned, this.past, this.written) =
+        (step, function, argument, values, valuesReturned, past, written);
+
+    internal CallSummary Summary(int call) => new(function, FirstArgument(call), CallEnd.Returned, Written(call), written is null);
+
+    internal CallRecord Record(int call)
+    {
+        if (call >= records.Length)
+            Array.Resize(ref records, Math.Max(call + 1, values.Count + 1));
+        return records[call] ??= CallTrace.RecordOf(step, function, valuesReturned ? argument : Value(call), valuesReturned ? Value(call) : 0, Written(call));
+    }
+
+    private ulong Value(int call) => call < values.Count ? values[call] : past;
+
+    private ulong FirstArgument(int call) => valuesReturned ? argument : Value(call);
+
+    private IReadOnlyList<ulong>? Written(int call) => written?[call];
 }
 
 /// <summary>A recorded call as the write check reads it: its function, its first argument (0 if none), how it ended and what it wrote.</summary>

@@ -39,11 +39,11 @@ public sealed partial class SequenceContext
         }
         int calls = blocks.Count < count ? blocks.Count + 1 : blocks.Count; // the last one NULL, unless all were handed out
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, calls);
+        CallRun run = Trace.StartRun(Step, ApiFunction.kmalloc, size, AsOwnList(blocks), valuesReturned: true, past: 0, written);
         for (int index = 0; index < calls; index++)
         {
-            ulong block = index < blocks.Count ? blocks[index] : 0;
-            Trace.AddReturned(Step, ApiFunction.kmalloc, size, block, written?[index]);
-            judge(block);
+            Trace.Extend(run);
+            judge(index < blocks.Count ? blocks[index] : 0);
         }
     }
 
@@ -69,7 +69,6 @@ public sealed partial class SequenceContext
             Fail(clause, $"{function} on each of the {values.Count} {what} ({string.Join(", ", values.Take(8).Select(Hex))}{(values.Count > 8 ? ", ..." : "")}) {ImplementationFault.How(failure)}: {failure.GetType().Name}: {failure.Message}");
         }
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, values.Count);
-        for (int index = 0; index < values.Count; index++)
-            Trace.AddReturned(Step, function, values[index], 0, written?[index]);
+        Trace.Extend(Trace.StartRun(Step, function, 0, values, valuesReturned: false, past: 0, written), values.Count);
     }
 }

@@ -50,17 +50,15 @@ public sealed partial class SequenceContext
         // Every page, then the call that said MM_NADDR (a drain that reached the limit fails here first).
         IReadOnlyList<IReadOnlyList<ulong>>? written = CallByCall(perCall, pages.Count + 1);
         CheckWithinRam(pages);
+        CallRun run = Trace.StartRun(Step, ApiFunction.mm_phys_alloc_page, 0, pages, valuesReturned: true, past: AddressSpaceLayout.Naddr, written);
         for (int index = 0; index < pages.Count; index++)
         {
-            Allocated(pages[index], written?[index]);
+            Trace.Extend(run);
             judge(pages[index]);
         }
-        Allocated(AddressSpaceLayout.Naddr, written?[pages.Count]);
+        Trace.Extend(run); // the call that said MM_NADDR
         return pages;
     }
-
-    private void Allocated(ulong page, IReadOnlyList<ulong>? written) =>
-        Trace.AddReturned(Step, ApiFunction.mm_phys_alloc_page, 0, page, written);
 
     public void GiveBack(string clause, List<ulong> pages) =>
         Guarded(clause, "freeing the pages allocated to count them", () =>

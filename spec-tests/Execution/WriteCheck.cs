@@ -21,9 +21,9 @@ public static class WriteCheck
     public static HashSet<ulong>? AfterStep(SequenceContext ctx)
     {
         // The sets are the thread's, emptied for each step: a hog's or a teardown's step writes and frees thousands of frames.
-        HashSet<ulong> released = WriteCheck.released ??= [];  // frames an earlier call of this step gave back: free for the calls after it
+        FrameBits released = WriteCheck.released ??= new FrameBits(); // frames an earlier call of this step gave back: free for the calls after it
         HashSet<int> changedSpaces = WriteCheck.changedSpaces ??= []; // spaces whose tables an earlier call of this step may have freed
-        released.Clear();
+        released.Clear(ctx.Implementation.RamSize);
         changedSpaces.Clear();
         HashSet<ulong>? all = ctx.StepWrites;
         all.Clear();
@@ -55,7 +55,7 @@ public static class WriteCheck
         return all;
     }
 
-    [ThreadStatic] private static HashSet<ulong>? released;
+    [ThreadStatic] private static FrameBits? released;
     [ThreadStatic] private static HashSet<int>? changedSpaces;
 
     /// <summary>Who held the frame, when this call had no business writing it; null when the write is explained.</summary>
@@ -90,7 +90,7 @@ public static class WriteCheck
     }
 
     /// <summary>What an earlier call of the step gave back, so that a later call may take and write it.</summary>
-    private static void Release(SequenceContext ctx, CallSummary summary, int index, HashSet<ulong> released, HashSet<int> changedSpaces,
+    private static void Release(SequenceContext ctx, CallSummary summary, int index, FrameBits released, HashSet<int> changedSpaces,
                                 ref List<(ulong Page, Owner Owner)>? regionPages)
     {
         if (summary.End != CallEnd.Returned)

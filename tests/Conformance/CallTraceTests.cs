@@ -54,6 +54,37 @@ public sealed class CallTraceTests
     }
 
     [Fact]
+    public void A_batch_run_reads_back_as_the_compact_entries_it_replaces_in_its_place()
+    {
+        IReadOnlyList<ulong> wrote = [0x5000];
+        List<ulong> pages = [0x10000, 0x11000, 0x12000];
+        var byEntries = new CallTrace();
+        var byRuns = new CallTrace();
+        foreach (CallTrace trace in new[] { byEntries, byRuns })
+            trace.Add(new CallRecord(1, ApiCall.AllocPage(), CallEnd.Returned, new CallOutcome(0x9000)));
+        for (int call = 0; call <= pages.Count; call++) // the pages, then the call that said MM_NADDR
+            byEntries.AddReturned(2, ApiFunction.mm_phys_alloc_page, 0, call < pages.Count ? pages[call] : ulong.MaxValue, call == 1 ? wrote : []);
+        byEntries.AddReturned(3, ApiFunction.kmalloc, 48, 0xFFFF_8000_0010_0000, null);
+        byEntries.AddReturned(4, ApiFunction.mm_phys_free_page, 0x11000, 0, []);
+        byEntries.AddReturned(4, ApiFunction.mm_phys_free_page, 0x12000, 0, []);
+
+        CallRun allocations = byRuns.StartRun(2, ApiFunction.mm_phys_alloc_page, 0, pages, valuesReturned: true, past: ulong.MaxValue, [[], wrote, [], []]);
+        byRuns.Extend(allocations);
+        byRuns.Extend(allocations, 3);
+        CallRun burst = byRuns.StartRun(3, ApiFunction.kmalloc, 48, [0xFFFF_8000_0010_0000], valuesReturned: true, past: 0, written: null);
+        byRuns.Extend(burst);
+        byRuns.Extend(byRuns.StartRun(4, ApiFunction.mm_phys_free_page, 0, [0x11000, 0x12000], valuesReturned: false, past: 0, [[], []]), 2);
+
+        Assert.Equal(byEntries.Count, byRuns.Count);
+        Assert.Equal(byEntries.Select(record => record.ToString()), byRuns.Select(record => record.ToString()));
+        Assert.Equal(Enumerable.Range(0, byEntries.Count).Select(byEntries.Summary), Enumerable.Range(0, byRuns.Count).Select(byRuns.Summary));
+        Assert.Same(byRuns[2], byRuns[2]); // read twice, one record
+        Assert.Same(wrote, byRuns[2].Written);
+        Assert.True(byRuns[5].InBatch); // a run without per-call writes
+        Assert.Throws<InvalidOperationException>(() => byRuns.Extend(burst)); // a run that is not the last piece
+    }
+
+    [Fact]
     public void A_summary_says_what_the_record_says_without_making_one()
     {
         var trace = new CallTrace();
