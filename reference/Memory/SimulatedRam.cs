@@ -11,14 +11,14 @@ namespace Mmspec.Reference.Memory;
 /// </summary>
 public sealed class SimulatedRam
 {
-    private readonly byte[]?[] frames;
+    private byte[]?[] frames;
 
     // Frames whose backing a copy holds too (see Copy): cloned before this RAM first writes them, so that copies
     // share what neither has written since, and a copy costs the frame index, not the frames.
-    private readonly bool[] shared;
+    private bool[] shared;
 
     // The dirty log: a flag per frame and the frames flagged, so that taking it costs what was written, not the RAM size.
-    private readonly bool[] written;
+    private bool[] written;
     private readonly List<int> writtenFrames = [];
 
     public SimulatedRam(ulong size = Layout.DefaultRamSize)
@@ -35,12 +35,12 @@ public sealed class SimulatedRam
     {
         ObjectDisposedException.ThrowIf(original.released, original);
         Size = original.Size;
-        frames = (byte[]?[])original.frames.Clone();
-        shared = new bool[frames.Length];
+        (frames, shared, written) = FrameIndexPool.Take(original.frames.Length);
+        Array.Copy(original.frames, frames, frames.Length);
         for (int frame = 0; frame < frames.Length; frame++)
             if (frames[frame] is not null)
                 shared[frame] = original.shared[frame] = true;
-        written = (bool[])original.written.Clone();
+        Array.Copy(original.written, written, written.Length);
         writtenFrames = [.. original.writtenFrames];
     }
 
@@ -224,6 +224,10 @@ public sealed class SimulatedRam
                 FramePool.Give(frame);
             frames[index] = null;
         }
+        Array.Clear(shared);
+        FrameIndexPool.Give(frames, shared, written); // the next copy of a RAM this size indexes its frames with them
+        (frames, shared, written) = ([], [], []);
+        writtenFrames.Clear();
     }
 
     private bool released;
@@ -240,6 +244,29 @@ public sealed class SimulatedRam
         ObjectDisposedException.ThrowIf(released, this);
         if (!Contains(address, length))
             throw new ArgumentOutOfRangeException(nameof(address), $"access 0x{address:X}+0x{length:X} lies outside RAM (0x{Size:X} bytes)");
+    }
+}
+
+/// <summary>
+/// The frame index and flags of RAMs that ended on this thread (no frame, no flag set), for the next copies of a RAM of
+/// the same size: a checker restores thousands of machines from one snapshot, and their indexes were most of what a
+/// restore allocated.
+/// </summary>
+internal static class FrameIndexPool
+{
+    private const int Kept = 4;
+
+    [ThreadStatic]
+    private static Stack<(byte[]?[] Frames, bool[] Shared, bool[] Written)>? free;
+
+    public static (byte[]?[] Frames, bool[] Shared, bool[] Written) Take(int frames) =>
+        free is { Count: > 0 } pool && pool.Peek().Frames.Length == frames ? pool.Pop() : (new byte[]?[frames], new bool[frames], new bool[frames]);
+
+    public static void Give(byte[]?[] frames, bool[] shared, bool[] written)
+    {
+        free ??= new Stack<(byte[]?[], bool[], bool[])>();
+        if (free.Count < Kept)
+            free.Push((frames, shared, written));
     }
 }
 

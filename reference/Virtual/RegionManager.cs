@@ -70,7 +70,8 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
             || Segment.Of(address) is not { } segment || segment.Last - address < npages * Layout.PageSize - 1)
             return RegionFreeStatus.InvalidArgument;
         ulong last = address + npages * Layout.PageSize - 1;
-        var leaves = Tables.LeavesIn(space.Root, address, last).ToList();
+        var leaves = new List<Leaf>((int)Math.Min(npages, 1024)); // no more leaves than pages: a region's fit at once, a far bigger range grows
+        leaves.AddRange(Tables.LeavesIn(space.Root, address, last));
         var frames = new HashSet<ulong>();
         foreach (Leaf leaf in leaves)
             if (leaf.Level != PageLevel.Pt || !Frames.IsAllocated(leaf.Frame.Value) || !frames.Add(leaf.Frame.Value))
@@ -99,8 +100,12 @@ public class RegionManager(SimulatedRam ram, PhysicalAllocator frames, PageTable
     protected virtual void Release(AddressSpace space, ulong region, ulong pages)
     {
         if (pages > 0)
-            foreach (Leaf leaf in Tables.LeavesIn(space.Root, region, region + pages * Layout.PageSize - 1).ToList())
+        {
+            var leaves = new List<Leaf>((int)pages); // the pages mapped so far, each a leaf
+            leaves.AddRange(Tables.LeavesIn(space.Root, region, region + pages * Layout.PageSize - 1));
+            foreach (Leaf leaf in leaves)
                 UnmapAndFree(space, leaf);
+        }
     }
 
     protected void UnmapAndFree(AddressSpace space, Leaf leaf)

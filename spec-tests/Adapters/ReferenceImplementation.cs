@@ -93,12 +93,14 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
         }
     });
 
-    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit) => UntilFailure(api.mm_phys_alloc_page, MmApi.MM_NADDR, limit);
+    // Room for the pages the allocator says are free (a drain after a hog finds a few, not all of RAM): a hint, a list grows past it.
+    public IReadOnlyList<ulong> AllocatePagesUntilExhausted(int limit) =>
+        UntilFailure(api.mm_phys_alloc_page, MmApi.MM_NADDR, limit, expected: api.Kernel.Frames.FreeFrames + 1);
 
-    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count) => UntilFailure(() => api.kmalloc(size), 0, count);
+    public IReadOnlyList<ulong> KmallocUntilNull(ulong size, int count) => UntilFailure(() => api.kmalloc(size), 0, count, expected: count);
 
     // The interface's loop, with the dirty log taken after each call.
-    private List<ulong> UntilFailure(Func<ulong> call, ulong failed, int limit)
+    private List<ulong> UntilFailure(Func<ulong> call, ulong failed, int limit, int expected)
     {
         CallWriteLog log = StartBatch();
         return IMmImplementation.UntilFailure(() =>
@@ -106,7 +108,7 @@ public class ReferenceImplementation(MmApi api) : IMmImplementation, IRamAccess,
             ulong result = call();
             log.Add(api.Kernel.Ram.TakeWrittenFrames());
             return result;
-        }, failed, limit);
+        }, failed, limit, expected);
     }
 
     // What each call of the batch under way wrote so far: a batch that panics leaves the calls before it here, and the

@@ -80,9 +80,10 @@ public interface IMmImplementation : IDisposable
     /// <paramref name="call"/> until it returns <paramref name="failed"/> or <paramref name="limit"/> results came, in order:
     /// the loop the two batches above stand for, for a port that makes them its own way (the reference logs each call's writes).
     /// </summary>
-    public static List<ulong> UntilFailure(Func<ulong> call, ulong failed, int limit)
+    /// <param name="expected">How many results to make room for at first (at most <paramref name="limit"/>; by default, as many as a drain of RAM could take).</param>
+    public static List<ulong> UntilFailure(Func<ulong> call, ulong failed, int limit, int expected = 1 << 16)
     {
-        var results = new List<ulong>(Math.Min(limit, 1 << 16)); // a drain takes every free page: grown once, not a dozen times
+        var results = new List<ulong>(Math.Clamp(expected, 0, Math.Min(limit, 1 << 16))); // a drain takes every free page: grown once, not a dozen times
         while (results.Count < limit)
         {
             ulong result = call();
