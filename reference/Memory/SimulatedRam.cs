@@ -224,10 +224,8 @@ public sealed class SimulatedRam
                 FramePool.Give(frame);
             frames[index] = null;
         }
-        Array.Clear(shared);
         FrameIndexPool.Give(frames, shared, written); // the next copy of a RAM this size indexes its frames with them
         (frames, shared, written) = ([], [], []);
-        writtenFrames.Clear();
     }
 
     private bool released;
@@ -248,9 +246,10 @@ public sealed class SimulatedRam
 }
 
 /// <summary>
-/// The frame index and flags of RAMs that ended on this thread (no frame, no flag set), for the next copies of a RAM of
-/// the same size: a checker restores thousands of machines from one snapshot, and their indexes were most of what a
-/// restore allocated.
+/// The frame index and flags of RAMs that ended on this thread, for the next copies of a RAM of the same size: a checker
+/// restores thousands of machines from one snapshot, and their indexes were most of what a restore allocated. The index
+/// comes with no frame in it; a copy writes every dirty-log flag, and every sharing flag of a frame it backs (a frame's
+/// sharing flag is read only while the frame is backed, as after a frame is zeroed).
 /// </summary>
 internal static class FrameIndexPool
 {

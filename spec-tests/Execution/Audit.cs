@@ -91,12 +91,12 @@ public static class Audit
         ulong root = ctx.Roots[part.Space];
         ImmutableSortedDictionary<ulong, Mapping> expected = part.Shared ? ctx.Model.SharedMappings : ctx.Model.SpaceMappings[part.Space];
         ImmutableSortedSet<int> shared = ctx.Model.SharedSlots;
-        Predicate<int>? slots = shared.IsEmpty ? null : part.Shared ? shared.Contains : slot => !shared.Contains(slot);
-        ulong[]? entries = part.Shared ? [.. shared.Select(slot => ram.ReadU64(root + (ulong)slot * 8))] : null;
+        ulong[]? entries = part.Shared ? SharedEntries(ram, root, shared) : null;
         PartMemo? memo = written is null ? null : ctx.LastWalks.GetValueOrDefault(part);
         bool unchanged = memo is not null && memo.Unchanged(root, expected, entries, written!);
         if (unchanged && ctx.AuditMode == AuditMode.Incremental)
             return memo!.Tables; // read only: the memo's own list
+        Predicate<int>? slots = shared.IsEmpty ? null : part.Shared ? shared.Contains : slot => !shared.Contains(slot);
         var walked = new List<TablePage>();
         try
         {
@@ -110,6 +110,16 @@ public static class Audit
             throw new AuditDisagreementException($"the incremental audit would have skipped {Name(part)} after step {ctx.Step}, whose tables changed");
         ctx.LastWalks[part] = new PartMemo(root, expected, entries, walked);
         return walked;
+    }
+
+    /// <summary>The root's entries of the shared kernel slots, in slot order.</summary>
+    private static ulong[] SharedEntries(RamView ram, ulong root, ImmutableSortedSet<int> shared)
+    {
+        var entries = new ulong[shared.Count];
+        int at = 0;
+        foreach (int slot in shared)
+            entries[at++] = ram.ReadU64(root + (ulong)slot * 8);
+        return entries;
     }
 
     /// <summary>Every table the walks found, with the spaces that reach it; each must lie in RAM.</summary>

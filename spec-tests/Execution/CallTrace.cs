@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Runtime.InteropServices;
+using Mmspec.SpecTests.Port;
 
 namespace Mmspec.SpecTests.Execution;
 
@@ -99,6 +100,20 @@ public sealed class CallTrace : IReadOnlyList<CallRecord>
             ref Entry entry = ref At(piece.FirstSingle + index - piece.Start);
             return entry.Record ??= RecordOf(entry);
         }
+    }
+
+    /// <summary>
+    /// The run holding call <paramref name="index"/>, with the call's place in it (<paramref name="call"/>) and how many
+    /// of the run's calls are recorded from there on (<paramref name="left"/>); null for a call of its own.
+    /// </summary>
+    public CallRun? RunAt(int index, out int call, out int left)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        ref Piece piece = ref PieceOf(index);
+        call = index - piece.Start;
+        left = piece.Count - call;
+        return piece.Run;
     }
 
     /// <summary>What the write check reads of call <paramref name="index"/>, without making it a record.</summary>
@@ -217,7 +232,21 @@ public sealed class CallRun
         (this.step, this.function, this.argument, this.values, this.valuesReturned, this.past, this.written) =
         (step, function, argument, values, valuesReturned, past, written);
 
-    internal CallSummary Summary(int call) => new(function, FirstArgument(call), CallEnd.Returned, Written(call), written is null);
+    public ApiFunction Function => function;
+
+    /// <summary>What call <paramref name="call"/> of the run is to the write check (<see cref="CallTrace.Summary"/>).</summary>
+    public CallSummary Summary(int call) => new(function, FirstArgument(call), CallEnd.Returned, Written(call), written is null);
+
+    /// <summary>The first call at or after <paramref name="call"/> that wrote something, or <see cref="int.MaxValue"/> when none did.</summary>
+    public int NextWriting(int call)
+    {
+        if (written is CallWriteLog log)
+            return log.NextWriter(call);
+        for (int next = Math.Max(call, 0); written is not null && next < written.Count; next++)
+            if (written[next].Count > 0)
+                return next;
+        return int.MaxValue;
+    }
 
     internal CallRecord Record(int call)
     {

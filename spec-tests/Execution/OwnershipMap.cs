@@ -378,12 +378,11 @@ public sealed class OwnershipMap
     }
 
     /// <summary>The 4 KiB pages a heap block of <paramref name="size"/> bytes at <paramref name="pointer"/> lies on (a block of 0 bytes: its one page).</summary>
-    public static IEnumerable<ulong> PagesOf(ulong pointer, ulong size)
+    public static PageRange PagesOf(ulong pointer, ulong size)
     {
         ulong phys = pointer - AddressSpaceLayout.KernelBase;
         ulong last = phys + Math.Max(size, 1) - 1;
-        for (ulong page = phys & ~(AddressSpaceLayout.PageSize - 1); page <= last; page += AddressSpaceLayout.PageSize)
-            yield return page;
+        return new PageRange(phys & ~(AddressSpaceLayout.PageSize - 1), last & ~(AddressSpaceLayout.PageSize - 1));
     }
 
     private void Unclaim(ulong page, OwnerKind kind)

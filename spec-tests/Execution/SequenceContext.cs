@@ -99,7 +99,7 @@ public sealed partial class SequenceContext
     public int OwnedFromAllocator => Owned.CountIn(FreeAtBaseline);
 
     /// <summary>The live heap blocks' pointers in order, beside the model's blocks: kmalloc's overlap check looks up one neighbour, not every block.</summary>
-    public SortedSet<ulong> LiveBlockStarts { get; } = [];
+    public BlockStarts LiveBlockStarts { get; } = new();
 
     /// <summary>Pointers kfree'd and not handed out again: a second kfree of one is a double free.</summary>
     public HashSet<ulong> FreedPointers { get; } = [];

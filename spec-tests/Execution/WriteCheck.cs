@@ -29,30 +29,57 @@ public static class WriteCheck
         all.Clear();
         List<(ulong Page, Owner Owner)>? regionPages = null; // found once a step, for however many vmfrees it makes
         CallTrace trace = ctx.Trace;
-        for (int index = ctx.WritesCheckedUpTo; index < trace.Count; index++)
+        for (int index = ctx.WritesCheckedUpTo; index < trace.Count;)
         {
-            // The summary, not the record: a batch's thousands of calls are records only once something reads them whole.
-            CallSummary call = trace.Summary(index);
-            if (call.Written is { Count: 0 } && call.Function != ApiFunction.mm_phys_free_page && !IsMapping(call.Function))
-                continue; // wrote nothing and gave nothing back: most of a drain's thousands of allocations
-            if (call.Written is not { } written)
+            if (trace.RunAt(index, out int first, out int left) is { } run)
             {
-                if (!call.InBatch)
-                    all = null; // a call that could not tell
+                // A batch's run: only its calls that wrote something are judged, each in its place among the pages the
+                // run gives back (a drain's or a teardown's thousands of calls mostly write nothing).
+                int end = first + left;
+                if (run.Function != ApiFunction.mm_phys_free_page)
+                    for (int call = run.NextWriting(first); call < end; call = run.NextWriting(call + 1))
+                        CheckCall(ctx, run.Summary(call), index + (call - first), released, changedSpaces, ref all, ref regionPages);
+                else
+                    for (int call = first, next = run.NextWriting(first); call < end; call++)
+                    {
+                        if (call != next)
+                        {
+                            released.Add(run.Summary(call).FirstArgument);
+                            continue;
+                        }
+                        CheckCall(ctx, run.Summary(call), index + (call - first), released, changedSpaces, ref all, ref regionPages);
+                        next = run.NextWriting(call + 1);
+                    }
+                index += left;
+                continue;
             }
-            else
-                for (int at = 0; at < written.Count; at++) // by index: an enumerator per call of a batch's thousands
-                {
-                    ulong frame = written[at];
-                    all?.Add(frame);
-                    if (!released.Contains(frame) && Unexplained(ctx, call, index, frame, changedSpaces) is { } holder)
-                        ctx.Fail("PHYS-09", $"{trace[index].Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",
-                            state: [new FrameUnchangedCheck(frame, holder, index)]);
-                }
-            Release(ctx, call, index, released, changedSpaces, ref regionPages);
+            // The summary, not the record: a call's record is made only once something reads it whole.
+            CheckCall(ctx, trace.Summary(index), index, released, changedSpaces, ref all, ref regionPages);
+            index++;
         }
         ctx.WritesCheckedUpTo = ctx.Trace.Count;
         return all;
+    }
+
+    /// <summary>Judges what call <paramref name="index"/> wrote, adds it to <paramref name="all"/> (null once a call could not tell), and learns what it gave back.</summary>
+    private static void CheckCall(SequenceContext ctx, CallSummary call, int index, FrameBits released, HashSet<int> changedSpaces, ref HashSet<ulong>? all,
+                                  ref List<(ulong Page, Owner Owner)>? regionPages)
+    {
+        if (call.Written is not { } written)
+        {
+            if (!call.InBatch)
+                all = null; // a call that could not tell
+        }
+        else
+            for (int at = 0; at < written.Count; at++) // by index: an enumerator per call of a batch's thousands
+            {
+                ulong frame = written[at];
+                all?.Add(frame);
+                if (!released.Contains(frame) && Unexplained(ctx, call, index, frame, changedSpaces) is { } holder)
+                    ctx.Fail("PHYS-09", $"{ctx.Trace[index].Call} wrote frame 0x{frame:X}, which is {holder}: not this call's to write",
+                        state: [new FrameUnchangedCheck(frame, holder, index)]);
+            }
+        Release(ctx, call, index, released, changedSpaces, ref regionPages);
     }
 
     [ThreadStatic] private static FrameBits? released;

@@ -22,6 +22,21 @@ public sealed class CallWriteLog : IReadOnlyList<IReadOnlyList<ulong>>
     /// <summary>What the calls that wrote something wrote, in call order: a drain learned as a whole skips its thousands of calls that wrote nothing.</summary>
     public IEnumerable<IReadOnlyList<ulong>> Writes => writers.Select(writer => writer.Frames);
 
+    /// <summary>The first call at or after <paramref name="call"/> that wrote something, or <see cref="int.MaxValue"/> when none did.</summary>
+    public int NextWriter(int call)
+    {
+        int low = 0, high = writers.Count; // the first writer whose call is at or after the one asked for
+        while (low < high)
+        {
+            int middle = (low + high) / 2;
+            if (writers[middle].Call < call)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        return low < writers.Count ? writers[low].Call : int.MaxValue;
+    }
+
     public IReadOnlyList<ulong> this[int call]
     {
         get

@@ -52,10 +52,10 @@ public sealed record Kmalloc(ulong Size) : Operation
         bool live = ctx.Model.HeapBlocks.ContainsKey(pointer) || burst?.Holds(pointer) == true;
         ctx.CheckResult(!live, $"r != 0x{pointer:X}", Size == 0 ? "HEAP-08" : "HEAP-03", $"kmalloc returned 0x{pointer:X}, which is already live");
         // Live blocks never overlap one another, so only the last one starting below this block's end can overlap it.
-        if (ctx.LiveBlockStarts.GetViewBetween(0, pointer + (length - 1)).Max is var other and > 0 && LiveSize(ctx, burst, other) is { } size)
+        if (ctx.LiveBlockStarts.AtOrBelow(pointer + (length - 1)) is { } other && LiveSize(ctx, burst, other) is { } size)
             ctx.CheckResult(other + Math.Max(size, 1) <= pointer, $"r + {length} <= 0x{other:X} || r >= 0x{other + Math.Max(size, 1):X}", "HEAP-03",
                 $"block 0x{pointer:X} ({Size} bytes) overlaps live block 0x{other:X} ({size} bytes)");
-        foreach (ulong page in inDirectMap ? OwnershipMap.PagesOf(pointer, Size) : [])
+        foreach (ulong page in inDirectMap ? OwnershipMap.PagesOf(pointer, Size) : PageRange.None)
         {
             bool owned = ctx.Owned.TryGetOwner(page, out Owner owner);
             ulong pageStart = AddressSpaceLayout.KernelBase + page;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FsCheck;
 using FsCheck.Fluent;
 
@@ -32,7 +33,13 @@ public readonly record struct LivePick(PickRule Rule, int N)
     public bool IsSimplest => Rule == PickRule.Ordinal && N == 0;
 
     /// <summary>Uniform over all live items most often; the newest (with <paramref name="newestWeight"/> against 6) and the neighbours of the last freed often enough to matter.</summary>
-    public static Gen<LivePick> Weighted(int newestWeight) =>
+    public static Gen<LivePick> Weighted(int newestWeight) => weighted.GetOrAdd(newestWeight, Build);
+
+    // Made once for each weight (a swarm has one of a few): steps draw a pick inside their own generators, which made
+    // this one afresh for every step drawn. A generator draws the same from the same seed however often it is made.
+    private static readonly ConcurrentDictionary<int, Gen<LivePick>> weighted = new();
+
+    private static Gen<LivePick> Build(int newestWeight) =>
         Gen.Frequency(new[]
         {
             (6, Gen.Choose(0, UniformScale - 1).Select(n => new LivePick(PickRule.Uniform, n))),

@@ -302,15 +302,16 @@ internal static class RegionChecks
 
     public static void CheckPlacement(SequenceContext ctx, ApiCall call, int space, SearchRange range, ulong pages, ulong result, bool userOnly, bool allowExhaustion, bool mayRefuse = false)
     {
-        // The lowest fit judges a refusal, and in strict every result; a region placed elsewhere in default needs none.
-        ulong? lowest = result == AddressSpaceLayout.Naddr || ctx.Strict ? range.LowestFit(ctx.Model, space, pages, userOnly) : null;
+        // The lowest fit judges a refusal that nothing else excuses, and in strict every result; a region placed elsewhere
+        // in default needs none.
         if (result == AddressSpaceLayout.Naddr)
         {
-            bool exhausted = allowExhaustion && ctx.ExhaustionPlausible(pages + 3);
-            bool refusedUnaligned = !ctx.Strict && Unaligned(range);
-            ctx.CheckResult(lowest is null || exhausted || refusedUnaligned || mayRefuse, $"r == 0x{lowest:X}", "VM-07", $"{call} returned MM_NADDR, but 0x{lowest:X} starts {pages} free page(s) in range");
+            bool excused = mayRefuse || allowExhaustion && ctx.ExhaustionPlausible(pages + 3) || !ctx.Strict && Unaligned(range);
+            ulong? fit = excused ? null : range.LowestFit(ctx.Model, space, pages, userOnly);
+            ctx.CheckResult(fit is null, $"r == 0x{fit:X}", "VM-07", $"{call} returned MM_NADDR, but 0x{fit:X} starts {pages} free page(s) in range");
             return;
         }
+        ulong? lowest = ctx.Strict ? range.LowestFit(ctx.Model, space, pages, userOnly) : null;
         (ulong from, ulong to) = range.Resolve();
         ulong length = pages * AddressSpaceLayout.PageSize;
         ctx.CheckResult(AddressSpaceLayout.IsPageAligned(result), "r % MM_PAGE_SIZE == 0", "VM-01", $"{call} returned 0x{result:X}, not page aligned");

@@ -254,4 +254,22 @@ public class SimulatedRamTests
         }
         Assert.Equal(4193UL, next.ReadU64(4193 * 4096));
     }
+
+    [Fact]
+    public void A_copy_indexed_with_what_a_released_RAM_left_logs_its_own_writes()
+    {
+        var original = new SimulatedRam(Size);
+        original.WriteU64(0x3000, 7);
+        original.TakeWrittenFrames();
+        var released = new SimulatedRam(Size);
+        released.WriteU64(0x1000, 1);          // written, not taken: its log holds the frame when it ends
+        released.Release();
+
+        SimulatedRam copy = original.Copy();   // indexed with the released RAM's arrays
+        copy.WriteU64(0x1000, 2);
+
+        Assert.Equal([0x1000UL], copy.TakeWrittenFrames());
+        Assert.Equal(7UL, copy.ReadU64(0x3000));
+        Assert.Equal(0UL, copy.ReadU64(0x1008));
+    }
 }

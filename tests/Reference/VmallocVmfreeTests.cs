@@ -391,4 +391,18 @@ public class VmallocVmfreeTests
         before.AssertUnchanged(api);
         Assert.Equal(phys, api.MapGet(space, 0x8000000000));
     }
+
+    [Fact]
+    public void Vmfree_OfBillionsOfPages_WithTheirRegionsInside_FreesThemAndNothingElse()
+    {
+        (MmApi api, ulong space) = CreateWithSpace();
+        ulong region = api.vmalloc(space, Region, RegionEnd, 3, WRITE);
+        ulong phys = api.MapGet(space, region + Page);
+        const ulong Billions = 1UL << 31; // more pages than an int counts, within one segment of the user half
+
+        Assert.Equal(0, api.vmfree(space, 0, Billions));
+
+        Assert.Equal(NADDR, api.MapGet(space, region + Page));
+        Assert.False(api.Kernel.Frames.IsAllocated(phys));
+    }
 }
