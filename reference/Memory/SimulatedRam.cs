@@ -253,20 +253,19 @@ public sealed class SimulatedRam
 /// </summary>
 internal static class FrameIndexPool
 {
-    private const int Kept = 4;
-
+    // One: a checker ends a machine and restores the next, so one index is ever waiting.
     [ThreadStatic]
-    private static Stack<(byte[]?[] Frames, bool[] Shared, bool[] Written)>? free;
+    private static (byte[]?[] Frames, bool[] Shared, bool[] Written)? kept;
 
-    public static (byte[]?[] Frames, bool[] Shared, bool[] Written) Take(int frames) =>
-        free is { Count: > 0 } pool && pool.Peek().Frames.Length == frames ? pool.Pop() : (new byte[]?[frames], new bool[frames], new bool[frames]);
-
-    public static void Give(byte[]?[] frames, bool[] shared, bool[] written)
+    public static (byte[]?[] Frames, bool[] Shared, bool[] Written) Take(int frames)
     {
-        free ??= new Stack<(byte[]?[], bool[], bool[])>();
-        if (free.Count < Kept)
-            free.Push((frames, shared, written));
+        if (kept is not { } index || index.Frames.Length != frames)
+            return (new byte[]?[frames], new bool[frames], new bool[frames]);
+        kept = null; // one RAM's alone
+        return index;
     }
+
+    public static void Give(byte[]?[] frames, bool[] shared, bool[] written) => kept = (frames, shared, written);
 }
 
 /// <summary>Zeroed 4 KiB frames released by machines that ended on this thread, for the next ones to back their frames with.</summary>

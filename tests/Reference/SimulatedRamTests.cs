@@ -266,10 +266,13 @@ public class SimulatedRamTests
         released.Release();
 
         SimulatedRam copy = original.Copy();   // indexed with the released RAM's arrays
+        SimulatedRam other = original.Copy();  // and this one with arrays of its own
         copy.WriteU64(0x1000, 2);
 
         Assert.Equal([0x1000UL], copy.TakeWrittenFrames());
         Assert.Equal(7UL, copy.ReadU64(0x3000));
         Assert.Equal(0UL, copy.ReadU64(0x1008));
+        Assert.Equal(0UL, other.ReadU64(0x1000));
+        Assert.Empty(other.TakeWrittenFrames());
     }
 }
