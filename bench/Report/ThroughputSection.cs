@@ -13,6 +13,9 @@ public static class ThroughputSection
     /// <summary>Issue 18's targets.</summary>
     public const double InProcessTarget = 50_000, NativeTarget = 15_000, CheckSecondsTarget = 3;
 
+    /// <summary>Issue #5's target: the native sample at least half the reference's checked steps per second.</summary>
+    public const double NativeShareTarget = 0.5;
+
     public static void Write(StringBuilder md, RunResults run)
     {
         md.AppendLine("## Suite throughput").AppendLine();
@@ -76,8 +79,20 @@ public static class ThroughputSection
         if (run.CheckSecondsOneJob is { } oneJob)
             Target(md, "the same with `--jobs 1` (one property at a time, one core)", oneJob, CheckSecondsTarget, "F2", atLeast: false);
         if (run.Reference is { } reference && run.Native is { } native)
-            Target(md, "native sample's checked steps/s over the reference's (issue #5)", native.StepsPerSecond / reference.StepsPerSecond, 0.5, "0.00", atLeast: true);
+            Target(md, "native sample's checked steps/s over the reference's (issue #5)", native.StepsPerSecond / reference.StepsPerSecond, NativeShareTarget, "0.00", atLeast: true);
+        if (run.ReferenceFull is { } referenceFull && run.NativeFull is { } nativeFull)
+            Target(md, "the same with `--audit full` on both (the same checks after every step, as issue #5 was measured)", nativeFull.StepsPerSecond / referenceFull.StepsPerSecond, NativeShareTarget, "0.00", atLeast: true);
         md.AppendLine();
+        if (run.Reference is not null && run.Native is not null)
+        {
+            // Why the two ratios differ, so that a reader of a failing row knows what it measures.
+            md.AppendLine("Issue #5 asked the native sample for half the in-process rate when both paid the whole-state audit after every");
+            md.AppendLine("step, and the audit was most of a step's cost. The incremental audit made that cost small for both, and what is");
+            md.AppendLine("left differs in kind: the reference learns what a call wrote from its simulated RAM for nothing, while a native");
+            md.AppendLine("call pays a round trip and the host's write tracking (userfaultfd faults and a scan; native/README.md, \"Write");
+            md.AppendLine("sets\" and \"Throughput\"). So issue 18 gave each its own target above; the second ratio still compares the two");
+            md.AppendLine("under the same checks.").AppendLine();
+        }
     }
 
     private static void Target(StringBuilder md, string name, double? measured, double required, string format, bool atLeast)
